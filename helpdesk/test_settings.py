@@ -1,0 +1,12 @@
+"""Settings for the test suite: the production settings with tasks run in-process.
+
+django-q2 reads its configuration when `django_q` is imported, so `override_settings` cannot
+switch it to synchronous mode; this module does it before anything imports django_q.
+"""
+
+from helpdesk.settings import *  # noqa: F403
+from helpdesk.settings import Q_CLUSTER
+
+Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -1,0 +1,31 @@
+"""Reads for plans."""
+
+import datetime as dt
+import zoneinfo
+
+from django.db.models import Q
+from django.utils import timezone
+
+from plans.models import Contract, Organization, Plan
+
+
+def contract_active(*, organization: Organization, on: dt.date | None = None) -> Contract | None:
+    """The contract in force on `on` (today in the organization's zone by default)."""
+    if on is None:
+        on = timezone.localdate(timezone=zoneinfo.ZoneInfo(organization.time_zone))
+    return (
+        Contract.objects.select_related("plan", "plan__base_plan")
+        .filter(organization=organization, starts_on__lte=on)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on))
+        .order_by("-starts_on")
+        .first()
+    )
+
+
+def effective_plan(*, contract: Contract) -> Plan:
+    """The plan whose support applies: the base tier until technical onboarding is completed."""
+    plan = contract.plan
+    if plan.base_plan_id is not None and not contract.onboarding_completed:
+        return plan.base_plan  # type: ignore[return-value]
+    return plan
+

@@ -1,0 +1,239 @@
+"""SLA data: business calendars, targets and escalation rules (per-ticket clocks come later)."""
+
+from datetime import timedelta
+
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from plans.models import Plan, Policy, Severity, TicketCategory, validate_time_zone
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class Metric(models.TextChoices):
+    ACKNOWLEDGE = "acknowledge", "Acknowledge"
+    FIRST_RESPONSE = "first_response", "First response"
+    RESOLUTION = "resolution", "Resolution"
+
+
+class BusinessCalendar(models.Model):
+    """Support hours: a time zone, weekly open periods and closures, or always open."""
+
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="calendars")
+    slug = models.SlugField()
+    name = models.CharField(max_length=200)
+    timezone = models.CharField(max_length=64, validators=[validate_time_zone])
+    always_open = models.BooleanField(default=False)
+    holiday_countries = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Public holidays from the holidays package, e.g. ["GB-ENG", "US"].',
+    )
+    holidays_from_year = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    holidays_to_year = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["policy", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "slug"], name="calendar_unique_slug"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:sla_businesscalendar_change", args=[self.pk])
+
+
+class OpenPeriod(models.Model):
+    """A weekly open period in local wall-clock minutes; 1440 is 24:00."""
+
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="periods")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start_minute = models.PositiveSmallIntegerField()
+    end_minute = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["calendar", "weekday", "start_minute"]
+        constraints = [
+            # A period is a non-empty span inside one local day; overnight shifts are two rows.
+            models.CheckConstraint(
+                condition=Q(start_minute__gte=0)
+                & Q(end_minute__lte=1440)
+                & Q(start_minute__lt=models.F("end_minute")),
+                name="period_within_one_day",
+            ),
+            models.CheckConstraint(
+                condition=Q(weekday__gte=0) & Q(weekday__lte=6), name="period_weekday_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.text()}"
+
+    def text(self) -> str:
+        return f"{minute_text(self.start_minute)}-{minute_text(self.end_minute)}"
+
+
+def minute_text(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+class Closure(models.Model):
+    """A local date on which the calendar is closed, or (inactive) a holiday the team works."""
+
+    class Source(models.TextChoices):
+        HOLIDAY = "holiday", "Public holiday"
+        POLICY = "policy", "Policy file"
+        MANUAL = "manual", "Added by a manager"
+
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.CASCADE, related_name="closures"
+    )
+    date = models.DateField()
+    name = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
+    active = models.BooleanField(
+        default=True, help_text="Untick to keep the calendar open on this public holiday."
+    )
+
+    class Meta:
+        ordering = ["calendar", "date"]
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "date"], name="closure_unique_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}".strip()
+
+
+class SupportHours(models.Model):
+    """The calendar a plan's targets run on unless a target row names another."""
+
+    plan = models.OneToOneField(Plan, on_delete=models.CASCADE, related_name="support_hours")
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name_plural = "support hours"
+
+    def __str__(self) -> str:
+        return f"{self.plan}: {self.calendar}"
+
+
+class Target(models.Model):
+    """Response targets for plan x severity (optionally x category); empty = no guarantee."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="targets")
+    severity = models.ForeignKey(Severity, on_delete=models.CASCADE, related_name="targets")
+    category = models.ForeignKey(
+        TicketCategory, null=True, blank=True, on_delete=models.CASCADE, related_name="targets"
+    )
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, related_name="targets")
+    acknowledge = models.DurationField(null=True, blank=True)
+    first_response = models.DurationField(null=True, blank=True)
+    resolution = models.DurationField(null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["plan", "severity__level", "category"]
+        constraints = [
+            # One row answers "what is promised" for each plan, severity and category.
+            models.UniqueConstraint(
+                fields=["plan", "severity"],
+                condition=Q(category__isnull=True),
+                name="target_unique_plan_severity",
+            ),
+            models.UniqueConstraint(
+                fields=["plan", "severity", "category"],
+                condition=Q(category__isnull=False),
+                name="target_unique_plan_severity_category",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        suffix = f" / {self.category.name}" if self.category_id else ""
+        return f"{self.plan} severity {self.severity.level}{suffix}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:sla_target_change", args=[self.pk])
+
+    def duration_for(self, metric: str) -> timedelta | None:
+        return getattr(self, metric)
+
+
+class EscalationRule(models.Model):
+    """Notify people (and optionally move the ticket) while a metric is unmet."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="escalation_rules")
+    severity = models.ForeignKey(
+        Severity, on_delete=models.CASCADE, related_name="escalation_rules"
+    )
+    category = models.ForeignKey(
+        TicketCategory,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="escalation_rules",
+        help_text="Only tickets of this category; empty: every category.",
+    )
+    metric = models.CharField(max_length=20, choices=Metric.choices)
+    after = models.DurationField(
+        null=True, blank=True, help_text="Business time after the clock started."
+    )
+    after_percent = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Share of the metric's target used."
+    )
+    notify = models.JSONField(default=list, blank=True)
+    move_to = models.SlugField(blank=True, help_text="Queue slug to move the ticket to.")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["plan", "severity__level", "metric", "position"]
+        constraints = [
+            # A rule fires at an offset or at a percentage, never both or neither.
+            models.CheckConstraint(
+                condition=(Q(after__isnull=False) & Q(after_percent__isnull=True))
+                | (Q(after__isnull=True) & Q(after_percent__isnull=False)),
+                name="rule_offset_or_percent",
+            ),
+            models.CheckConstraint(
+                condition=Q(after_percent__isnull=True) | Q(after_percent__gte=1),
+                name="rule_percent_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan} sev {self.severity.level} {self.metric} after {self.when_text()}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:sla_escalationrule_change", args=[self.pk])
+
+    def when_text(self) -> str:
+        if self.after_percent is not None:
+            return f"{self.after_percent}%"
+        return format_duration(self.after)
+
+
+def format_duration(value: timedelta | None) -> str:
+    """`1h30m`-style text of a timedelta (the policy file's own notation)."""
+    if value is None:
+        return "-"
+    seconds = int(value.total_seconds())
+    hours, rest = divmod(seconds, 3600)
+    minutes = rest // 60
+    parts = []
+    if hours:
+        parts.append(f"{hours}h")
+    if minutes or not hours:
+        parts.append(f"{minutes}m")
+    return "".join(parts)

@@ -1,0 +1,163 @@
+from datetime import timedelta
+
+import pytest
+
+from sla.policy.schema import PolicyError, parse_duration, parse_period, parse_policy
+from tests.sla.policy_samples import sample
+
+
+def errors_of(data: object) -> list[str]:
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(data, default_slug="fallback")
+    return caught.value.errors
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("30m", timedelta(minutes=30)),
+        ("4h", timedelta(hours=4)),
+        ("1h30m", timedelta(hours=1, minutes=30)),
+        ("45s", timedelta(seconds=45)),
+        (0, timedelta(0)),
+    ],
+)
+def test_durations_are_read_in_the_policy_notation(text: object, expected: timedelta) -> None:
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "4", "1d", "h", "2 hours", "-1h", 3, True, "1m30h"])
+def test_bad_durations_are_refused(text: object) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(text)
+
+
+def test_a_period_may_end_at_midnight() -> None:
+    assert parse_period("18:00-24:00") == (1080, 1440)
+
+
+def test_a_period_ending_before_it_starts_is_refused_with_advice() -> None:
+    with pytest.raises(ValueError, match="overnight shift as two periods"):
+        parse_period("22:00-06:00")
+
+
+def test_the_sample_policy_parses_completely() -> None:
+    spec = parse_policy(sample(), default_slug="x")
+    assert spec.slug == "acme"
+    assert [c.slug for c in spec.calendars] == ["uk-business", "always"]
+    assert spec.calendars[0].holiday_countries == ["GB-ENG"]
+    pro = spec.plans[1]
+    assert pro.base_plan == "acme-basic"
+    assert pro.escalations[1].after_percent == 75
+    assert pro.targets[1].first_response == timedelta(hours=1, minutes=30)
+
+
+def test_the_file_name_gives_the_slug_when_the_policy_block_is_absent() -> None:
+    data = sample()
+    del data["policy"]
+    assert parse_policy(data, default_slug="from-file").slug == "from-file"
+
+
+def test_an_unknown_key_is_named_with_its_path() -> None:
+    data = sample()
+    data["plans"][1]["targets"][0]["respond"] = "1h"
+    assert "plans[1].targets[0].respond: unknown key 'respond'" in errors_of(data)
+
+
+def test_a_bad_duration_names_its_field() -> None:
+    data = sample()
+    data["plans"][1]["targets"][1]["first_response"] = "2 hours"
+    assert any(
+        e.startswith("plans[1].targets[1].first_response: '2 hours'") for e in errors_of(data)
+    )
+
+
+def test_an_unknown_severity_is_named() -> None:
+    data = sample()
+    data["plans"][1]["targets"][0]["severity"] = 5
+    assert "plans[1].targets[0].severity: no severity 5" in errors_of(data)
+
+
+def test_an_unknown_calendar_is_named() -> None:
+    data = sample()
+    data["plans"][0]["calendar"] = "mars-hours"
+    assert "plans[0].calendar: no calendar 'mars-hours'" in errors_of(data)
+
+
+def test_a_bad_time_zone_is_named() -> None:
+    data = sample()
+    data["calendars"][0]["timezone"] = "Europe/Atlantis"
+    assert any(e.startswith("calendars[0].timezone: 'Europe/Atlantis'") for e in errors_of(data))
+
+
+def test_overlapping_periods_are_refused() -> None:
+    data = sample()
+    data["calendars"][0]["hours"]["mon"] = ["09:00-13:00", "12:00-18:00"]
+    assert "calendars[0].hours.mon[1]: overlaps the mon period before it" in errors_of(data)
+
+
+def test_a_period_ending_before_its_start_is_named() -> None:
+    data = sample()
+    data["calendars"][0]["hours"]["tue"] = ["18:00-09:00"]
+    assert any(
+        e.startswith("calendars[0].hours.tue[0]: '18:00-09:00' ends before")
+        for e in errors_of(data)
+    )
+
+
+def test_a_percentage_without_a_target_is_refused() -> None:
+    data = sample()
+    data["plans"][1]["escalations"][0]["after"] = "50%"
+    assert any(
+        e.startswith("plans[1].escalations[0].after: 50% needs a resolution target")
+        for e in errors_of(data)
+    )
+
+
+def test_a_rule_on_a_metric_without_target_is_accepted_with_an_offset() -> None:
+    spec = parse_policy(sample(), default_slug="x")
+    rule = spec.plans[1].escalations[0]
+    assert (rule.metric, rule.after) == ("resolution", timedelta(hours=2))
+
+
+def test_an_unknown_recipient_is_refused() -> None:
+    data = sample()
+    data["plans"][1]["escalations"][0]["notify"] = ["the boss"]
+    assert any(
+        e.startswith("plans[1].escalations[0].notify[0]: 'the boss'") for e in errors_of(data)
+    )
+
+
+def test_an_unknown_holiday_country_is_refused() -> None:
+    data = sample()
+    data["calendars"][0]["holidays"] = {"countries": ["GB-ENG", "XX"]}
+    assert any(e.startswith("calendars[0].holidays.countries[1]: 'XX'") for e in errors_of(data))
+
+
+def test_an_unknown_subdivision_is_refused() -> None:
+    data = sample()
+    data["calendars"][0]["holidays"] = {"country": "GB", "subdivision": "MARS"}
+    assert any(e.startswith("calendars[0].holidays.subdivision: 'MARS'") for e in errors_of(data))
+
+
+def test_a_repeated_target_row_is_refused() -> None:
+    data = sample()
+    data["plans"][1]["targets"].append({"severity": 2, "first_response": "2h"})
+    assert any(e.startswith("plans[1].targets[3]: repeats targets[1]") for e in errors_of(data))
+
+
+def test_every_error_is_reported_at_once() -> None:
+    data = sample()
+    data["plans"][0]["calendar"] = "nope"
+    data["severities"][0]["level"] = "one"
+    assert len(errors_of(data)) >= 2
+
+
+def test_a_missing_required_field_is_named() -> None:
+    data = sample()
+    del data["plans"][0]["name"]
+    assert "plans[0].name: is required" in errors_of(data)
+
+
+def test_a_non_mapping_document_is_refused() -> None:
+    assert errors_of(["not", "a", "policy"])[0].startswith("(top): expected a mapping")
