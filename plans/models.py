@@ -209,9 +209,7 @@ class TicketCategory(models.Model):
 class Organization(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(unique=True)
-    time_zone = models.CharField(
-        max_length=64, default="UTC", validators=[validate_time_zone]
-    )
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     customer_success_manager = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -248,9 +246,7 @@ class Contract(models.Model):
     technical_account_manager = models.BooleanField(
         default=False, help_text="The optional technical account manager was bought."
     )
-    overage_hourly_rate = models.DecimalField(
-        max_digits=9, decimal_places=2, null=True, blank=True
-    )
+    overage_hourly_rate = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
     notes = models.TextField(blank=True)
 
     class Meta:
@@ -324,3 +320,38 @@ class NamedContactChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact_user} {self.get_action_display().lower()} ({self.organization})"
+
+
+class UserProfile(models.Model):
+    """A person's preferences: times are shown in this zone, with the zone named."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.time_zone})"
+
+
+class PooledMonths(models.Model):
+    """Two (or more) billing months of a contract whose hours are pooled by agreement."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="pooled_months")
+    first_month = models.DateField(help_text="Start date of the first billing month pooled.")
+    months = models.PositiveSmallIntegerField(default=2)
+    agreed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["contract", "first_month"]
+        verbose_name_plural = "pooled months"
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "first_month"], name="pool_unique_start"),
+            models.CheckConstraint(condition=Q(months__gte=2), name="pool_at_least_two_months"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract}: {self.months} months from {self.first_month}"

@@ -6,7 +6,7 @@ import zoneinfo
 from django.db.models import Q
 from django.utils import timezone
 
-from plans.models import Contract, Organization, Plan
+from plans.models import Contract, NamedContact, Organization, Plan, UserProfile
 
 
 def contract_active(*, organization: Organization, on: dt.date | None = None) -> Contract | None:
@@ -29,3 +29,21 @@ def effective_plan(*, contract: Contract) -> Plan:
         return plan.base_plan  # type: ignore[return-value]
     return plan
 
+
+def viewer_time_zone(*, user: object) -> str:
+    """The zone to show times in: the user's preference, their organization's, else UTC.
+
+    Cached on the user object so a request reads it once.
+    """
+    cached = getattr(user, "_viewer_tz", None)
+    if cached:
+        return cached
+    zone = (
+        UserProfile.objects.filter(user=user).values_list("time_zone", flat=True).first()
+        or NamedContact.objects.filter(user=user)
+        .values_list("organization__time_zone", flat=True)
+        .first()
+        or "UTC"
+    )
+    user._viewer_tz = zone  # type: ignore[attr-defined]
+    return zone

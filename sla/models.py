@@ -237,3 +237,146 @@ def format_duration(value: timedelta | None) -> str:
     if minutes or not hours:
         parts.append(f"{minutes}m")
     return "".join(parts)
+
+
+class ClockState(models.TextChoices):
+    RUNNING = "running", "Running"
+    PAUSED = "paused", "Paused"
+    BREACHED = "breached", "Breached"
+    MET = "met", "Met"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+LIVE_STATES = (ClockState.RUNNING, ClockState.PAUSED, ClockState.BREACHED)
+
+
+class SlaClock(models.Model):
+    """One metric's clock on one ticket (one cycle: a reopen starts a new resolution cycle).
+
+    `breached_at` is set once the due instant passes with the metric unmet and stays set, so a
+    clock met late reads `state=met` with `breached_at` before `met_at`. `next_action_at` is the
+    next instant the sweep must look at this clock (a rule to fire or the breach); it is empty
+    when nothing is pending, so the sweep's index holds only clocks with work ahead.
+    """
+
+    ticket = models.ForeignKey(
+        "tickets.Ticket", on_delete=models.CASCADE, related_name="sla_clocks"
+    )
+    metric = models.CharField(max_length=20, choices=Metric.choices)
+    cycle = models.PositiveSmallIntegerField(default=1)
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
+    severity = models.ForeignKey(Severity, on_delete=models.PROTECT, related_name="+")
+    category = models.ForeignKey(
+        TicketCategory, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, related_name="clocks")
+    target = models.DurationField(null=True, blank=True, help_text="Empty: no guarantee.")
+    started_at = models.DateTimeField()
+    due_at = models.DateTimeField(null=True, blank=True)
+    original_due_at = models.DateTimeField(null=True, blank=True)
+    at_risk_at = models.DateTimeField(
+        null=True, blank=True, help_text="When 75% of the target's business time is used."
+    )
+    paused_business = models.DurationField(default=timedelta(0))
+    paused_at = models.DateTimeField(null=True, blank=True)
+    met_at = models.DateTimeField(null=True, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
+    business_elapsed = models.DurationField(
+        null=True, blank=True, help_text="Business time from start to met, pauses excluded."
+    )
+    state = models.CharField(max_length=10, choices=ClockState.choices, default=ClockState.RUNNING)
+    next_action_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["ticket", "metric", "cycle"]
+        constraints = [
+            # One clock per ticket, metric and cycle: events find their clock without ambiguity.
+            models.UniqueConstraint(
+                fields=["ticket", "metric", "cycle"], name="clock_unique_ticket_metric_cycle"
+            ),
+            models.CheckConstraint(
+                condition=Q(due_at__isnull=True) | Q(target__isnull=False),
+                name="clock_due_needs_target",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="met") | Q(met_at__isnull=False), name="clock_met_has_met_at"
+            ),
+        ]
+        indexes = [
+            # The escalation sweep: only clocks with something pending are in this index.
+            models.Index(
+                fields=["next_action_at"],
+                name="clock_next_action",
+                condition=Q(next_action_at__isnull=False),
+            ),
+            # The queue's SLA badge and filters: live clocks by ticket and due.
+            models.Index(
+                fields=["ticket", "due_at"],
+                name="clock_live_due",
+                condition=Q(state__in=["running", "paused", "breached"]),
+            ),
+            # Reports: clocks that ended or breached in a period.
+            models.Index(fields=["met_at"], name="clock_met_at"),
+            models.Index(fields=["breached_at"], name="clock_breached_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_metric_display()} clock #{self.cycle} on ticket {self.ticket_id}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.state in LIVE_STATES
+
+
+class SlaClockEvent(models.Model):
+    """Append-only log of a clock: started, paused, resumed, retargeted, met, breached."""
+
+    class Kind(models.TextChoices):
+        STARTED = "started", "Started"
+        PAUSED = "paused", "Paused"
+        RESUMED = "resumed", "Resumed"
+        RETARGETED = "retargeted", "Retargeted"
+        MET = "met", "Met"
+        BREACHED = "breached", "Breached"
+        CANCELLED = "cancelled", "Cancelled"
+
+    clock = models.ForeignKey(SlaClock, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    at = models.DateTimeField()
+    due_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=300, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["clock", "at"], name="clock_event_clock_at")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class EscalationFiring(models.Model):
+    """An escalation rule fired on a clock: recorded once, whatever the number of workers."""
+
+    clock = models.ForeignKey(SlaClock, on_delete=models.CASCADE, related_name="firings")
+    rule = models.ForeignKey(
+        EscalationRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="firings"
+    )
+    rule_text = models.CharField(max_length=200)
+    due_at = models.DateTimeField(help_text="When the rule was to fire.")
+    fired_at = models.DateTimeField()
+    late = models.BooleanField(default=False, help_text="Fired after a worker outage.")
+    notified = models.JSONField(default=list, blank=True)
+    moved_to = models.CharField(max_length=50, blank=True)
+
+    class Meta:
+        ordering = ["fired_at", "id"]
+        constraints = [
+            # Exactly once per clock (ticket x metric x cycle) and rule: a second worker's insert
+            # fails here and that worker sends nothing.
+            models.UniqueConstraint(fields=["clock", "rule"], name="firing_once_per_clock_rule"),
+        ]
+        indexes = [models.Index(fields=["fired_at"], name="firing_fired_at")]
+
+    def __str__(self) -> str:
+        return f"{self.rule_text} fired at {self.fired_at:%Y-%m-%d %H:%M}"

@@ -2,5 +2,11 @@ from django.apps import AppConfig
 
 
 class TicketsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
     name = "tickets"
-    verbose_name = "Tickets"
+
+    def ready(self) -> None:
+        from sla.services import register_escalation_handler
+        from tickets.escalations import handle_escalation
+
+        register_escalation_handler(handle_escalation)

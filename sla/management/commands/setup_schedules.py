@@ -1,0 +1,29 @@
+"""`python manage.py setup_schedules`: create or update the django-q2 schedules (idempotent)."""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django_q.models import Schedule
+
+SCHEDULES = [
+    {
+        "name": "sla-sweep",
+        "func": "sla.tasks.sweep_task",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 1,
+        "repeats": -1,
+    },
+]
+
+
+class Command(BaseCommand):
+    help = "Create or update the periodic tasks (the SLA escalation sweep)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        for spec in SCHEDULES:
+            values = {k: v for k, v in spec.items() if k != "name"}
+            schedule, created = Schedule.objects.update_or_create(
+                name=spec["name"], defaults=values
+            )
+            verb = "created" if created else "up to date"
+            self.stdout.write(f"{schedule.name}: {verb} ({schedule.func} every minute)")

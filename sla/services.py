@@ -1,0 +1,519 @@
+"""Per-ticket SLA clocks: started, paused, resumed, retargeted, met, breached, escalated.
+
+The ticket services call `clocks_start` and `clock_on_ticket_event` explicitly (no signals).
+Every ticket gets a clock for each metric, even one without a target: it records when the
+metric was met (reports measure first-response time without a guarantee too) and lets an
+escalation rule watch a metric that has no target (Vmoso's priority 1 ladder on resolution).
+
+Due instants, the 75% "at risk" instant and escalation instants are business time after the
+start plus the business time spent paused, on the clock's calendar:
+`due = add(started_at, target + paused_business)`.
+
+Scheduling: each clock carries `next_action_at`, the next instant the sweep must look at it
+(an unfired rule or the breach). `sweep()` (run by a django-q2 schedule every minute) selects
+the clocks whose instant has passed through a partial index, so its work is proportional to
+what is due, not to the open tickets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from sla.calendars import clock_for
+from sla.models import (
+    LIVE_STATES,
+    BusinessCalendar,
+    ClockState,
+    EscalationFiring,
+    EscalationRule,
+    Metric,
+    SlaClock,
+    SlaClockEvent,
+)
+from sla.terms import SlaTerms, sla_terms
+
+log = logging.getLogger(__name__)
+
+METRICS = tuple(Metric.values)
+AT_RISK_SHARE = 0.75
+# The scheduler wakes about every 30 s and the sweep runs every minute, so a firing normally
+# lands within 90 s of its instant; one later than this was held up (no worker was running).
+LATE_AFTER = dt.timedelta(minutes=3)
+SWEEP_BATCH = 2000
+
+
+class TicketEvent(enum.StrEnum):
+    AGENT_ACTION = "agent_action"  # assignment, acknowledgement, status change: acknowledge
+    PUBLIC_REPLY = "public_reply"  # first public agent reply: acknowledge and first response
+    WAITING = "waiting"  # waiting on customer: pauses resolution
+    CUSTOMER_REPLIED = "customer_replied"  # resumes resolution
+    RESOLVED = "resolved"
+    REOPENED = "reopened"  # a new resolution cycle
+    SEVERITY_CHANGED = "severity_changed"  # retarget from the original start
+    WITHDRAWN = "withdrawn"  # closed unresolved (withdrawn or out of scope)
+
+
+# -- what an escalation does to a ticket: registered by the tickets app at start-up ---------
+
+
+@dataclass(frozen=True)
+class EscalationAction:
+    ticket_id: int
+    metric: str
+    rule_text: str
+    notify: tuple[str, ...]
+    move_to: str
+    late: bool
+
+
+@dataclass
+class EscalationOutcome:
+    notified: list[str] = field(default_factory=list)
+    moved_to: str = ""
+
+
+EscalationHandler = Callable[[EscalationAction], EscalationOutcome]
+_handler: EscalationHandler | None = None
+
+
+def register_escalation_handler(handler: EscalationHandler) -> None:
+    global _handler
+    _handler = handler
+
+
+# -- clock arithmetic helpers ----------------------------------------------------------------
+
+
+def _terms_for(ticket: Any, at: dt.datetime) -> SlaTerms:
+    return sla_terms(
+        plan=ticket.plan,
+        severity=ticket.severity.level,
+        category=ticket.category.slug if ticket.category_id else None,
+        around=at,
+    )
+
+
+def _schedule(clock: SlaClock) -> None:
+    """Set due, at-risk and original due from start, target and paused time."""
+    if clock.target is None:
+        clock.due_at = clock.at_risk_at = None
+        return
+    calendar = clock_for(clock.calendar, around=clock.started_at)
+    clock.due_at = calendar.add(clock.started_at, clock.target + clock.paused_business)
+    clock.at_risk_at = calendar.add(
+        clock.started_at, clock.target * AT_RISK_SHARE + clock.paused_business
+    )
+
+
+def _rule_offset(rule: EscalationRule, target: dt.timedelta | None) -> dt.timedelta | None:
+    if rule.after is not None:
+        return rule.after
+    if target is None or rule.after_percent is None:
+        return None
+    return target * rule.after_percent / 100
+
+
+def _rule_instant(clock: SlaClock, rule: EscalationRule) -> dt.datetime | None:
+    offset = _rule_offset(rule, clock.target)
+    if offset is None:
+        return None
+    calendar = clock_for(clock.calendar, around=clock.started_at)
+    return calendar.add(clock.started_at, offset + clock.paused_business)
+
+
+def _next_action(
+    clock: SlaClock, rules: Iterable[EscalationRule], fired: set[int]
+) -> dt.datetime | None:
+    """The next instant the sweep must look at: the breach or the earliest unfired rule."""
+    if clock.state not in (ClockState.RUNNING, ClockState.BREACHED):
+        return None
+    instants = []
+    if clock.due_at is not None and clock.breached_at is None:
+        instants.append(clock.due_at)
+    for rule in rules:
+        if rule.metric == clock.metric and rule.pk not in fired:
+            at = _rule_instant(clock, rule)
+            if at is not None:
+                instants.append(at)
+    return min(instants, default=None)
+
+
+def _rules_for(
+    clocks: Iterable[SlaClock],
+) -> dict[tuple[int, int, int | None], list[EscalationRule]]:
+    """Rules by (plan, severity, category) for all the clocks, in one query."""
+    clocks = list(clocks)
+    if not clocks:
+        return {}
+    rows = EscalationRule.objects.filter(
+        plan_id__in={c.plan_id for c in clocks}, severity_id__in={c.severity_id for c in clocks}
+    ).order_by("position", "pk")
+    found: dict[tuple[int, int, int | None], list[EscalationRule]] = {}
+    for clock in clocks:
+        key = (clock.plan_id, clock.severity_id, clock.category_id)
+        if key not in found:
+            found[key] = [
+                rule
+                for rule in rows
+                if rule.plan_id == clock.plan_id
+                and rule.severity_id == clock.severity_id
+                and rule.category_id in (None, clock.category_id)
+            ]
+    return found
+
+
+def _rules(
+    clock: SlaClock, rules: dict[tuple[int, int, int | None], list[EscalationRule]]
+) -> list[EscalationRule]:
+    return [
+        r
+        for r in rules.get((clock.plan_id, clock.severity_id, clock.category_id), [])
+        if r.metric == clock.metric
+    ]
+
+
+def _event(clock: SlaClock, kind: str, at: dt.datetime, reason: str = "", **data: Any) -> None:
+    SlaClockEvent.objects.create(
+        clock=clock, kind=kind, at=at, due_at=clock.due_at, reason=reason[:300], data=data
+    )
+
+
+def _refresh_next_action(clocks: list[SlaClock]) -> None:
+    rules = _rules_for(clocks)
+    fired: dict[int, set[int]] = {}
+    for clock_id, rule_id in EscalationFiring.objects.filter(
+        clock__in=[c.pk for c in clocks if c.pk]
+    ).values_list("clock_id", "rule_id"):
+        fired.setdefault(clock_id, set()).add(rule_id)
+    for clock in clocks:
+        clock.next_action_at = _next_action(clock, _rules(clock, rules), fired.get(clock.pk, set()))
+
+
+# -- lifecycle --------------------------------------------------------------------------------
+
+
+def clocks_start(*, ticket: Any, at: dt.datetime) -> list[SlaClock]:
+    """A clock per metric for a new ticket, on the calendar of its plan x severity x category."""
+    terms = _terms_for(ticket, at)
+    clocks = [_new_clock(ticket, terms, metric, at, cycle=1) for metric in METRICS]
+    _refresh_next_action(clocks)
+    SlaClock.objects.bulk_create(clocks)
+    SlaClockEvent.objects.bulk_create(
+        SlaClockEvent(clock=c, kind=SlaClockEvent.Kind.STARTED, at=at, due_at=c.due_at)
+        for c in clocks
+    )
+    return clocks
+
+
+def _new_clock(
+    ticket: Any, terms: SlaTerms, metric: str, at: dt.datetime, *, cycle: int
+) -> SlaClock:
+    clock = SlaClock(
+        ticket_id=ticket.pk,
+        metric=metric,
+        cycle=cycle,
+        plan_id=ticket.plan_id,
+        severity_id=ticket.severity_id,
+        category_id=ticket.category_id,
+        calendar_id=terms.calendar_id,
+        target=terms.targets[metric],
+        started_at=at,
+        state=ClockState.RUNNING,
+    )
+    _schedule(clock)
+    clock.original_due_at = clock.due_at
+    return clock
+
+
+def _live(ticket: Any, *metrics: str) -> list[SlaClock]:
+    """The ticket's live clocks (latest cycle per metric), locked for update."""
+    rows = (
+        SlaClock.objects.select_for_update()
+        .select_related("calendar")
+        .filter(ticket_id=ticket.pk, metric__in=metrics or METRICS, state__in=LIVE_STATES)
+        .order_by("metric", "cycle")
+    )
+    return list(rows)
+
+
+def _save(clocks: list[SlaClock]) -> None:
+    SlaClock.objects.bulk_update(
+        clocks,
+        [
+            "state",
+            "due_at",
+            "at_risk_at",
+            "paused_business",
+            "paused_at",
+            "met_at",
+            "breached_at",
+            "business_elapsed",
+            "next_action_at",
+            "target",
+            "calendar",
+            "severity",
+            "plan",
+            "category",
+        ],
+    )
+
+
+def _meet(clock: SlaClock, at: dt.datetime) -> None:
+    calendar = clock_for(clock.calendar, around=at)
+    if clock.state == ClockState.PAUSED and clock.paused_at is not None:
+        clock.paused_business += calendar.elapsed(clock.paused_at, at)
+        clock.paused_at = None
+    if clock.due_at is not None and clock.breached_at is None and at > clock.due_at:
+        # Met after the due instant, before the sweep recorded the breach.
+        clock.breached_at = clock.due_at
+        _event(clock, SlaClockEvent.Kind.BREACHED, clock.due_at)
+    clock.met_at = at
+    clock.business_elapsed = max(
+        calendar.elapsed(clock.started_at, at) - clock.paused_business, dt.timedelta(0)
+    )
+    clock.state = ClockState.MET
+    clock.next_action_at = None
+    _event(clock, SlaClockEvent.Kind.MET, at, late=clock.breached_at is not None)
+
+
+def clock_on_ticket_event(
+    *, ticket: Any, event: TicketEvent, at: dt.datetime, reason: str = ""
+) -> list[SlaClock]:
+    """Apply what happened on the ticket to its clocks; returns the clocks that changed."""
+    if event == TicketEvent.AGENT_ACTION:
+        changed = _live(ticket, Metric.ACKNOWLEDGE)
+        for clock in changed:
+            _meet(clock, at)
+    elif event == TicketEvent.PUBLIC_REPLY:
+        changed = _live(ticket, Metric.ACKNOWLEDGE, Metric.FIRST_RESPONSE)
+        for clock in changed:
+            _meet(clock, at)
+    elif event == TicketEvent.RESOLVED:
+        changed = _live(ticket)
+        for clock in changed:
+            if clock.metric == Metric.RESOLUTION:
+                _meet(clock, at)
+            else:
+                _cancel(clock, at, "ticket resolved without it")
+    elif event == TicketEvent.WITHDRAWN:
+        changed = _live(ticket)
+        for clock in changed:
+            _cancel(clock, at, reason or "ticket closed unresolved")
+    elif event == TicketEvent.WAITING:
+        changed = [c for c in _live(ticket, Metric.RESOLUTION) if c.state != ClockState.PAUSED]
+        for clock in changed:
+            clock.state = ClockState.PAUSED
+            clock.paused_at = at
+            clock.next_action_at = None
+            _event(clock, SlaClockEvent.Kind.PAUSED, at, reason)
+    elif event == TicketEvent.CUSTOMER_REPLIED:
+        changed = [c for c in _live(ticket, Metric.RESOLUTION) if c.state == ClockState.PAUSED]
+        for clock in changed:
+            _resume(clock, at)
+        _refresh_next_action(changed)
+    elif event == TicketEvent.REOPENED:
+        return _reopen(ticket, at, reason)
+    elif event == TicketEvent.SEVERITY_CHANGED:
+        changed = _live(ticket)
+        clocks_retarget(clocks=changed, at=at, reason=reason or "severity changed", ticket=ticket)
+        return changed
+    else:  # pragma: no cover - the enum is closed
+        raise ValueError(f"unknown ticket event {event!r}")
+    _save(changed)
+    return changed
+
+
+def _cancel(clock: SlaClock, at: dt.datetime, reason: str) -> None:
+    if clock.state == ClockState.PAUSED and clock.paused_at is not None:
+        calendar = clock_for(clock.calendar, around=at)
+        clock.paused_business += calendar.elapsed(clock.paused_at, at)
+        clock.paused_at = None
+    clock.state = ClockState.CANCELLED
+    clock.next_action_at = None
+    _event(clock, SlaClockEvent.Kind.CANCELLED, at, reason)
+
+
+def _resume(clock: SlaClock, at: dt.datetime) -> None:
+    calendar = clock_for(clock.calendar, around=at)
+    paused = calendar.elapsed(clock.paused_at, at) if clock.paused_at else dt.timedelta(0)
+    clock.paused_business += paused
+    clock.paused_at = None
+    clock.state = ClockState.BREACHED if clock.breached_at else ClockState.RUNNING
+    _schedule(clock)
+    _event(clock, SlaClockEvent.Kind.RESUMED, at, paused_seconds=int(paused.total_seconds()))
+
+
+def _reopen(ticket: Any, at: dt.datetime, reason: str) -> list[SlaClock]:
+    """A new resolution cycle from the reopen instant; earlier cycles keep their history."""
+    last = (
+        SlaClock.objects.filter(ticket_id=ticket.pk, metric=Metric.RESOLUTION)
+        .order_by("-cycle")
+        .values_list("cycle", flat=True)
+        .first()
+    )
+    for clock in _live(ticket, Metric.RESOLUTION):  # cannot happen through the services
+        _cancel(clock, at, "superseded by a reopen")
+        _save([clock])
+    clock = _new_clock(ticket, _terms_for(ticket, at), Metric.RESOLUTION, at, cycle=(last or 0) + 1)
+    _refresh_next_action([clock])
+    clock.save()
+    _event(clock, SlaClockEvent.Kind.STARTED, at, reason or "ticket reopened")
+    return [clock]
+
+
+def clocks_retarget(
+    *, clocks: list[SlaClock], at: dt.datetime, reason: str, ticket: Any | None = None
+) -> int:
+    """Retarget live clocks from their original start with the terms that apply now (after a
+    severity change, or a changed calendar, closure or target). Returns how many changed."""
+    changed = 0
+    terms_cache: dict[tuple[int, int, int | None], SlaTerms] = {}
+    for clock in clocks:
+        if clock.state not in LIVE_STATES:
+            continue
+        subject = ticket if ticket is not None else clock.ticket
+        key = (subject.plan_id, subject.severity_id, subject.category_id)
+        if key not in terms_cache:
+            terms_cache[key] = _terms_for(subject, at)
+        terms = terms_cache[key]
+        before = (clock.target, clock.due_at, clock.calendar_id, clock.severity_id)
+        clock.plan_id, clock.severity_id = subject.plan_id, subject.severity_id
+        clock.category_id = subject.category_id
+        clock.target = terms.targets[clock.metric]
+        if clock.calendar_id != terms.calendar_id:
+            clock.calendar_id = terms.calendar_id
+            clock.calendar = BusinessCalendar.objects.get(pk=terms.calendar_id)
+        _schedule(clock)
+        if clock.breached_at is not None and (clock.due_at is None or clock.due_at > at):
+            # Retargeted past the breach (a lower severity): the breach no longer stands.
+            clock.breached_at = None
+            if clock.state == ClockState.BREACHED:
+                clock.state = ClockState.RUNNING
+        if (clock.target, clock.due_at, clock.calendar_id, clock.severity_id) != before:
+            changed += 1
+            _event(
+                clock,
+                SlaClockEvent.Kind.RETARGETED,
+                at,
+                reason,
+                target_seconds=int(clock.target.total_seconds()) if clock.target else None,
+            )
+    _refresh_next_action(clocks)
+    _save(clocks)
+    return changed
+
+
+# -- the sweep --------------------------------------------------------------------------------
+
+
+@dataclass
+class SweepResult:
+    clocks: int = 0
+    breached: int = 0
+    fired: int = 0
+    late: int = 0
+    skipped_duplicates: int = 0
+
+
+def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> SweepResult:
+    """Record breaches and fire due escalation rules, each exactly once.
+
+    Several workers may run this at once: on PostgreSQL each takes the rows it can lock and
+    skips the rest (`SKIP LOCKED`); on SQLite writers are serialized by the database. The
+    unique constraint on (clock, rule) is the last guard: a firing that another worker already
+    recorded fails to insert in its own savepoint and nothing is sent twice.
+    """
+    now = now or timezone.now()
+    result = SweepResult()
+    with transaction.atomic():
+        rows = (
+            SlaClock.objects.select_related("calendar")
+            .filter(next_action_at__lte=now)
+            .order_by("next_action_at")
+        )
+        if connection.features.has_select_for_update_skip_locked:
+            rows = rows.select_for_update(skip_locked=True, of=("self",))
+        clocks = list(rows[:batch])
+        if not clocks:
+            return result
+        rules = _rules_for(clocks)
+        fired: dict[int, set[int]] = {}
+        for clock_id, rule_id in EscalationFiring.objects.filter(clock__in=clocks).values_list(
+            "clock_id", "rule_id"
+        ):
+            fired.setdefault(clock_id, set()).add(rule_id)
+        for clock in clocks:
+            result.clocks += 1
+            done = fired.setdefault(clock.pk, set())
+            if clock.state not in (ClockState.RUNNING, ClockState.BREACHED):
+                clock.next_action_at = None
+                continue
+            if clock.due_at is not None and clock.breached_at is None and clock.due_at <= now:
+                clock.breached_at = clock.due_at
+                clock.state = ClockState.BREACHED
+                _event(
+                    clock, SlaClockEvent.Kind.BREACHED, now, late=now - clock.due_at > LATE_AFTER
+                )
+                result.breached += 1
+            for rule in _rules(clock, rules):
+                if rule.pk in done:
+                    continue
+                at = _rule_instant(clock, rule)
+                if at is None or at > now:
+                    continue
+                if _fire(clock, rule, at, now, result):
+                    done.add(rule.pk)
+            clock.next_action_at = _next_action(clock, _rules(clock, rules), done)
+        SlaClock.objects.bulk_update(clocks, ["state", "breached_at", "next_action_at"])
+    return result
+
+
+def _fire(
+    clock: SlaClock, rule: EscalationRule, at: dt.datetime, now: dt.datetime, result: SweepResult
+) -> bool:
+    late = now - at > LATE_AFTER
+    rule_text = _rule_text(rule, clock)
+    try:
+        with transaction.atomic():
+            firing = EscalationFiring.objects.create(
+                clock=clock, rule=rule, rule_text=rule_text, due_at=at, fired_at=now, late=late
+            )
+    except IntegrityError:
+        result.skipped_duplicates += 1
+        return True  # another worker fired it
+    outcome = EscalationOutcome()
+    if _handler is not None:
+        outcome = _handler(
+            EscalationAction(
+                ticket_id=clock.ticket_id,
+                metric=clock.metric,
+                rule_text=rule_text,
+                notify=tuple(rule.notify),
+                move_to=rule.move_to,
+                late=late,
+            )
+        )
+    else:
+        log.warning("no escalation handler registered; rule %s fired with no action", rule.pk)
+    firing.notified = outcome.notified
+    firing.moved_to = outcome.moved_to
+    firing.save(update_fields=["notified", "moved_to"])
+    result.fired += 1
+    result.late += int(late)
+    return True
+
+
+def _rule_text(rule: EscalationRule, clock: SlaClock) -> str:
+    metric = Metric(clock.metric).label.lower()
+    text = f"{metric} not met after {rule.when_text()}: notify {', '.join(rule.notify) or '-'}"
+    if rule.move_to:
+        text += f", move to {rule.move_to}"
+    return text[:200]
