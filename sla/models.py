@@ -368,6 +368,9 @@ class EscalationFiring(models.Model):
     late = models.BooleanField(default=False, help_text="Fired after a worker outage.")
     notified = models.JSONField(default=list, blank=True)
     moved_to = models.CharField(max_length=50, blank=True)
+    sweep = models.UUIDField(
+        editable=False, help_text="The sweep that recorded it: a sweep acts on its own inserts."
+    )
 
     class Meta:
         ordering = ["fired_at", "id"]
@@ -376,7 +379,10 @@ class EscalationFiring(models.Model):
             # fails here and that worker sends nothing.
             models.UniqueConstraint(fields=["clock", "rule"], name="firing_once_per_clock_rule"),
         ]
-        indexes = [models.Index(fields=["fired_at"], name="firing_fired_at")]
+        indexes = [
+            models.Index(fields=["fired_at"], name="firing_fired_at"),
+            models.Index(fields=["sweep"], name="firing_sweep"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.rule_text} fired at {self.fired_at:%Y-%m-%d %H:%M}"

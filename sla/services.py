@@ -20,13 +20,16 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import logging
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from helpdesk.db import bulk_set
 from sla.calendars import clock_for
 from sla.models import (
     LIVE_STATES,
@@ -66,6 +69,7 @@ class TicketEvent(enum.StrEnum):
 
 @dataclass(frozen=True)
 class EscalationAction:
+    firing_id: int
     ticket_id: int
     metric: str
     rule_text: str
@@ -80,7 +84,8 @@ class EscalationOutcome:
     moved_to: str = ""
 
 
-EscalationHandler = Callable[[EscalationAction], EscalationOutcome]
+# Takes the actions of one sweep batch; returns the outcome of each by firing id.
+EscalationHandler = Callable[[list[EscalationAction]], dict[int, EscalationOutcome]]
 _handler: EscalationHandler | None = None
 
 
@@ -391,12 +396,8 @@ def clocks_retarget(
         if clock.calendar_id != terms.calendar_id:
             clock.calendar_id = terms.calendar_id
             clock.calendar = BusinessCalendar.objects.get(pk=terms.calendar_id)
+        # A breach already recorded stays: it happened under the terms of its time.
         _schedule(clock)
-        if clock.breached_at is not None and (clock.due_at is None or clock.due_at > at):
-            # Retargeted past the breach (a lower severity): the breach no longer stands.
-            clock.breached_at = None
-            if clock.state == ClockState.BREACHED:
-                clock.state = ClockState.RUNNING
         if (clock.target, clock.due_at, clock.calendar_id, clock.severity_id) != before:
             changed += 1
             _event(
@@ -424,12 +425,14 @@ class SweepResult:
 
 
 def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> SweepResult:
-    """Record breaches and fire due escalation rules, each exactly once.
+    """Record breaches and fire due escalation rules, each exactly once, in a fixed number of
+    queries per batch (plus whatever a rule's queue move costs).
 
     Several workers may run this at once: on PostgreSQL each takes the rows it can lock and
     skips the rest (`SKIP LOCKED`); on SQLite writers are serialized by the database. The
-    unique constraint on (clock, rule) is the last guard: a firing that another worker already
-    recorded fails to insert in its own savepoint and nothing is sent twice.
+    unique constraint on (clock, rule) is the last guard: firings are inserted with
+    `ON CONFLICT DO NOTHING`, tagged with this sweep's token, and only the rows this sweep
+    inserted are acted on, so nothing is sent twice.
     """
     now = now or timezone.now()
     result = SweepResult()
@@ -450,6 +453,9 @@ def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> SweepR
             "clock_id", "rule_id"
         ):
             fired.setdefault(clock_id, set()).add(rule_id)
+        token = uuid.uuid4()
+        events: list[SlaClockEvent] = []
+        firings: list[EscalationFiring] = []
         for clock in clocks:
             result.clocks += 1
             done = fired.setdefault(clock.pk, set())
@@ -459,8 +465,15 @@ def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> SweepR
             if clock.due_at is not None and clock.breached_at is None and clock.due_at <= now:
                 clock.breached_at = clock.due_at
                 clock.state = ClockState.BREACHED
-                _event(
-                    clock, SlaClockEvent.Kind.BREACHED, now, late=now - clock.due_at > LATE_AFTER
+                late = now - clock.due_at > LATE_AFTER
+                events.append(
+                    SlaClockEvent(
+                        clock=clock,
+                        kind=SlaClockEvent.Kind.BREACHED,
+                        at=now,
+                        due_at=clock.due_at,
+                        data={"late": late},
+                    )
                 )
                 result.breached += 1
             for rule in _rules(clock, rules):
@@ -469,46 +482,59 @@ def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> SweepR
                 at = _rule_instant(clock, rule)
                 if at is None or at > now:
                     continue
-                if _fire(clock, rule, at, now, result):
-                    done.add(rule.pk)
+                done.add(rule.pk)
+                firings.append(
+                    EscalationFiring(
+                        clock=clock,
+                        rule=rule,
+                        rule_text=_rule_text(rule, clock),
+                        due_at=at,
+                        fired_at=now,
+                        late=now - at > LATE_AFTER,
+                        sweep=token,
+                    )
+                )
             clock.next_action_at = _next_action(clock, _rules(clock, rules), done)
-        SlaClock.objects.bulk_update(clocks, ["state", "breached_at", "next_action_at"])
+        SlaClockEvent.objects.bulk_create(events)
+        if firings:
+            _act(firings, token, rules, result)
+        bulk_set(clocks, ["state", "breached_at", "next_action_at"])
     return result
 
 
-def _fire(
-    clock: SlaClock, rule: EscalationRule, at: dt.datetime, now: dt.datetime, result: SweepResult
-) -> bool:
-    late = now - at > LATE_AFTER
-    rule_text = _rule_text(rule, clock)
-    try:
-        with transaction.atomic():
-            firing = EscalationFiring.objects.create(
-                clock=clock, rule=rule, rule_text=rule_text, due_at=at, fired_at=now, late=late
-            )
-    except IntegrityError:
-        result.skipped_duplicates += 1
-        return True  # another worker fired it
-    outcome = EscalationOutcome()
-    if _handler is not None:
-        outcome = _handler(
-            EscalationAction(
-                ticket_id=clock.ticket_id,
-                metric=clock.metric,
-                rule_text=rule_text,
-                notify=tuple(rule.notify),
-                move_to=rule.move_to,
-                late=late,
-            )
+def _act(
+    firings: list[EscalationFiring],
+    token: uuid.UUID,
+    rules: dict[tuple[int, int, int | None], list[EscalationRule]],
+    result: SweepResult,
+) -> None:
+    """Insert the firings, keep those this sweep won, and hand them to the ticket side."""
+    EscalationFiring.objects.bulk_create(firings, ignore_conflicts=True)
+    won = list(EscalationFiring.objects.filter(sweep=token).select_related("clock", "rule"))
+    result.skipped_duplicates += len(firings) - len(won)
+    actions = [
+        EscalationAction(
+            firing_id=firing.pk,
+            ticket_id=firing.clock.ticket_id,
+            metric=firing.clock.metric,
+            rule_text=firing.rule_text,
+            notify=tuple(firing.rule.notify) if firing.rule else (),
+            move_to=firing.rule.move_to if firing.rule else "",
+            late=firing.late,
         )
+        for firing in won
+    ]
+    if _handler is None:
+        log.warning("no escalation handler registered; %d firings had no action", len(won))
+        outcomes: dict[int, EscalationOutcome] = {}
     else:
-        log.warning("no escalation handler registered; rule %s fired with no action", rule.pk)
-    firing.notified = outcome.notified
-    firing.moved_to = outcome.moved_to
-    firing.save(update_fields=["notified", "moved_to"])
-    result.fired += 1
-    result.late += int(late)
-    return True
+        outcomes = _handler(actions)
+    for firing in won:
+        outcome = outcomes.get(firing.pk, EscalationOutcome())
+        firing.notified, firing.moved_to = outcome.notified, outcome.moved_to
+    bulk_set(won, ["notified", "moved_to"])
+    result.fired += len(won)
+    result.late += sum(1 for firing in won if firing.late)
 
 
 def _rule_text(rule: EscalationRule, clock: SlaClock) -> str:
@@ -517,3 +543,46 @@ def _rule_text(rule: EscalationRule, clock: SlaClock) -> str:
     if rule.move_to:
         text += f", move to {rule.move_to}"
     return text[:200]
+
+
+def clocks_recalculate(
+    *,
+    calendar_ids: Iterable[int] | None = None,
+    plan_ids: Iterable[int] | None = None,
+    chunk: int = 500,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Retarget the live clocks on these calendars or plans (all live clocks if neither is
+    given) after a calendar, closure or target changed. Met, cancelled and earlier-cycle clocks
+    keep their history. Works in chunks, each in its own transaction; returns clocks changed."""
+    live = SlaClock.objects.filter(state__in=LIVE_STATES)
+    if calendar_ids is not None or plan_ids is not None:
+        live = live.filter(
+            Q(calendar_id__in=list(calendar_ids or [])) | Q(plan_id__in=list(plan_ids or []))
+        )
+    ids = list(live.order_by("pk").values_list("pk", flat=True))
+    changed = 0
+    for first in range(0, len(ids), chunk):
+        with transaction.atomic():
+            clocks = list(
+                SlaClock.objects.select_for_update(of=("self",))
+                .select_related("calendar", "ticket")
+                .filter(pk__in=ids[first : first + chunk], state__in=LIVE_STATES)
+            )
+            changed += clocks_retarget(
+                clocks=clocks, at=timezone.now(), reason="policy changed: recalculated"
+            )
+        if progress is not None:
+            progress(min(chunk, len(ids) - first))
+    return changed
+
+
+def live_clock_count(
+    *, calendar_ids: Iterable[int] | None = None, plan_ids: Iterable[int] | None = None
+) -> int:
+    live = SlaClock.objects.filter(state__in=LIVE_STATES)
+    if calendar_ids is not None or plan_ids is not None:
+        live = live.filter(
+            Q(calendar_id__in=list(calendar_ids or [])) | Q(plan_id__in=list(plan_ids or []))
+        )
+    return live.count()

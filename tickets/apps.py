@@ -7,6 +7,6 @@ class TicketsConfig(AppConfig):
 
     def ready(self) -> None:
         from sla.services import register_escalation_handler
-        from tickets.escalations import handle_escalation
+        from tickets.escalations import handle_escalations
 
-        register_escalation_handler(handle_escalation)
+        register_escalation_handler(handle_escalations)

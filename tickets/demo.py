@@ -11,8 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from plans.models import ContactRole, Contract, NamedContact, Organization, Plan
+from plans.models import ContactRole, Contract, NamedContact, Organization, Plan, Severity
 from plans.services import named_contact_add
+from tickets.models import Queue, Ticket
 
 DEMO_PASSWORD = "demo-pass-2026"
 SUPPORT_MANAGERS = "support managers"
@@ -133,4 +134,124 @@ def seed_demo(today: dt.date | None = None) -> list[Login]:
             logins.append(Login(f"alice@{org.slug}", f"customer admin, {org.name}"))
             if limit >= 2:
                 logins.append(Login(f"bob@{org.slug}", f"customer colleague, {org.name}"))
+    agents = list(User.objects.filter(username__startswith="agent.").order_by("username"))
+    _queues(agents)
+    for org in Organization.objects.filter(
+        slug__in=[slugify(f"{COMPANIES[i % len(COMPANIES)]}-{p.slug}") for i, p in enumerate(plans)]
+    ):
+        _tickets(org, agents)
     return logins
+
+
+def _queues(agents: list[User]) -> None:
+    """Support tiers L1-L3, two agents each."""
+    for position, slug in enumerate(("l1", "l2", "l3"), start=1):
+        queue, _ = Queue.objects.get_or_create(
+            slug=slug, defaults={"name": f"L{position} support", "position": position}
+        )
+        if not queue.agents.exists():
+            queue.agents.set(agents[(position - 1) * 2 : position * 2])
+
+
+# (hours ago opened, severity index from the most severe, what happens, conversation)
+SCENARIOS = (
+    (0.1, 0, "new", "Production site is down for all users"),
+    (2, 1, "acknowledged", "Checkout is very slow since this morning"),
+    (26, 2, "in_progress", "Search results miss some products"),
+    (30, 2, "waiting", "Images fail to upload on one page"),
+    (75, 3, "resolved", "How do I change the logo in the header?"),
+    (200, 3, "closed", "Question about exporting data"),
+    (50, 3, "out_of_scope", "Can you redesign our landing page?"),
+    (52, 0, "untouched", "Data loss after the last import"),
+)
+
+
+def _tickets(org: Organization, agents: list[User]) -> None:
+    """Tickets in every state with conversations, made through the services at past instants
+    so their SLA clocks, breaches and escalations are what they would really be."""
+    import time_machine  # a development dependency: the demo runs from bin/run
+
+    from plans.selectors import contract_active, effective_plan
+    from tickets import services
+    from tickets.entitlements import allowed_channels
+
+    if Ticket.objects.filter(organization=org).exists():
+        return
+    contact = org.contacts.select_related("user").order_by("role").first()
+    contract = contract_active(organization=org)
+    if contact is None or contract is None:
+        return
+    plan = effective_plan(contract=contract)
+    levels = list(
+        Severity.objects.filter(policy_id=plan.policy_id)
+        .values_list("level", flat=True)
+        .order_by("level")
+    )
+    categories = list(plan.categories.all())
+    now = timezone.now()
+    for number, (hours_ago, rank, outcome, subject) in enumerate(SCENARIOS):
+        level = levels[min(rank, len(levels) - 1)]
+        category = next(
+            (c for c in categories if not c.severity_levels or level in c.severity_levels), None
+        )
+        if categories and category is None:
+            continue
+        agent = agents[number % len(agents)]
+        opened = now - dt.timedelta(hours=hours_ago)
+
+        def step(minutes: float, opened: dt.datetime = opened) -> time_machine.travel:
+            return time_machine.travel(opened + dt.timedelta(minutes=minutes), tick=False)
+
+        with step(0):
+            ticket = services.ticket_create(
+                requester=contact.user,
+                subject=subject,
+                severity_level=level,
+                category=category,
+                channel=allowed_channels(plan=plan, category=category)[0],
+                body=f"{subject}.\n\nSteps to reproduce:\n\n1. Sign in\n2. Open the page\n\n"
+                "It started after yesterday's release.",
+            )
+        if outcome in ("new", "untouched"):
+            continue
+        with step(20):
+            services.ticket_acknowledge(ticket=ticket, by=agent)
+        if outcome == "acknowledged":
+            continue
+        if outcome == "out_of_scope":
+            with step(40):
+                reason = (plan.policy.not_covered or ["Outside what support covers"])[0]
+                services.ticket_close_out_of_scope(ticket=ticket, by=agent, reason=reason)
+            continue
+        with step(45):
+            services.ticket_reply(
+                ticket=ticket,
+                author=agent,
+                body="Thanks for the report. Could you send the **exact URL** and a screenshot?",
+            )
+        with step(50):
+            services.ticket_reply(
+                ticket=ticket,
+                author=agent,
+                internal=True,
+                body="Looks like the cache issue from last week.",
+            )
+        with step(90):
+            services.ticket_reply(
+                ticket=ticket,
+                author=contact.user,
+                body="It is https://example.com/shop, screenshot attached.",
+            )
+        if outcome == "waiting":
+            with step(120):
+                services.ticket_set_status(
+                    ticket=ticket, status="waiting", by=agent, reason="Waiting for the server logs"
+                )
+            continue
+        if outcome == "in_progress":
+            continue
+        with step(180):
+            services.ticket_resolve(ticket=ticket, by=agent, note="Cleared the cache.")
+        if outcome == "closed":
+            with step(240):
+                services.ticket_close(ticket=ticket, by=contact.user)

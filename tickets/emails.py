@@ -44,6 +44,17 @@ def queue(func: Builder, **ids: Any) -> None:
     transaction.on_commit(lambda: async_task("tickets.emails.deliver", name, ids))
 
 
+def queue_many(func: Builder, many: list[dict[str, Any]]) -> None:
+    """One task for a batch of emails of one kind (the SLA sweep's notifications)."""
+    if many:
+        name = func.__name__
+        transaction.on_commit(lambda: async_task("tickets.emails.deliver_many", name, many))
+
+
+def deliver_many(name: str, many: list[dict[str, Any]]) -> int:
+    return sum(deliver(name, ids) for ids in many)
+
+
 def deliver(name: str, ids: dict[str, Any]) -> int:
     """Build and send one email; returns the number of recipients (0 when nobody to tell)."""
     mail = _BUILDERS[name](**ids)

@@ -1,10 +1,13 @@
-"""What an SLA escalation does to a ticket: move it, tell the people the rule names, log it.
+"""What SLA escalations do to tickets: move them, tell the people the rules name, log it.
 
 Registered with `sla.services.register_escalation_handler` when the app starts, so `sla` never
-imports ticket code.
+imports ticket code. A sweep hands over all its firings at once; the people behind each role
+are looked up once per batch, so the cost does not grow with the number of tickets.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -15,63 +18,114 @@ from tickets.models import Queue, Ticket, TicketEvent
 from tickets.services import ticket_move_to_queue
 
 
-def recipients(ticket: Ticket, notify: tuple[str, ...]) -> list[str]:
+class Recipients:
     """Email addresses for the roles a rule names (`assignee`, `queue`,
-    `customer_success_manager`, `support_managers`, `group:<name>`, `email:<address>`)."""
-    users = get_user_model().objects.filter(is_active=True).exclude(email="")
-    found: list[str] = []
-    for role in notify:
-        if role == "assignee":
-            if ticket.assignee is not None and ticket.assignee.email:
-                found.append(ticket.assignee.email)
-        elif role == "queue":
-            if ticket.queue_id is not None:
-                found += users.filter(queues=ticket.queue_id).values_list("email", flat=True)
-        elif role == "customer_success_manager":
-            manager = ticket.organization.customer_success_manager
-            if manager is not None and manager.email:
-                found.append(manager.email)
-        elif role == "support_managers":
-            found += emails.support_manager_addresses()
-        elif role.startswith("group:"):
-            name = role.removeprefix("group:")
-            found += users.filter(groups__name=name).values_list("email", flat=True)
-        elif role.startswith("email:"):
-            found.append(role.removeprefix("email:"))
-    return sorted(set(found))
+    `customer_success_manager`, `support_managers`, `group:<name>`, `email:<address>`),
+    with each group's and queue's members read once."""
 
+    def __init__(self, tickets: Iterable[Ticket]) -> None:
+        self.users = get_user_model().objects.filter(is_active=True).exclude(email="")
+        self.queue_ids = {t.queue_id for t in tickets if t.queue_id is not None}
+        self._queues: dict[int, list[str]] | None = None
+        self._groups: dict[str, list[str]] = {}
+        self._managers: list[str] | None = None
 
-def handle_escalation(action: EscalationAction) -> EscalationOutcome:
-    ticket = Ticket.objects.select_related(
-        "assignee", "queue", "organization__customer_success_manager"
-    ).get(pk=action.ticket_id)
-    moved_to = ""
-    if action.move_to:
-        queue = Queue.objects.filter(slug=action.move_to).first()
-        if queue is not None:
-            ticket = ticket_move_to_queue(
-                ticket=ticket, queue=queue, by=None, reason=f"SLA rule: {action.rule_text}"
+    def queue(self, queue_id: int) -> list[str]:
+        if self._queues is None:
+            self._queues = {}
+            for qid, email in self.users.filter(queues__in=self.queue_ids).values_list(
+                "queues", "email"
+            ):
+                self._queues.setdefault(qid, []).append(email)
+        return self._queues.get(queue_id, [])
+
+    def group(self, name: str) -> list[str]:
+        if name not in self._groups:
+            self._groups[name] = list(
+                self.users.filter(groups__name=name).values_list("email", flat=True)
             )
-            ticket = Ticket.objects.select_related(
-                "assignee", "queue", "organization__customer_success_manager"
-            ).get(pk=ticket.pk)
-            moved_to = queue.slug
-    to = recipients(ticket, action.notify)
-    TicketEvent.objects.create(
-        ticket=ticket,
-        kind=TicketEvent.Kind.SLA_ESCALATED,
-        at=timezone.now(),
-        summary=f"Escalated{' (late)' if action.late else ''}: {action.rule_text}"[:300],
-        data={"notified": to, "moved_to": moved_to, "metric": action.metric},
-        customer_visible=False,
-    )
-    if to:
-        emails.queue(
-            emails.sla_escalation,
-            ticket_id=ticket.pk,
-            to=to,
-            rule=action.rule_text,
-            metric=action.metric,
-            late=action.late,
+        return self._groups[name]
+
+    def managers(self) -> list[str]:
+        if self._managers is None:
+            self._managers = emails.support_manager_addresses()
+        return self._managers
+
+    def for_ticket(self, ticket: Ticket, notify: Iterable[str]) -> list[str]:
+        found: list[str] = []
+        for role in notify:
+            if role == "assignee":
+                if ticket.assignee is not None and ticket.assignee.email:
+                    found.append(ticket.assignee.email)
+            elif role == "queue":
+                if ticket.queue_id is not None:
+                    found += self.queue(ticket.queue_id)
+            elif role == "customer_success_manager":
+                manager = ticket.organization.customer_success_manager
+                if manager is not None and manager.email:
+                    found.append(manager.email)
+            elif role == "support_managers":
+                found += self.managers()
+            elif role.startswith("group:"):
+                found += self.group(role.removeprefix("group:"))
+            elif role.startswith("email:"):
+                found.append(role.removeprefix("email:"))
+        return sorted(set(found))
+
+
+def handle_escalations(actions: list[EscalationAction]) -> dict[int, EscalationOutcome]:
+    moves = [a for a in actions if a.move_to]
+    moved: dict[int, str] = {}
+    if moves:
+        queues = {q.slug: q for q in Queue.objects.filter(slug__in={a.move_to for a in moves})}
+        for action in moves:
+            queue = queues.get(action.move_to)
+            if queue is not None:
+                ticket_move_to_queue(
+                    ticket=Ticket(pk=action.ticket_id),
+                    queue=queue,
+                    by=None,
+                    reason=f"SLA rule: {action.rule_text}",
+                )
+                moved[action.firing_id] = queue.slug
+    tickets = Ticket.objects.select_related(
+        "assignee", "organization__customer_success_manager"
+    ).in_bulk({a.ticket_id for a in actions})
+    recipients = Recipients(tickets.values())
+    now = timezone.now()
+    outcomes: dict[int, EscalationOutcome] = {}
+    events: list[TicketEvent] = []
+    mails: list[dict] = []
+    for action in actions:
+        ticket = tickets[action.ticket_id]
+        to = recipients.for_ticket(ticket, action.notify)
+        outcomes[action.firing_id] = EscalationOutcome(
+            notified=to, moved_to=moved.get(action.firing_id, "")
         )
-    return EscalationOutcome(notified=to, moved_to=moved_to)
+        events.append(
+            TicketEvent(
+                ticket=ticket,
+                kind=TicketEvent.Kind.SLA_ESCALATED,
+                at=now,
+                summary=f"Escalated{' (late)' if action.late else ''}: {action.rule_text}"[:300],
+                data={
+                    "notified": to,
+                    "moved_to": moved.get(action.firing_id, ""),
+                    "metric": action.metric,
+                },
+                customer_visible=False,
+            )
+        )
+        if to:
+            mails.append(
+                {
+                    "ticket_id": ticket.pk,
+                    "to": to,
+                    "rule": action.rule_text,
+                    "metric": action.metric,
+                    "late": action.late,
+                }
+            )
+    TicketEvent.objects.bulk_create(events)
+    emails.queue_many(emails.sla_escalation, mails)
+    return outcomes

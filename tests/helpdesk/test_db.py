@@ -1,0 +1,71 @@
+"""`bulk_set`: one UPDATE ... FROM (VALUES ...) instead of Django's CASE per row."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from helpdesk.db import bulk_set
+from sla.models import EscalationFiring, SlaClock
+from tests.factories import SlaClockFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_saves_each_row_its_own_values_including_nulls() -> None:
+    first, second = SlaClockFactory(), SlaClockFactory()
+    when = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC)
+    first.state, first.breached_at, first.next_action_at = "breached", when, None
+    second.state, second.breached_at, second.next_action_at = "running", None, when
+    bulk_set([first, second], ["state", "breached_at", "next_action_at"])
+    assert list(
+        SlaClock.objects.order_by("pk").values_list("state", "breached_at", "next_action_at")
+    ) == [("breached", when, None), ("running", None, when)]
+
+
+def test_it_saves_json_values() -> None:
+    clock = SlaClockFactory()
+    firing = EscalationFiring.objects.create(
+        clock=clock,
+        rule_text="r",
+        due_at=clock.started_at,
+        fired_at=clock.started_at,
+        sweep="00000000-0000-0000-0000-000000000001",
+    )
+    firing.notified = ["a@example.com", "b@example.com"]
+    bulk_set([firing], ["notified", "moved_to"])
+    firing.refresh_from_db()
+    assert firing.notified == ["a@example.com", "b@example.com"]
+
+
+def test_it_runs_one_statement_for_rows_within_the_parameter_limit() -> None:
+    clocks = SlaClockFactory.create_batch(50)
+    for clock in clocks:
+        clock.state = "paused"
+    with CaptureQueriesContext(connection) as queries:
+        bulk_set(clocks, ["state"])
+    assert len(queries) == 1
+    assert set(SlaClock.objects.values_list("state", flat=True)) == {"paused"}
+
+
+def test_it_batches_past_the_parameter_limit(settings) -> None:  # noqa: ANN001
+    clocks = SlaClockFactory.create_batch(3)
+    for clock in clocks:
+        clock.state = "met"
+        clock.met_at = clock.started_at
+    limit = connection.features.max_query_params
+    try:
+        connection.features.max_query_params = 4  # two rows of (pk, state) per statement
+        with CaptureQueriesContext(connection) as queries:
+            bulk_set(clocks, ["state", "met_at"])
+    finally:
+        connection.features.max_query_params = limit
+    assert len(queries) == 3
+    assert set(SlaClock.objects.values_list("state", flat=True)) == {"met"}
+
+
+def test_nothing_to_save_sends_nothing() -> None:
+    with CaptureQueriesContext(connection) as queries:
+        assert bulk_set([], ["state"]) == 0
+    assert len(queries) == 0
