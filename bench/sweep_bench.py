@@ -111,49 +111,37 @@ def build(open_count: int, due_share: float, now: dt.datetime) -> int:
             Ticket.objects.bulk_create(tickets)
             clocks = []
             for i, ticket in enumerate(tickets):
-                due_now = made + i < rule_due
                 # Due tickets started 3 hours ago, so the 2-hour rule is due; the others
                 # started just now, so nothing of theirs is due for two hours.
-                start = now - dt.timedelta(hours=3) if due_now else now
-                clocks.append(
-                    SlaClock(
+                start = now - dt.timedelta(hours=3) if made + i < rule_due else now
+
+                def clock(
+                    metric: str,
+                    hours: int | None,
+                    next_in: int | None,
+                    ticket: Ticket = ticket,
+                    start: dt.datetime = start,
+                ) -> SlaClock:
+                    target = dt.timedelta(hours=hours) if hours else None
+                    due = start + target if target else None
+                    return SlaClock(
                         ticket=ticket,
-                        metric="resolution",
+                        metric=metric,
                         plan=plan,
                         severity=severity,
                         calendar=calendar,
-                        target=dt.timedelta(hours=24),
+                        target=target,
                         started_at=start,
-                        due_at=start + dt.timedelta(hours=24),
-                        original_due_at=start + dt.timedelta(hours=24),
-                        next_action_at=start + dt.timedelta(hours=2),
+                        due_at=due,
+                        original_due_at=due,
+                        next_action_at=start + dt.timedelta(hours=next_in) if next_in else None,
                     )
-                )
-                clocks.append(
-                    SlaClock(
-                        ticket=ticket,
-                        metric="first_response",
-                        plan=plan,
-                        severity=severity,
-                        calendar=calendar,
-                        target=dt.timedelta(hours=4),
-                        started_at=start,
-                        due_at=start + dt.timedelta(hours=4),
-                        original_due_at=start + dt.timedelta(hours=4),
-                        next_action_at=start + dt.timedelta(hours=4),
-                    )
-                )
-                clocks.append(
-                    SlaClock(
-                        ticket=ticket,
-                        metric="acknowledge",
-                        plan=plan,
-                        severity=severity,
-                        calendar=calendar,
-                        target=None,
-                        started_at=start,
-                    )
-                )
+
+                clocks += [
+                    clock("resolution", 24, 2),
+                    clock("first_response", 4, 4),
+                    clock("acknowledge", None, None),
+                ]
             SlaClock.objects.bulk_create(clocks, batch_size=BATCH)
         made += size
     return rule_due

@@ -87,6 +87,14 @@ def _require_agent(user: AbstractBaseUser) -> None:
         raise ValidationError("Only support agents can do this.")
 
 
+def _required(text: str, field: str, message: str) -> str:
+    """The text without surrounding blanks; a ValidationError on `field` when nothing is left."""
+    text = text.strip()
+    if not text:
+        raise ValidationError({field: message})
+    return text
+
+
 def _require_open(ticket: Ticket, doing: str) -> None:
     if not ticket.is_open:
         raise ValidationError(
@@ -248,8 +256,7 @@ def ticket_reply(
 ) -> Message:
     """A public reply or internal note. Agents' public replies email the customer; a customer's
     reply on a ticket waiting on them puts it back in progress and resumes the clock."""
-    if not body.strip():
-        raise ValidationError({"body": "Write a message."})
+    _required(body, "body", "Write a message.")
     ticket = _locked(ticket)
     agent = is_agent(author)
     if internal and not agent:
@@ -463,9 +470,7 @@ def ticket_close(*, ticket: Ticket, by: AbstractBaseUser) -> Ticket:
 def ticket_close_out_of_scope(*, ticket: Ticket, by: AbstractBaseUser, reason: str) -> Ticket:
     """Close a request support does not cover, with the policy's own words as the reason."""
     _require_agent(by)
-    reason = reason.strip()
-    if not reason:
-        raise ValidationError({"reason": "Give the reason from the policy."})
+    reason = _required(reason, "reason", "Give the reason from the policy.")
     ticket = _locked(ticket)
     _require_open(ticket, "close it as out of scope")
     now = timezone.now()
@@ -505,9 +510,7 @@ def ticket_change_severity(
     """Support changes the severity with a reason the customer sees; clocks are retargeted from
     their original start."""
     _require_agent(by)
-    reason = reason.strip()
-    if not reason:
-        raise ValidationError({"reason": "Say why the severity changes; the customer sees it."})
+    reason = _required(reason, "reason", "Say why the severity changes; the customer sees it.")
     ticket = _locked(ticket)
     severity = Severity.objects.filter(policy_id=ticket.plan.policy_id, level=level).first()
     if severity is None:
@@ -551,9 +554,7 @@ def ticket_change_severity(
 def ticket_request_clarification(*, ticket: Ticket, by: AbstractBaseUser, question: str) -> Ticket:
     """Support asks the customer to explain the severity they chose (Vmoso)."""
     _require_agent(by)
-    question = question.strip()
-    if not question:
-        raise ValidationError({"question": "Ask the question the customer should answer."})
+    question = _required(question, "question", "Ask the question the customer should answer.")
     ticket = _locked(ticket)
     if not ticket.plan.policy.severity_clarification:
         raise ValidationError("This policy does not provide for severity clarification.")
@@ -597,9 +598,7 @@ def ticket_request_escalation(
     *, ticket: Ticket, by: AbstractBaseUser, reason: str
 ) -> CustomerEscalation:
     """The customer asks for an escalation (Vmoso priorities 2-4); support managers hear."""
-    reason = reason.strip()
-    if not reason:
-        raise ValidationError({"reason": "Tell us why the ticket needs escalating."})
+    reason = _required(reason, "reason", "Tell us why the ticket needs escalating.")
     ticket = _locked(ticket)
     _require_open(ticket, "escalate it")
     if not can_request_escalation(plan=ticket.plan, severity_level=ticket.severity.level):
