@@ -20,7 +20,7 @@ from django.contrib import admin
 from django.contrib.admin.options import BaseModelAdmin
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -38,8 +38,10 @@ from plans.models import (
     Organization,
     Plan,
     Policy,
+    PooledMonths,
     Severity,
     TicketCategory,
+    UserProfile,
 )
 from plans.selectors import contract_active
 from plans.services import named_contact_add, named_contact_remove, named_contact_set_role
@@ -602,6 +604,7 @@ class OrganizationAdmin(admin.ModelAdmin):
         "time_zone",
         "customer_success_manager",
         "technical_account_manager",
+        "unwarranted_escalations",
     ]
     list_select_related = ["customer_success_manager", "technical_account_manager"]
     search_fields = ["name", "slug"]
@@ -621,7 +624,27 @@ class OrganizationAdmin(admin.ModelAdmin):
             super()
             .get_queryset(request)
             .annotate(contact_total=Count("contacts", distinct=True))
+            .annotate(
+                # Counted through the reverse relation: plans imports no ticket code.
+                unwarranted_total=Count(
+                    "customer_escalations",
+                    filter=Q(customer_escalations__unwarranted=True),
+                    distinct=True,
+                )
+            )
             .prefetch_related(Prefetch("contracts", queryset=contracts))
+        )
+
+    @admin.display(description="unwarranted escalations", ordering="unwarranted_total")
+    def unwarranted_escalations(self, obj: Organization) -> SafeString | int:
+        total = obj.unwarranted_total  # type: ignore[attr-defined]
+        if not total:
+            return 0
+        return changelist_link(
+            "tickets.customerescalation",
+            total,
+            organization__id__exact=obj.pk,
+            unwarranted__exact=1,
         )
 
     @admin.display(description="plan today")
@@ -653,6 +676,19 @@ class OrganizationAdmin(admin.ModelAdmin):
         )
 
 
+class PooledMonthsInline(admin.TabularInline):
+    """Billing months whose support hours are pooled by agreement (up to the plan's limit)."""
+
+    model = PooledMonths
+    view_on_site = False
+    extra = 0
+    fields = ["first_month", "months", "agreed_by", "note"]
+    autocomplete_fields = ["agreed_by"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PooledMonths]:
+        return super().get_queryset(request).select_related("contract", "agreed_by")
+
+
 @admin.register(Contract)
 class ContractAdmin(FormFieldsMixin, admin.ModelAdmin):
     list_display = [
@@ -680,6 +716,7 @@ class ContractAdmin(FormFieldsMixin, admin.ModelAdmin):
         "overage_hourly_rate",
         "notes",
     ]
+    inlines = [PooledMonthsInline]
     view_on_site = False
 
     @admin.display(description="policy", ordering="plan__policy__name")
@@ -863,3 +900,31 @@ class NamedContactChangeAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: NamedContactChange | None = None
     ) -> bool:
         return False
+
+
+# --------------------------------------------------------------------------------------------
+# People's preferences
+
+
+class TimeZoneChoiceField(forms.ChoiceField):
+    def __init__(self, **kwargs: Any) -> None:
+        zones = sorted(zoneinfo.available_timezones())
+        super().__init__(choices=[(zone, zone) for zone in zones], **kwargs)
+
+
+@admin.register(UserProfile)
+class UserProfileAdmin(FormFieldsMixin, admin.ModelAdmin):
+    """Each person's display zone: times are shown in it, with the zone named."""
+
+    list_display = ["user", "email", "time_zone"]
+    list_select_related = ["user"]
+    list_filter = ["time_zone"]
+    search_fields = ["user__username", "user__email", "time_zone"]
+    autocomplete_fields = ["user"]
+    fields = ["user", "time_zone"]
+    form_field_factories = {"time_zone": TimeZoneChoiceField}
+    view_on_site = False
+
+    @admin.display(description="email", ordering="user__email")
+    def email(self, obj: UserProfile) -> str:
+        return obj.user.email or EMPTY  # type: ignore[attr-defined]

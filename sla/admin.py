@@ -36,12 +36,16 @@ from plans.admin import (
     html_table,
 )
 from plans.models import Plan, Policy
+from sla.calendars import calendar_touch
 from sla.models import (
     BusinessCalendar,
     Closure,
+    EscalationFiring,
     EscalationRule,
     Metric,
     OpenPeriod,
+    SlaClock,
+    SlaClockEvent,
     SupportHours,
     Target,
     Weekday,
@@ -49,6 +53,7 @@ from sla.models import (
     minute_text,
 )
 from sla.policy.schema import EMAIL, NOTIFY_ROLES, parse_duration
+from sla.services import clocks_recalculate, live_clock_count
 
 NO_GUARANTEE = "no guarantee"
 
@@ -212,9 +217,32 @@ class BusinessCalendarForm(forms.ModelForm):
         return codes
 
 
+def retarget_open_clocks(
+    admin_model: admin.ModelAdmin,
+    request: HttpRequest,
+    *,
+    calendar_ids: set[int],
+    plan_ids: set[int],
+) -> None:
+    """Retarget the open clocks these calendars or plans' targets govern (met and breached
+    history stays); the same as `manage.py recalculate_sla`."""
+    checked = live_clock_count(calendar_ids=calendar_ids, plan_ids=plan_ids)
+    changed = clocks_recalculate(calendar_ids=calendar_ids, plan_ids=plan_ids)
+    admin_model.message_user(
+        request, f"{checked} open clock(s) checked, {changed} retargeted.", messages.SUCCESS
+    )
+
+
 @admin.register(BusinessCalendar)
 class BusinessCalendarAdmin(FormFieldsMixin, admin.ModelAdmin):
     form = BusinessCalendarForm
+    actions = ["retarget"]
+
+    @admin.action(description="Retarget open tickets' SLA clocks on these calendars")
+    def retarget(self, request: HttpRequest, queryset: QuerySet[BusinessCalendar]) -> None:
+        ids = set(queryset.values_list("pk", flat=True))
+        retarget_open_clocks(self, request, calendar_ids=ids, plan_ids=set())
+
     list_display = [
         "name",
         "policy",
@@ -304,7 +332,12 @@ class ClosureAdmin(FormFieldsMixin, admin.ModelAdmin):
     date_hierarchy = "date"
     ordering = ["calendar__policy__name", "calendar__name", "date"]
     fields = ["calendar", "date", "name", "source", "active"]
-    actions = ["keep_open", "close"]
+    actions = ["keep_open", "close", "retarget"]
+
+    @admin.action(description="Retarget open tickets' SLA clocks on these days' calendars")
+    def retarget(self, request: HttpRequest, queryset: QuerySet[Closure]) -> None:
+        ids = set(queryset.values_list("calendar_id", flat=True))
+        retarget_open_clocks(self, request, calendar_ids=ids, plan_ids=set())
 
     @admin.display(description="policy", ordering="calendar__policy__name")
     def policy_name(self, obj: Closure) -> str:
@@ -326,8 +359,6 @@ class ClosureAdmin(FormFieldsMixin, admin.ModelAdmin):
         self.message_user(request, f"{count} closure(s) updated.", messages.SUCCESS)
 
     def _touch(self, calendar_ids: Iterable[int]) -> None:
-        from sla.calendars import calendar_touch  # sla/clock.py is not in the tree yet
-
         for calendar in BusinessCalendar.objects.filter(pk__in=set(calendar_ids)):
             calendar_touch(calendar=calendar)
 
@@ -489,6 +520,13 @@ class SupportHoursAdmin(FormFieldsMixin, admin.ModelAdmin):
 @admin.register(Target)
 class TargetAdmin(TargetColumns, FormFieldsMixin, admin.ModelAdmin):
     form = TargetForm
+    actions = ["retarget"]
+
+    @admin.action(description="Retarget open tickets' SLA clocks on these targets' plans")
+    def retarget(self, request: HttpRequest, queryset: QuerySet[Target]) -> None:
+        ids = set(queryset.values_list("plan_id", flat=True))
+        retarget_open_clocks(self, request, calendar_ids=set(), plan_ids=ids)
+
     list_display = [
         "plan",
         "policy_name",
@@ -736,3 +774,139 @@ class PolicyAdmin(plans_admin.PolicyAdmin):
                 for model, text in links
             ),
         )
+
+
+# --------------------------------------------------------------------------------------------
+# Per-ticket clocks and escalations fired: read-only (the ticket services and the sweep write them)
+
+
+class SlaClockEventInline(ReadOnlyInline):
+    model = SlaClockEvent
+    verbose_name_plural = "clock log"
+    fields = ["at", "kind", "due_at", "reason", "data"]
+    readonly_fields = fields
+
+
+class EscalationFiringInline(ReadOnlyInline):
+    model = EscalationFiring
+    verbose_name_plural = "escalations fired"
+    fields = ["rule_text", "due_at", "fired_at", "late", "notified", "moved_to"]
+    readonly_fields = fields
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    view_on_site = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ClockStateFilter(admin.SimpleListFilter):
+    title = "live"
+    parameter_name = "live"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+        return [("yes", "Live (running, paused, breached)"), ("no", "Ended")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[SlaClock]) -> QuerySet[SlaClock]:
+        live = ["running", "paused", "breached"]
+        if self.value() == "yes":
+            return queryset.filter(state__in=live)
+        if self.value() == "no":
+            return queryset.exclude(state__in=live)
+        return queryset
+
+
+@admin.register(SlaClock)
+class SlaClockAdmin(ReadOnlyAdmin):
+    list_display = [
+        "ticket_link",
+        "metric",
+        "cycle",
+        "state",
+        "target_text",
+        "due_at",
+        "breached_at",
+        "met_at",
+        "plan",
+        "severity_level",
+    ]
+    list_select_related = ["ticket", "plan", "severity"]
+    list_filter = [ClockStateFilter, "state", "metric", "plan__policy", "plan"]
+    search_fields = ["ticket__reference"]
+    date_hierarchy = "started_at"
+    fields = [
+        "ticket_link",
+        "metric",
+        "cycle",
+        "state",
+        "plan",
+        "severity",
+        "category",
+        "calendar",
+        "target_text",
+        "started_at",
+        "due_at",
+        "original_due_at",
+        "at_risk_at",
+        "paused_at",
+        "paused_business",
+        "met_at",
+        "breached_at",
+        "business_elapsed",
+        "next_action_at",
+    ]
+    readonly_fields = fields
+    inlines = [SlaClockEventInline, EscalationFiringInline]
+
+    @admin.display(description="ticket", ordering="ticket__reference")
+    def ticket_link(self, obj: SlaClock) -> SafeString:
+        return admin_link(obj.ticket, obj.ticket.reference)  # type: ignore[attr-defined]
+
+    @admin.display(description="target", ordering="target")
+    def target_text(self, obj: SlaClock) -> str:
+        return target_text(obj.target)
+
+    @admin.display(description="severity", ordering="severity__level")
+    def severity_level(self, obj: SlaClock) -> int:
+        return obj.severity.level
+
+
+@admin.register(EscalationFiring)
+class EscalationFiringAdmin(ReadOnlyAdmin):
+    list_display = ["fired_at", "ticket_link", "metric", "rule_text", "due_at", "late", "moved_to"]
+    list_select_related = ["clock__ticket"]
+    list_filter = ["late", "clock__metric"]
+    search_fields = ["clock__ticket__reference", "rule_text"]
+    date_hierarchy = "fired_at"
+    fields = [
+        "ticket_link",
+        "clock_link",
+        "rule",
+        "rule_text",
+        "due_at",
+        "fired_at",
+        "late",
+        "notified",
+        "moved_to",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="ticket", ordering="clock__ticket__reference")
+    def ticket_link(self, obj: EscalationFiring) -> SafeString:
+        ticket = obj.clock.ticket  # type: ignore[attr-defined]
+        return admin_link(ticket, ticket.reference)
+
+    @admin.display(description="clock")
+    def clock_link(self, obj: EscalationFiring) -> SafeString:
+        return admin_link(obj.clock)
+
+    @admin.display(description="metric", ordering="clock__metric")
+    def metric(self, obj: EscalationFiring) -> str:
+        return obj.clock.get_metric_display()

@@ -1,6 +1,7 @@
 """The plans admin: every page opens, lists run no query per row, contacts go through services."""
 
 import datetime as dt
+import uuid
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
@@ -13,6 +14,7 @@ from django.db import connection, models
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from plans.models import (
     ContactRole,
@@ -22,18 +24,23 @@ from plans.models import (
     Organization,
     Plan,
     Policy,
+    PooledMonths,
     Severity,
     TicketCategory,
+    UserProfile,
 )
 from sla.models import (
     BusinessCalendar,
     Closure,
+    EscalationFiring,
     EscalationRule,
     Metric,
     OpenPeriod,
+    SlaClock,
     SupportHours,
     Target,
 )
+from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -153,6 +160,37 @@ def build_dataset(suffix: str = "a") -> SimpleNamespace:
         action=NamedContactChange.Action.ADDED,
         role=ContactRole.ADMIN,
         reason="Seeded",
+    )
+    profile = UserProfile.objects.create(user=contact_user, time_zone="Europe/London")
+    pool = PooledMonths.objects.create(contract=contract, first_month=dt.date(2026, 1, 1))
+    # A ticket with a clock and a firing, so the SLA clock and firing pages have a row.
+    now = timezone.now()
+    ticket = Ticket.objects.create(
+        reference=f"HD-T{suffix}",
+        organization=organization,
+        requester=contact_user,
+        plan=pro,
+        severity=critical,
+        subject="Outage",
+        created_at=now,
+        updated_at=now,
+    )
+    clock = SlaClock.objects.create(
+        ticket=ticket,
+        metric=Metric.FIRST_RESPONSE,
+        plan=pro,
+        severity=critical,
+        calendar=us,
+        target=dt.timedelta(hours=3),
+        started_at=now,
+        due_at=now + dt.timedelta(hours=3),
+    )
+    firing = EscalationFiring.objects.create(
+        clock=clock,
+        rule_text="first response 75%",
+        due_at=now,
+        fired_at=now,
+        sweep=uuid.uuid4(),
     )
     return SimpleNamespace(**locals())
 

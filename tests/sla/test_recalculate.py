@@ -72,3 +72,19 @@ def test_an_unknown_calendar_is_named(two_tickets) -> None:  # noqa: ANN001
 
     with pytest.raises(CommandError, match="--calendar: no calendar nope"):
         call_command("recalculate_sla", "--calendar", "nope", stdout=StringIO())
+
+
+def test_the_calendar_admin_action_retargets_and_says_how_many(
+    two_tickets, admin_client  # noqa: ANN001
+) -> None:
+    open_one, _ = two_tickets
+    calendar = BusinessCalendar.objects.get(slug="local-business")
+    Closure.objects.create(calendar=calendar, date=dt.date(2026, 11, 23), name="Shutdown")
+    calendar_touch(calendar=calendar)
+    response = admin_client.post(
+        "/admin/sla/businesscalendar/",
+        {"action": "retarget", "_selected_action": [calendar.pk]},
+        follow=True,
+    )
+    assert "retargeted" in response.content.decode()
+    assert first_response(open_one).due_at == utc("2026-11-25T01:00:00+00:00")
