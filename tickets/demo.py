@@ -12,13 +12,12 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from plans.models import ContactRole, Contract, NamedContact, Organization, Plan, Severity
+from plans.roles import AGENTS, DIRECTORS, ON_CALL, SUPPORT_MANAGERS
 from plans.services import named_contact_add
 from tickets.models import Queue, Ticket
 
 DEMO_PASSWORD = "demo-pass-2026"
-SUPPORT_MANAGERS = "support managers"
-AGENTS = "agents"
-STAFF_GROUPS = (SUPPORT_MANAGERS, AGENTS, "directors", "on-call")
+STAFF_GROUPS = (SUPPORT_MANAGERS, AGENTS, DIRECTORS, ON_CALL)
 COMPANIES = (
     "Northwind Apps",
     "Blue Harbour Media",
@@ -89,12 +88,12 @@ def seed_demo(today: dt.date | None = None) -> list[Login]:
     manager.groups.add(groups[SUPPORT_MANAGERS], groups[AGENTS])
     logins.append(Login("manager", "support manager (admin, SLA reports)"))
     director = _user("director", first="Dana", last="Director", staff=True)
-    director.groups.add(groups["directors"])
+    director.groups.add(groups[DIRECTORS])
     for index, name in enumerate(("alex", "sam", "jo", "kim", "lee", "pat")):
         agent = _user(f"agent.{name}", first=name.title(), last=f"Agent{index + 1}", staff=True)
         agent.groups.add(groups[AGENTS])
         if index == 0:
-            agent.groups.add(groups["on-call"])
+            agent.groups.add(groups[ON_CALL])
     logins.append(Login("agent.alex", "agent (admin queue)"))
     csm = _user("csm", first="Casey", last="Success", staff=True)
     csm.groups.add(groups[AGENTS])

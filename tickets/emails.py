@@ -18,9 +18,8 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django_q.tasks import async_task
 
+from plans.roles import SUPPORT_MANAGERS
 from tickets.models import CustomerEscalation, Message, Ticket
-
-SUPPORT_MANAGERS_GROUP = "support managers"
 
 
 @dataclass
@@ -106,7 +105,7 @@ def status_changed(*, ticket_id: int, reason: str = "") -> Mail:
 def support_manager_addresses() -> list[str]:
     users = (
         get_user_model()
-        .objects.filter(groups__name=SUPPORT_MANAGERS_GROUP, is_active=True)
+        .objects.filter(groups__name=SUPPORT_MANAGERS, is_active=True)
         .exclude(email="")
     )
     return sorted(set(users.values_list("email", flat=True)))

@@ -18,8 +18,10 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from plans.models import Severity, TicketCategory
+from plans.selectors import contract_active
 from sla import services as sla
 from tickets import emails
 from tickets.entitlements import (
@@ -692,10 +694,6 @@ def time_entry_log(
         data={"minutes": minutes, "billable": billable},
     )
     # Support-hours warnings (80% / 100% of the period) are checked by a worker after commit.
-    from django_q.tasks import async_task
-
-    from plans.selectors import contract_active
-
     contract = contract_active(organization=ticket.organization)
     if billable and contract is not None and contract.plan.monthly_support_hours is not None:
         contract_id = contract.pk
