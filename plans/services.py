@@ -1,10 +1,19 @@
 """Writes for plans: named contacts (with the plan's limit) and contracts."""
 
-from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from typing import Any
 
-from plans.models import ContactRole, NamedContact, NamedContactChange, Organization
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from plans.models import ContactRole, NamedContact, NamedContactChange, Organization, UserProfile
 from plans.selectors import contract_active
 
 
@@ -78,3 +87,72 @@ def named_contact_set_role(
         changed_by=changed_by,
     )
     return contact
+
+
+@transaction.atomic
+def named_contact_invite(
+    *,
+    organization: Organization,
+    email: str,
+    first_name: str = "",
+    last_name: str = "",
+    role: str = ContactRole.CONTACT,
+    by: AbstractBaseUser,
+    site_url: str,
+) -> NamedContact:
+    """An organization admin adds a person by email: the account is created if needed (with no
+    password), added within the plan's limit, and a new person is emailed a link to choose a
+    password. Raises ValidationError keyed `email`, `user` or `organization`."""
+    email = email.strip().lower()
+    users = get_user_model().objects
+    user = users.filter(email__iexact=email).order_by("pk").first()
+    if user is None:
+        if users.filter(username=email).exists():
+            raise ValidationError({"email": f"{email} cannot be used as a user name."})
+        user = users.create_user(
+            username=email, email=email, first_name=first_name, last_name=last_name
+        )
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    contact = named_contact_add(
+        organization=organization, user=user, role=role, changed_by=by, reason="Added in the portal"
+    )
+    if not user.has_usable_password():
+        invitation = _invitation(user=user, organization=organization, by=by, site_url=site_url)
+        transaction.on_commit(lambda: send_mail(**invitation))
+    return contact
+
+
+def user_time_zone_set(*, user: AbstractBaseUser, time_zone: str) -> UserProfile:
+    """The zone a person's pages show times in."""
+    profile = UserProfile.objects.filter(user=user).first() or UserProfile(user=user)
+    profile.time_zone = time_zone
+    profile.full_clean()
+    profile.save()
+    return profile
+
+
+def _invitation(
+    *, user: AbstractBaseUser, organization: Organization, by: AbstractBaseUser, site_url: str
+) -> dict[str, Any]:
+    link = site_url.rstrip("/") + reverse(
+        "password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    context = {
+        "user": user,
+        "organization": organization,
+        "by": by,
+        "link": link,
+        "site_url": site_url,
+    }
+    subject = " ".join(render_to_string("registration/invitation_subject.txt", context).split())
+    return {
+        "subject": subject,
+        "message": render_to_string("registration/invitation_email.html", context),
+        "from_email": None,
+        "recipient_list": [user.email],
+    }

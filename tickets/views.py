@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from plans.models import ContactRole, UserProfile
 from plans.selectors import contract_active, effective_plan
-from plans.services import named_contact_remove
+from plans.services import named_contact_invite, named_contact_remove, user_time_zone_set
 from tickets import selectors, services
 from tickets.entitlements import (
     allowed_channels,
@@ -245,6 +245,10 @@ def ticket_escalate(request: HttpRequest, reference: str) -> HttpResponse:
                 ticket=ticket, by=request.user, reason=form.cleaned_data["reason"]
             )
         except ValidationError as error:
+            if not hasattr(error, "error_dict"):  # not allowed at all: nothing to correct
+                for message in error.messages:
+                    messages.error(request, message)
+                return redirect(ticket)
             apply_errors(form, error)
         else:
             messages.success(request, "Escalation requested: a support manager has been told.")
@@ -325,8 +329,11 @@ def contact_add(request: HttpRequest) -> HttpResponse:
     form = ContactAddForm(request.POST)
     if form.is_valid():
         try:
-            contact = form.save(
-                organization=organization, by=request.user, site_url=settings.SITE_URL
+            contact = named_contact_invite(
+                organization=organization,
+                by=request.user,
+                site_url=settings.SITE_URL,
+                **form.cleaned_data,
             )
         except ValidationError as error:
             apply_errors(form, error, aliases={"user": "email"})
@@ -365,7 +372,7 @@ def account(request: HttpRequest) -> HttpResponse:
     )
     form = AccountForm(request.POST if request.method == "POST" else None, instance=profile)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        user_time_zone_set(user=request.user, time_zone=form.cleaned_data["time_zone"])
         messages.success(request, f"Times are now shown in {form.cleaned_data['time_zone']}.")
         return redirect("tickets:account")
     return render(

@@ -1,0 +1,121 @@
+"""Builders shared by the portal tests: two customer organizations on one plan, three people.
+
+alice (organization admin) and bob (colleague) belong to Acme; charlie belongs to Globex (the
+outsider). Rows are built with the factories and tickets through the services, as a customer
+would create them. No tests live here; test modules import the fixtures `_world` (named
+`world`) and `_media` (autouse) from it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from plans.models import NamedContact, Organization, Plan, Severity
+from tests.factories import (
+    ContractFactory,
+    NamedContactFactory,
+    OrganizationFactory,
+    PlanFactory,
+    PolicyFactory,
+    SeverityFactory,
+    TargetFactory,
+    UserFactory,
+)
+from tickets import services
+from tickets.models import Ticket
+
+
+@dataclass
+class World:
+    plan: Plan
+    severities: dict[int, Severity]
+    acme: Organization
+    globex: Organization
+    alice: NamedContact
+    bob: NamedContact
+    charlie: NamedContact
+
+
+def build_world(*, named_contacts: int | None = 5) -> World:
+    policy = PolicyFactory(slug="portal-policy", name="Portal Policy")
+    severities = {
+        level: SeverityFactory(
+            policy=policy,
+            level=level,
+            name=["Critical", "High", "Normal", "Low"][level - 1],
+            definition=f"Definition of level {level}.",
+            examples=[f"Example for level {level}"],
+        )
+        for level in (1, 2, 3, 4)
+    }
+    plan = PlanFactory(
+        policy=policy,
+        slug="portal-pro",
+        name="Pro",
+        channels=["portal", "email"],
+        post_incident_report_levels=[1],
+        customer_escalation_levels=[2, 3, 4],
+        named_contacts=named_contacts,
+    )
+    TargetFactory(
+        plan=plan,
+        severity=severities[1],
+        acknowledge=dt.timedelta(hours=1),
+        first_response=dt.timedelta(hours=4),
+        resolution=None,
+    )
+    TargetFactory(
+        plan=plan,
+        severity=severities[2],
+        acknowledge=None,
+        first_response=dt.timedelta(hours=8),
+        resolution=None,
+    )
+    acme = OrganizationFactory(slug="acme", name="Acme", time_zone="Europe/London")
+    globex = OrganizationFactory(slug="globex", name="Globex", time_zone="America/New_York")
+    ContractFactory(organization=acme, plan=plan)
+    ContractFactory(organization=globex, plan=plan)
+    alice = NamedContactFactory(
+        organization=acme, role="admin", user=UserFactory(username="alice", first_name="Alice")
+    )
+    bob = NamedContactFactory(organization=acme, user=UserFactory(username="bob"))
+    charlie = NamedContactFactory(organization=globex, user=UserFactory(username="charlie"))
+    return World(plan, severities, acme, globex, alice, bob, charlie)
+
+
+def upload(name: str = "log.txt", content: bytes = b"trace line\n") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type="text/plain")
+
+
+def open_ticket(
+    contact: NamedContact,
+    *,
+    severity: int = 2,
+    subject: str = "Checkout fails",
+    attachments: tuple = (),
+) -> Ticket:
+    return services.ticket_create(
+        requester=contact.user,
+        subject=subject,
+        body="It **fails**.",
+        severity_level=severity,
+        channel="portal",
+        attachments=attachments,
+    )
+
+
+@pytest.fixture(name="world")
+def _world(db: None) -> World:
+    return build_world()
+
+
+@pytest.fixture(autouse=True)
+def _media(settings: Any, tmp_path: Path) -> None:
+    """Uploaded files go to a temporary folder, never the project's media."""
+    settings.MEDIA_ROOT = tmp_path / "media"

@@ -1,0 +1,166 @@
+"""Portal forms. They parse and present input; the rules live in the services and
+entitlements, whose `ValidationError`s are put back on the field they name (`apply_errors`)."""
+
+from __future__ import annotations
+
+import zoneinfo
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from plans.models import Channel, ContactRole, Plan, UserProfile
+
+NON_FIELD = forms.forms.NON_FIELD_ERRORS
+
+
+def apply_errors(form: forms.Form, error: ValidationError, *, aliases: dict | None = None) -> None:
+    """Show a service's ValidationError on the form: keyed errors on their field (or an alias),
+    the rest at the top of the form."""
+    aliases = aliases or {}
+    if hasattr(error, "error_dict"):
+        for key, errors in error.error_dict.items():
+            field = aliases.get(key, key)
+            if field not in form.fields:
+                field = None
+            for item in errors:
+                form.add_error(field, item.messages[0] if hasattr(item, "messages") else item)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (Django's documented recipe)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
+class TicketForm(forms.Form):
+    """A new ticket under the plan whose support applies now."""
+
+    subject = forms.CharField(max_length=200, help_text="One line: what is wrong or needed.")
+    severity = forms.TypedChoiceField(coerce=int, widget=forms.RadioSelect)
+    category = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        widget=forms.RadioSelect,
+        empty_label=None,
+        label="Kind of request",
+    )
+    channel = forms.ChoiceField(
+        help_text="How you would like support to work with you on this ticket."
+    )
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 8}),
+        label="Description",
+        help_text="What happened, what you expected, steps to reproduce. Markdown is supported.",
+    )
+    attachments = MultipleFileField(
+        help_text="Screenshots, logs, HAR files. Several files at once are fine."
+    )
+    request_post_incident_report = forms.BooleanField(
+        required=False, label="Request a post-incident report"
+    )
+
+    def __init__(self, *args: Any, plan: Plan, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.plan = plan
+        self.severities = list(plan.policy.severities.order_by("level"))
+        self.fields["severity"].choices = [
+            (s.level, f"{s.level} - {s.name}") for s in self.severities
+        ]
+        self.categories = list(plan.categories.order_by("position", "name"))
+        if self.categories:
+            self.fields["category"].queryset = plan.categories.order_by("position", "name")
+            self.fields["category"].required = True
+        else:
+            del self.fields["category"]
+        channels: list[str] = list(plan.channels)
+        for category in self.categories:
+            channels += [c for c in category.channels if c not in channels]
+        labels = dict(Channel.choices)
+        self.fields["channel"].choices = [(c, labels.get(c, c)) for c in channels]
+        if "portal" in channels:
+            self.fields["channel"].initial = "portal"
+        levels = plan.post_incident_report_levels or []
+        if levels:
+            self.fields["request_post_incident_report"].help_text = (
+                "Available for severity " + ", ".join(str(level) for level in levels) + "."
+            )
+        else:
+            del self.fields["request_post_incident_report"]
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "subject": data["subject"],
+            "body": data["body"],
+            "severity_level": data["severity"],
+            "category": data.get("category"),
+            "channel": data["channel"],
+            "attachments": data.get("attachments") or [],
+            "request_post_incident_report": bool(data.get("request_post_incident_report")),
+        }
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}),
+        label="Your reply",
+        help_text="Markdown is supported.",
+    )
+    attachments = MultipleFileField()
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(
+        max_length=1000,
+        required=False,
+        label="Why reopen?",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class EscalationForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Why does this ticket need escalating?",
+        help_text="A support manager reads this. Escalations found unwarranted are recorded.",
+    )
+
+
+class AccountForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(
+        label="Time zone", help_text="Times on every page are shown in this zone."
+    )
+
+    class Meta:
+        model = UserProfile
+        fields = ["time_zone"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = [(z, z) for z in sorted(zoneinfo.available_timezones())]
+
+
+class ContactAddForm(forms.Form):
+    """An organization admin adds a named contact by email (a new person gets an invitation)."""
+
+    email = forms.EmailField(label="Email address")
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    role = forms.ChoiceField(choices=ContactRole.choices, initial=ContactRole.CONTACT)
