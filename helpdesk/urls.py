@@ -3,6 +3,11 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
 
+admin.site.site_header = "Helpdesk · agent desk"
+admin.site.site_title = "Helpdesk agent desk"
+admin.site.index_title = "Queues, customers and support policies"
+
+
 def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
 

@@ -288,6 +288,7 @@ class SlaClock(models.Model):
     next_action_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "SLA clock"
         ordering = ["ticket", "metric", "cycle"]
         constraints = [
             # One clock per ticket, metric and cycle: events find their clock without ambiguity.
@@ -348,6 +349,7 @@ class SlaClockEvent(models.Model):
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        verbose_name = "SLA clock event"
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["clock", "at"], name="clock_event_clock_at")]
 
