@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
-
 admin.site.site_header = "Helpdesk · agent desk"
 admin.site.site_title = "Helpdesk agent desk"
 admin.site.index_title = "Queues, customers and support policies"

@@ -23,9 +23,9 @@ class Recipients:
     `customer_success_manager`, `support_managers`, `group:<name>`, `email:<address>`),
     with each group's and queue's members read once."""
 
-    def __init__(self, tickets: Iterable[Ticket]) -> None:
+    def __init__(self, tickets: Iterable[Ticket], queue_ids: Iterable[int] = ()) -> None:
         self.users = get_user_model().objects.filter(is_active=True).exclude(email="")
-        self.queue_ids = {t.queue_id for t in tickets if t.queue_id is not None}
+        self.queue_ids = {t.queue_id for t in tickets if t.queue_id is not None} | set(queue_ids)
         self._queues: dict[int, list[str]] | None = None
         self._groups: dict[str, list[str]] = {}
         self._managers: list[str] | None = None
@@ -51,15 +51,20 @@ class Recipients:
             self._managers = emails.support_manager_addresses()
         return self._managers
 
-    def for_ticket(self, ticket: Ticket, notify: Iterable[str]) -> list[str]:
+    def for_ticket(
+        self, ticket: Ticket, notify: Iterable[str], *, queue_id: int | None = None
+    ) -> list[str]:
+        """`queue_id`: the queue the rule moved the ticket to (its agents are the ones to tell
+        even when a later rung of the same batch moved the ticket further)."""
         found: list[str] = []
+        queue_id = queue_id if queue_id is not None else ticket.queue_id
         for role in notify:
             if role == "assignee":
                 if ticket.assignee is not None and ticket.assignee.email:
                     found.append(ticket.assignee.email)
             elif role == "queue":
-                if ticket.queue_id is not None:
-                    found += self.queue(ticket.queue_id)
+                if queue_id is not None:
+                    found += self.queue(queue_id)
             elif role == "customer_success_manager":
                 manager = ticket.organization.customer_success_manager
                 if manager is not None and manager.email:
@@ -75,7 +80,7 @@ class Recipients:
 
 def handle_escalations(actions: list[EscalationAction]) -> dict[int, EscalationOutcome]:
     moves = [a for a in actions if a.move_to]
-    moved: dict[int, str] = {}
+    moved: dict[int, Queue] = {}
     if moves:
         queues = {q.slug: q for q in Queue.objects.filter(slug__in={a.move_to for a in moves})}
         for action in moves:
@@ -87,21 +92,21 @@ def handle_escalations(actions: list[EscalationAction]) -> dict[int, EscalationO
                     by=None,
                     reason=f"SLA rule: {action.rule_text}",
                 )
-                moved[action.firing_id] = queue.slug
+                moved[action.firing_id] = queue
     tickets = Ticket.objects.select_related(
         "assignee", "organization__customer_success_manager"
     ).in_bulk({a.ticket_id for a in actions})
-    recipients = Recipients(tickets.values())
+    recipients = Recipients(tickets.values(), {queue.pk for queue in moved.values()})
     now = timezone.now()
     outcomes: dict[int, EscalationOutcome] = {}
     events: list[TicketEvent] = []
     mails: list[dict] = []
     for action in actions:
         ticket = tickets[action.ticket_id]
-        to = recipients.for_ticket(ticket, action.notify)
-        outcomes[action.firing_id] = EscalationOutcome(
-            notified=to, moved_to=moved.get(action.firing_id, "")
-        )
+        queue = moved.get(action.firing_id)
+        to = recipients.for_ticket(ticket, action.notify, queue_id=queue.pk if queue else None)
+        moved_to = queue.slug if queue else ""
+        outcomes[action.firing_id] = EscalationOutcome(notified=to, moved_to=moved_to)
         events.append(
             TicketEvent(
                 ticket=ticket,
@@ -110,7 +115,7 @@ def handle_escalations(actions: list[EscalationAction]) -> dict[int, EscalationO
                 summary=f"Escalated{' (late)' if action.late else ''}: {action.rule_text}"[:300],
                 data={
                     "notified": to,
-                    "moved_to": moved.get(action.firing_id, ""),
+                    "moved_to": moved_to,
                     "metric": action.metric,
                 },
                 customer_visible=False,

@@ -419,3 +419,24 @@ def test_two_workers_racing_fire_each_escalation_once(resolution_plan) -> None: 
     assert sum(r.fired for r in results) == 30
     assert EscalationFiring.objects.count() == 30
     assert EscalationFiring.objects.values("clock", "rule").distinct().count() == 30
+
+
+def test_rungs_firing_together_each_notify_the_queue_they_moved_the_ticket_to(
+    django_capture_on_commit_callbacks,  # noqa: ANN001
+) -> None:
+    load_example_policy("moboom")
+    contact = customer_on("moboom-partner", time_zone="America/Los_Angeles")
+    l2 = Queue.objects.create(slug="l2", name="L2", position=2)
+    l3 = Queue.objects.create(slug="l3", name="L3", position=3)
+    l2.agents.add(AgentFactory(username="second", email="second@vendor.example"))
+    l3.agents.add(AgentFactory(username="third", email="third@vendor.example"))
+    ticket = open_ticket(contact.user, 1, "2026-11-21T18:00:00Z")
+    # A worker outage: both rungs (4h: L2, 8h: L3) are due at the next sweep.
+    run_sweep("2026-11-22T06:00:00Z", django_capture_on_commit_callbacks)
+    firings = EscalationFiring.objects.filter(clock__ticket=ticket).order_by("due_at")
+    assert [(f.moved_to, f.notified, f.late) for f in firings] == [
+        ("l2", ["second@vendor.example"], True),
+        ("l3", ["third@vendor.example"], True),
+    ]
+    ticket.refresh_from_db()
+    assert ticket.queue == l3

@@ -1,0 +1,564 @@
+"""SLA breach reports: every figure is aggregated in the database, in a fixed number of queries.
+
+Definitions (the page states them too):
+- Only clocks with a target count for achievement.
+- A clock's *outcome instant* is `breached_at` when it breached, else `met_at`. A clock counts in a
+  period when its outcome instant falls in the period, so each clock counts once: a clock that
+  breached on 31 January and was met on 2 February is a January breach.
+- *Met on time*: `met_at` set and `breached_at` empty. *Breached*: `breached_at` set.
+- Achievement = met on time / (met on time + breached).
+- *At risk*: a running, unbreached clock with 75% or more of its target used. The clock service
+  stores `at_risk_at`, the exact business-time instant at which 75% is used; where it is empty
+  (rows written before it existed) business time used is approximated in the database by
+  wall-clock time: at risk once `now >= started_at + 0.75 * (due_at - started_at)` (written
+  `4 * (now - started_at) >= 3 * (due_at - started_at)`, which both SQLite and PostgreSQL
+  evaluate on durations).
+- *Currently breached*: a live clock (running, paused or breached) whose `breached_at` is set, or
+  a running clock whose due instant has passed before the sweep marked it.
+
+`sla` never imports `tickets`: ticket fields are reached through ORM lookups (`ticket__queue`)
+and the models behind them through the clock's relations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection, models
+from django.db.models import Count, ExpressionWrapper, F, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, TruncWeek
+
+from plans.models import Organization, Plan
+from sla.models import ClockState, EscalationFiring, Metric, SlaClock
+
+LIVE_LIST_LIMIT = 50
+AT_RISK_SHARE = (3, 4)  # 75% of the target: 4 * used >= 3 * target span.
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    """What a manager asked for: a half-open period [start, end) in UTC and optional filters."""
+
+    start: dt.datetime
+    end: dt.datetime
+    zone: dt.tzinfo = dt.UTC
+    plan: Plan | None = None
+    organization: Organization | None = None
+    severity: int | None = None
+    queue: models.Model | None = None
+    agent: models.Model | None = None
+    metric: str | None = None
+
+
+def period_for_dates(start: dt.date, end: dt.date, zone: dt.tzinfo) -> tuple[dt.datetime, ...]:
+    """The UTC half-open span of local dates `start`..`end` (both included) in `zone`."""
+    first = dt.datetime.combine(start, dt.time(), tzinfo=zone)
+    after = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+    return first.astimezone(dt.UTC), after.astimezone(dt.UTC)
+
+
+def default_dates(now: dt.datetime, zone: dt.tzinfo) -> tuple[dt.date, dt.date]:
+    """The last 30 days, today included, in the manager's zone."""
+    today = now.astimezone(zone).date()
+    return today - dt.timedelta(days=29), today
+
+
+def month_period(year: int, month: int, zone: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
+    first = dt.date(year, month, 1)
+    following = dt.date(year + month // 12, month % 12 + 1, 1)
+    return period_for_dates(first, following - dt.timedelta(days=1), zone)
+
+
+# --- querysets -------------------------------------------------------------------------------
+
+
+def ticket_filter(filters: ReportFilters, prefix: str = "ticket__") -> Q:
+    """Filters on the ticket (organization, queue, assignee), reached through `prefix`."""
+    q = Q()
+    if filters.organization is not None:
+        q &= Q(**{f"{prefix}organization": filters.organization})
+    if filters.queue is not None:
+        q &= Q(**{f"{prefix}queue": filters.queue})
+    if filters.agent is not None:
+        q &= Q(**{f"{prefix}assignee": filters.agent})
+    return q
+
+
+def clock_filter(filters: ReportFilters, prefix: str = "") -> Q:
+    """Filters on a clock (plan and severity as the clock was measured, metric, ticket fields)."""
+    q = ticket_filter(filters, prefix=f"{prefix}ticket__")
+    if filters.plan is not None:
+        q &= Q(**{f"{prefix}plan": filters.plan})
+    if filters.severity is not None:
+        q &= Q(**{f"{prefix}severity__level": filters.severity})
+    if filters.metric:
+        q &= Q(**{f"{prefix}metric": filters.metric})
+    return q
+
+
+def in_period(start: dt.datetime, end: dt.datetime) -> Q:
+    """Outcome instant (breached_at, else met_at) in [start, end); two indexable ranges."""
+    return Q(breached_at__gte=start, breached_at__lt=end) | Q(
+        breached_at__isnull=True, met_at__gte=start, met_at__lt=end
+    )
+
+
+MET_ON_TIME = Q(met_at__isnull=False, breached_at__isnull=True)
+BREACHED = Q(breached_at__isnull=False)
+
+
+def counted_clocks(filters: ReportFilters) -> QuerySet[SlaClock]:
+    """Clocks with a target whose outcome falls in the period, filtered."""
+    return SlaClock.objects.filter(
+        in_period(filters.start, filters.end), clock_filter(filters), target__isnull=False
+    )
+
+
+def outcome_counts() -> dict[str, Count]:
+    return {
+        "met_on_time": Count("id", filter=MET_ON_TIME),
+        "breached": Count("id", filter=BREACHED),
+    }
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    """Met on time and breached clocks of one group; the denominator is their sum."""
+
+    key: Any
+    label: str
+    met_on_time: int = 0
+    breached: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.met_on_time + self.breached
+
+    @property
+    def achievement(self) -> float | None:
+        """Percent met on time, one decimal; None when nothing counted."""
+        if not self.total:
+            return None
+        return round(100 * self.met_on_time / self.total, 1)
+
+
+@dataclass
+class Breakdown:
+    """Achievement per metric and breaches by plan, severity, queue and agent (one query)."""
+
+    by_metric: list[Tally]
+    by_plan: list[Tally]
+    by_severity: list[Tally]
+    by_queue: list[Tally]
+    by_agent: list[Tally]
+    by_plan_metric: list[Tally]
+    overall: Tally
+
+
+def breakdown(filters: ReportFilters) -> Breakdown:
+    """One GROUP BY over (metric, plan, severity, queue, assignee); folded in Python.
+
+    The number of groups depends on how many plans, levels, queues and agents exist, not on the
+    number of clocks, so the folding stays cheap whatever the volume.
+    """
+    rows = (
+        counted_clocks(filters)
+        .values(
+            "metric",
+            "plan_id",
+            "plan__name",
+            "severity__level",
+            "ticket__queue_id",
+            "ticket__queue__name",
+            "ticket__assignee_id",
+            "ticket__assignee__username",
+            "ticket__assignee__first_name",
+            "ticket__assignee__last_name",
+        )
+        .annotate(**outcome_counts())
+        .order_by()
+    )
+    groups: dict[str, dict[Any, Tally]] = defaultdict(dict)
+    overall = Tally(key=None, label="All metrics")
+    metric_labels = dict(Metric.choices)
+
+    def add(group: str, key: Any, label: str, row: dict[str, Any]) -> None:
+        tally = groups[group].setdefault(key, Tally(key=key, label=label))
+        tally.met_on_time += row["met_on_time"]
+        tally.breached += row["breached"]
+
+    for row in rows:
+        add("metric", row["metric"], metric_labels.get(row["metric"], row["metric"]), row)
+        add("plan", row["plan_id"], row["plan__name"], row)
+        level = row["severity__level"]
+        add("severity", level, f"Severity {level}", row)
+        add("queue", row["ticket__queue_id"], row["ticket__queue__name"] or "No queue", row)
+        add("agent", row["ticket__assignee_id"], agent_label(row), row)
+        plan_metric_label = f"{row['plan__name']} · {metric_labels.get(row['metric'])}"
+        add("plan_metric", (row["plan_id"], row["metric"]), plan_metric_label, row)
+        overall.met_on_time += row["met_on_time"]
+        overall.breached += row["breached"]
+
+    metric_order = {value: i for i, value in enumerate(Metric.values)}
+    by_metric = [
+        groups["metric"].get(value, Tally(key=value, label=label))
+        for value, label in Metric.choices
+        if not filters.metric or filters.metric == value
+    ]
+    return Breakdown(
+        by_metric=by_metric,
+        by_plan=most_breached(groups["plan"]),
+        by_severity=sorted(groups["severity"].values(), key=lambda t: t.key),
+        by_queue=most_breached(groups["queue"]),
+        by_agent=most_breached(groups["agent"]),
+        by_plan_metric=sorted(
+            groups["plan_metric"].values(),
+            key=lambda t: (-t.breached, t.label.split(" · ")[0], metric_order.get(t.key[1], 9)),
+        ),
+        overall=overall,
+    )
+
+
+def agent_label(row: dict[str, Any]) -> str:
+    if row["ticket__assignee_id"] is None:
+        return "Unassigned"
+    full = f"{row['ticket__assignee__first_name']} {row['ticket__assignee__last_name']}".strip()
+    return full or row["ticket__assignee__username"]
+
+
+def most_breached(tallies: dict[Any, Tally]) -> list[Tally]:
+    return sorted(tallies.values(), key=lambda t: (-t.breached, -t.total, t.label))
+
+
+def weekly_trend(filters: ReportFilters) -> list[Tally]:
+    """Met on time and breached per week (weeks start on Monday in the manager's zone).
+
+    Weeks without any clock are listed with zeros so the trend has no gaps.
+    """
+    outcome = Coalesce("breached_at", "met_at", output_field=models.DateTimeField())
+    rows = (
+        counted_clocks(filters)
+        .annotate(week=TruncWeek(outcome, tzinfo=filters.zone))
+        .values("week")
+        .annotate(**outcome_counts())
+        .order_by("week")
+    )
+    found = {as_date(row["week"], filters.zone): row for row in rows}
+    weeks = []
+    first_day = filters.start.astimezone(filters.zone).date()
+    last_day = (filters.end.astimezone(filters.zone) - dt.timedelta(microseconds=1)).date()
+    monday = first_day - dt.timedelta(days=first_day.weekday())
+    while monday <= last_day:
+        row = found.get(monday, {"met_on_time": 0, "breached": 0})
+        weeks.append(
+            Tally(
+                key=monday,
+                label=f"{monday:%d %b}",
+                met_on_time=row["met_on_time"],
+                breached=row["breached"],
+            )
+        )
+        monday += dt.timedelta(days=7)
+    return weeks
+
+
+def as_date(value: dt.datetime | dt.date, zone: dt.tzinfo) -> dt.date:
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(zone)
+        return value.date()
+    return value
+
+
+# --- first response business time -----------------------------------------------------------
+
+
+class PercentileCont(models.Aggregate):
+    """PostgreSQL's `percentile_cont(p) WITHIN GROUP (ORDER BY expr)`."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(percentile)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+    def __init__(self, expression: Any, percentile: float, **extra: Any) -> None:
+        super().__init__(expression, percentile=float(percentile), **extra)
+
+
+@dataclass
+class ResponseTimes:
+    """Business time to first response of clocks met in the period (late ones included)."""
+
+    count: int
+    median: dt.timedelta | None
+    p90: dt.timedelta | None
+
+
+def first_response_clocks(filters: ReportFilters) -> QuerySet[SlaClock]:
+    """First-response clocks met in the period, with or without a target; metric filter ignored."""
+    plain = ReportFilters(**{**filters.__dict__, "metric": None})
+    return SlaClock.objects.filter(
+        clock_filter(plain),
+        metric=Metric.FIRST_RESPONSE,
+        met_at__gte=filters.start,
+        met_at__lt=filters.end,
+        business_elapsed__isnull=False,
+    )
+
+
+def first_response_times(filters: ReportFilters) -> ResponseTimes:
+    """Median and 90th percentile, interpolated like percentile_cont.
+
+    PostgreSQL: one query with percentile_cont. Elsewhere: the count, then the two neighbours of
+    each rank with ORDER BY / OFFSET (always three queries, whatever the volume, even none).
+    """
+    clocks = first_response_clocks(filters)
+    if connection.vendor == "postgresql":
+        row = clocks.aggregate(
+            count=Count("id"),
+            median=PercentileCont("business_elapsed", 0.5, output_field=models.DurationField()),
+            p90=PercentileCont("business_elapsed", 0.9, output_field=models.DurationField()),
+        )
+        return ResponseTimes(count=row["count"], median=row["median"], p90=row["p90"])
+    count = clocks.count()
+    ordered = clocks.order_by("business_elapsed").values_list("business_elapsed", flat=True)
+    return ResponseTimes(
+        count=count,
+        median=interpolated(ordered, count, 0.5),
+        p90=interpolated(ordered, count, 0.9),
+    )
+
+
+def interpolated(ordered: QuerySet[Any], count: int, share: float) -> dt.timedelta | None:
+    """The value at `share` between the two nearest ranks (one query, even when empty)."""
+    rank = share * max(count - 1, 0)
+    low = int(rank)
+    values = list(ordered[low : low + 2])
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    fraction = rank - low
+    return values[0] + (values[1] - values[0]) * fraction
+
+
+# --- live clocks -----------------------------------------------------------------------------
+
+
+@dataclass
+class LiveList:
+    clocks: list[SlaClock]
+    total: int
+
+
+LIVE_RELATED = ("ticket", "ticket__organization", "ticket__assignee", "ticket__queue", "plan")
+
+
+def live_clocks(filters: ReportFilters) -> QuerySet[SlaClock]:
+    """Live clocks with a target, filtered (the period does not apply to what is live now)."""
+    return SlaClock.objects.filter(
+        clock_filter(filters),
+        target__isnull=False,
+        due_at__isnull=False,
+    )
+
+
+def at_risk_clocks(filters: ReportFilters, now: dt.datetime) -> QuerySet[SlaClock]:
+    """Running, unbreached, due in the future, 75% or more of the target's span used."""
+    numerator, denominator = AT_RISK_SHARE
+    now_value = Value(now, output_field=models.DateTimeField())
+    return (
+        live_clocks(filters)
+        .filter(state=ClockState.RUNNING, breached_at__isnull=True, due_at__gt=now)
+        .alias(
+            used=ExpressionWrapper(
+                (now_value - F("started_at")) * denominator, output_field=models.DurationField()
+            ),
+            allowed=ExpressionWrapper(
+                (F("due_at") - F("started_at")) * numerator, output_field=models.DurationField()
+            ),
+        )
+        .filter(Q(at_risk_at__lte=now) | Q(at_risk_at__isnull=True, used__gte=F("allowed")))
+        .select_related(*LIVE_RELATED)
+        .order_by("due_at", "id")
+    )
+
+
+def breached_now_clocks(filters: ReportFilters, now: dt.datetime) -> QuerySet[SlaClock]:
+    live = [ClockState.RUNNING, ClockState.PAUSED, ClockState.BREACHED]
+    return (
+        live_clocks(filters)
+        .filter(state__in=live)
+        .filter(Q(breached_at__isnull=False) | Q(state=ClockState.RUNNING, due_at__lte=now))
+        .select_related(*LIVE_RELATED)
+        .order_by("due_at", "id")
+    )
+
+
+def live_list(queryset: QuerySet[SlaClock]) -> LiveList:
+    """The first rows (most urgent first) and how many there are: two queries."""
+    return LiveList(clocks=list(queryset[:LIVE_LIST_LIMIT]), total=queryset.count())
+
+
+# --- escalations -----------------------------------------------------------------------------
+
+
+@dataclass
+class OrganizationEscalations:
+    organization_id: int
+    name: str
+    slug: str
+    fired: int = 0
+    requested: int = 0
+    unwarranted: int = 0
+
+
+def escalations_by_organization(filters: ReportFilters) -> list[OrganizationEscalations]:
+    """SLA escalation rules fired, customer escalations requested and marked unwarranted.
+
+    Two grouped queries: firings (fired in the period, clock filters) and customer escalations
+    (requested in the period; the metric filter does not apply to them).
+    """
+    firings = (
+        EscalationFiring.objects.filter(
+            clock_filter(filters, prefix="clock__"),
+            fired_at__gte=filters.start,
+            fired_at__lt=filters.end,
+        )
+        .values(
+            "clock__ticket__organization_id",
+            "clock__ticket__organization__name",
+            "clock__ticket__organization__slug",
+        )
+        .annotate(fired=Count("id"))
+        .order_by()
+    )
+    result: dict[int, OrganizationEscalations] = {}
+    for row in firings:
+        org_id = row["clock__ticket__organization_id"]
+        result[org_id] = OrganizationEscalations(
+            organization_id=org_id,
+            name=row["clock__ticket__organization__name"],
+            slug=row["clock__ticket__organization__slug"],
+            fired=row["fired"],
+        )
+    requested = (
+        Organization.objects.filter(
+            customer_escalation_filter(filters),
+        )
+        .values("id", "name", "slug")
+        .annotate(
+            requested=Count("customer_escalations"),
+            unwarranted=Count(
+                "customer_escalations", filter=Q(customer_escalations__unwarranted=True)
+            ),
+        )
+        .order_by()
+    )
+    for row in requested:
+        entry = result.setdefault(
+            row["id"],
+            OrganizationEscalations(organization_id=row["id"], name=row["name"], slug=row["slug"]),
+        )
+        entry.requested = row["requested"]
+        entry.unwarranted = row["unwarranted"]
+    return sorted(result.values(), key=lambda e: (-(e.fired + e.unwarranted), e.name))
+
+
+def customer_escalation_filter(filters: ReportFilters) -> Q:
+    prefix = "customer_escalations__"
+    q = Q(**{f"{prefix}requested_at__gte": filters.start, f"{prefix}requested_at__lt": filters.end})
+    q &= ticket_filter(filters, prefix=f"{prefix}ticket__")
+    if filters.plan is not None:
+        q &= Q(**{f"{prefix}ticket__plan": filters.plan})
+    if filters.severity is not None:
+        q &= Q(**{f"{prefix}ticket__severity__level": filters.severity})
+    return q
+
+
+# --- the whole report ------------------------------------------------------------------------
+
+
+@dataclass
+class SlaReport:
+    filters: ReportFilters
+    now: dt.datetime
+    breakdown: Breakdown
+    trend: list[Tally]
+    response_times: ResponseTimes
+    at_risk: LiveList
+    breached_now: LiveList
+    escalations: list[OrganizationEscalations] = field(default_factory=list)
+
+
+def sla_report(filters: ReportFilters, *, now: dt.datetime) -> SlaReport:
+    """Every figure of the report page: a fixed number of queries whatever the data."""
+    return SlaReport(
+        filters=filters,
+        now=now,
+        breakdown=breakdown(filters),
+        trend=weekly_trend(filters),
+        response_times=first_response_times(filters),
+        at_risk=live_list(at_risk_clocks(filters, now)),
+        breached_now=live_list(breached_now_clocks(filters, now)),
+        escalations=escalations_by_organization(filters),
+    )
+
+
+# --- monthly statement per organization ------------------------------------------------------
+
+
+@dataclass
+class Statement:
+    organization: Organization
+    year: int
+    month: int
+    zone: dt.tzinfo
+    start: dt.datetime
+    end: dt.datetime
+    clocks: list[SlaClock]
+    by_metric: list[Tally]
+    overall: Tally
+
+
+def monthly_statement(*, organization: Organization, year: int, month: int) -> Statement:
+    """An organization's clocks met or breached in a calendar month of its own time zone.
+
+    Two queries: the clocks (with their tickets) and the per-metric totals, aggregated in the
+    database like the report's, so the statement and the report agree.
+    """
+    zone = zoneinfo.ZoneInfo(organization.time_zone)
+    start, end = month_period(year, month, zone)
+    filters = ReportFilters(start=start, end=end, zone=zone, organization=organization)
+    clocks = list(
+        counted_clocks(filters)
+        .select_related("ticket", "severity")
+        .order_by("ticket__created_at", "ticket_id", "metric", "cycle")
+    )
+    totals = {
+        row["metric"]: row
+        for row in counted_clocks(filters).values("metric").annotate(**outcome_counts()).order_by()
+    }
+    by_metric = []
+    overall = Tally(key=None, label="All metrics")
+    for value, label in Metric.choices:
+        row = totals.get(value, {"met_on_time": 0, "breached": 0})
+        by_metric.append(Tally(value, label, row["met_on_time"], row["breached"]))
+        overall.met_on_time += row["met_on_time"]
+        overall.breached += row["breached"]
+    return Statement(
+        organization=organization,
+        year=year,
+        month=month,
+        zone=zone,
+        start=start,
+        end=end,
+        clocks=clocks,
+        by_metric=by_metric,
+        overall=overall,
+    )
