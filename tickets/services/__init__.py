@@ -1,0 +1,54 @@
+"""Writes for tickets. Every change goes through one of these functions, logs a `TicketEvent`,
+and tells the SLA clocks what happened through an explicit call (never a signal).
+
+Conventions: keyword-only arguments, one transaction each, emails queued with
+`transaction.on_commit` so nothing is sent for a change that rolled back.
+"""
+
+from tickets.services._common import is_agent
+from tickets.services.requests import (
+    escalation_mark_unwarranted,
+    ticket_request_escalation,
+    ticket_request_post_incident_report,
+)
+from tickets.services.submission import (
+    attachment_add,
+    check_attachment,
+    ticket_create,
+    ticket_reply,
+)
+from tickets.services.time_entries import time_entry_log
+from tickets.services.workflow import (
+    ticket_acknowledge,
+    ticket_assign,
+    ticket_change_severity,
+    ticket_close,
+    ticket_close_out_of_scope,
+    ticket_move_to_queue,
+    ticket_reopen,
+    ticket_request_clarification,
+    ticket_resolve,
+    ticket_set_status,
+)
+
+__all__ = [
+    "attachment_add",
+    "check_attachment",
+    "escalation_mark_unwarranted",
+    "is_agent",
+    "ticket_acknowledge",
+    "ticket_assign",
+    "ticket_change_severity",
+    "ticket_close",
+    "ticket_close_out_of_scope",
+    "ticket_create",
+    "ticket_move_to_queue",
+    "ticket_reopen",
+    "ticket_reply",
+    "ticket_request_clarification",
+    "ticket_request_escalation",
+    "ticket_request_post_incident_report",
+    "ticket_resolve",
+    "ticket_set_status",
+    "time_entry_log",
+]

@@ -1,0 +1,77 @@
+"""What every ticket service shares: the event log, row locks, role and input checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+
+from tickets.models import (
+    Ticket,
+    TicketEvent,
+)
+
+Event = TicketEvent.Kind
+
+
+def log_event(
+    ticket: Ticket,
+    kind: str,
+    summary: str,
+    *,
+    actor: AbstractBaseUser | None,
+    at: dt.datetime,
+    reason: str = "",
+    data: dict | None = None,
+    customer_visible: bool = True,
+) -> TicketEvent:
+    return TicketEvent.objects.create(
+        ticket=ticket,
+        actor=actor,
+        kind=kind,
+        at=at,
+        summary=summary[:300],
+        reason=reason,
+        data=data or {},
+        customer_visible=customer_visible,
+    )
+
+
+def touch(ticket: Ticket, at: dt.datetime, *fields: str) -> None:
+    ticket.updated_at = at
+    ticket.full_clean()
+    ticket.save(update_fields=[*fields, "updated_at"])
+
+
+def locked(ticket: Ticket) -> Ticket:
+    """Re-read the ticket under a row lock: two agents acting at once are serialized."""
+    return Ticket.objects.select_for_update().select_related("plan", "severity").get(pk=ticket.pk)
+
+
+def is_agent(user: AbstractBaseUser) -> bool:
+    return bool(user.is_active and user.is_staff)
+
+
+def require_agent(user: AbstractBaseUser) -> None:
+    if not is_agent(user):
+        raise ValidationError("Only support agents can do this.")
+
+
+def required_text(text: str, field: str, message: str) -> str:
+    """The text without surrounding blanks; a ValidationError on `field` when nothing is left."""
+    text = text.strip()
+    if not text:
+        raise ValidationError({field: message})
+    return text
+
+
+def require_open(ticket: Ticket, doing: str) -> None:
+    if not ticket.is_open:
+        raise ValidationError(
+            f"{ticket.reference} is {ticket.get_status_display().lower()}; reopen it to {doing}."
+        )
+
+
+def levels_text(levels: list[int] | None) -> str:
+    return ", ".join(str(level) for level in levels or []) or "none"

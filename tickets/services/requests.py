@@ -1,0 +1,108 @@
+"""Customers' requests: post-incident reports and escalations (and their review)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from tickets import emails
+from tickets.entitlements import (
+    can_request_escalation,
+    can_request_post_incident_report,
+)
+from tickets.models import (
+    CustomerEscalation,
+    Ticket,
+)
+from tickets.services._common import (
+    Event,
+    levels_text,
+    locked,
+    log_event,
+    require_agent,
+    require_open,
+    required_text,
+    touch,
+)
+
+# -- customers' requests ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_request_post_incident_report(*, ticket: Ticket, by: AbstractBaseUser) -> Ticket:
+    ticket = locked(ticket)
+    if not can_request_post_incident_report(plan=ticket.plan, severity_level=ticket.severity.level):
+        raise ValidationError(
+            f"The {ticket.plan} plan offers post-incident reports for severity "
+            f"{levels_text(ticket.plan.post_incident_report_levels)} only."
+        )
+    if ticket.post_incident_report_requested_at is not None:
+        return ticket
+    now = timezone.now()
+    ticket.post_incident_report_requested_at = now
+    touch(ticket, now, "post_incident_report_requested_at")
+    log_event(ticket, Event.PIR_REQUESTED, "Post-incident report requested", actor=by, at=now)
+    return ticket
+
+
+@transaction.atomic
+def ticket_request_escalation(
+    *, ticket: Ticket, by: AbstractBaseUser, reason: str
+) -> CustomerEscalation:
+    """The customer asks for an escalation (Vmoso priorities 2-4); support managers hear."""
+    reason = required_text(reason, "reason", "Tell us why the ticket needs escalating.")
+    ticket = locked(ticket)
+    require_open(ticket, "escalate it")
+    if not can_request_escalation(plan=ticket.plan, severity_level=ticket.severity.level):
+        raise ValidationError(
+            f"The {ticket.plan} plan offers escalation on request for severity "
+            f"{levels_text(ticket.plan.customer_escalation_levels)} only."
+        )
+    now = timezone.now()
+    escalation = CustomerEscalation.objects.create(
+        ticket=ticket,
+        organization_id=ticket.organization_id,
+        requested_by=by,
+        reason=reason,
+        requested_at=now,
+    )
+    touch(ticket, now)
+    log_event(
+        ticket,
+        Event.ESCALATION_REQUESTED,
+        "Customer requested an escalation",
+        actor=by,
+        at=now,
+        reason=reason,
+        data={"escalation": escalation.pk},
+    )
+    emails.queue(emails.customer_escalation, escalation_id=escalation.pk)
+    return escalation
+
+
+@transaction.atomic
+def escalation_mark_unwarranted(
+    *, escalation: CustomerEscalation, by: AbstractBaseUser, note: str = ""
+) -> CustomerEscalation:
+    require_agent(by)
+    escalation = CustomerEscalation.objects.select_for_update().get(pk=escalation.pk)
+    if escalation.unwarranted:
+        return escalation
+    now = timezone.now()
+    escalation.unwarranted = True
+    escalation.reviewed_by = by
+    escalation.reviewed_at = now
+    escalation.review_note = note
+    escalation.save(update_fields=["unwarranted", "reviewed_by", "reviewed_at", "review_note"])
+    log_event(
+        escalation.ticket,
+        Event.ESCALATION_UNWARRANTED,
+        "Escalation marked unwarranted",
+        actor=by,
+        at=now,
+        reason=note,
+        customer_visible=False,
+    )
+    return escalation

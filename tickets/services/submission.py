@@ -1,0 +1,254 @@
+"""Submitting tickets, the conversation and attachments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from plans.models import TicketCategory
+from sla import services as sla
+from tickets import emails
+from tickets.entitlements import (
+    can_request_post_incident_report,
+    check_submission,
+    entitlement_for,
+)
+from tickets.markdown import render_markdown
+from tickets.models import (
+    REFERENCE_PREFIX,
+    Attachment,
+    Message,
+    Status,
+    Ticket,
+)
+from tickets.services._common import (
+    Event,
+    is_agent,
+    levels_text,
+    locked,
+    log_event,
+    required_text,
+    touch,
+)
+
+# -- attachments ------------------------------------------------------------------------------
+
+
+def check_attachment(upload: UploadedFile) -> None:
+    """Refuse files over the size limit or of a type we do not accept, naming the file."""
+    name = Path(upload.name or "file").name
+    extension = Path(name).suffix.lower().lstrip(".")
+    allowed = [ext.lower() for ext in settings.ATTACHMENT_EXTENSIONS]
+    if extension not in allowed:
+        raise ValidationError(
+            {
+                "attachments": f"{name}: files of type .{extension or '?'} are not accepted "
+                f"(accepted: {', '.join('.' + ext for ext in allowed)})."
+            }
+        )
+    limit = settings.ATTACHMENT_MAX_BYTES
+    if upload.size is not None and upload.size > limit:
+        raise ValidationError(
+            {
+                "attachments": f"{name} is {upload.size / 1_048_576:.1f} MB; "
+                f"the limit is {limit / 1_048_576:.0f} MB."
+            }
+        )
+
+
+def _attach(
+    ticket: Ticket,
+    files: Iterable[UploadedFile],
+    *,
+    by: AbstractBaseUser,
+    message: Message | None,
+    at: dt.datetime,
+) -> list[Attachment]:
+    saved = []
+    for upload in files:
+        check_attachment(upload)
+        attachment = Attachment(
+            ticket=ticket,
+            message=message,
+            name=Path(upload.name or "file").name[:200],
+            content_type=(getattr(upload, "content_type", "") or "application/octet-stream")[:100],
+            size=upload.size or 0,
+            uploaded_by=by,
+            created_at=at,
+        )
+        attachment.file.save(attachment.name, upload, save=False)
+        attachment.save()
+        saved.append(attachment)
+        log_event(
+            ticket,
+            Event.ATTACHMENT,
+            f"Attached {attachment.name}",
+            actor=by,
+            at=at,
+            customer_visible=message is None or message.kind == Message.Kind.PUBLIC,
+        )
+    return saved
+
+
+# -- submission -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    requester: AbstractBaseUser,
+    subject: str,
+    body: str,
+    severity_level: int,
+    category: TicketCategory | None = None,
+    channel: str = "portal",
+    attachments: Iterable[UploadedFile] = (),
+    request_post_incident_report: bool = False,
+) -> Ticket:
+    """A named contact submits a ticket under their plan's entitlements."""
+    entitlement = entitlement_for(user=requester)
+    plan = entitlement.plan
+    severity = check_submission(
+        plan=plan, severity_level=severity_level, category=category, channel=channel
+    )
+    if request_post_incident_report and not can_request_post_incident_report(
+        plan=plan, severity_level=severity_level
+    ):
+        raise ValidationError(
+            {
+                "request_post_incident_report": f"The {plan} plan offers post-incident reports "
+                f"for severity {levels_text(plan.post_incident_report_levels)} only."
+            }
+        )
+    now = timezone.now()
+    ticket = Ticket(
+        organization=entitlement.organization,
+        requester=requester,
+        plan=plan,
+        category=category,
+        severity=severity,
+        channel=channel,
+        subject=subject.strip(),
+        created_at=now,
+        updated_at=now,
+        post_incident_report_requested_at=now if request_post_incident_report else None,
+    )
+    ticket.full_clean(exclude=["reference"])
+    ticket.save()
+    # The reference comes from the primary key: unique, never reused, and safe under any number
+    # of concurrent submissions (a rolled-back insert leaves a gap, which is fine).
+    ticket.reference = f"{REFERENCE_PREFIX}{ticket.pk:06d}"
+    ticket.save(update_fields=["reference"])
+    message = Message.objects.create(
+        ticket=ticket,
+        author=requester,
+        kind=Message.Kind.PUBLIC,
+        from_customer=True,
+        body=body,
+        body_html=render_markdown(body),
+        created_at=now,
+    )
+    _attach(ticket, attachments, by=requester, message=message, at=now)
+    summary = f"Opened with severity {severity.level} ({severity.name})"
+    if entitlement.onboarding_pending:
+        summary += f"; {plan} support applies until technical onboarding is completed"
+    log_event(
+        ticket,
+        Event.CREATED,
+        summary,
+        actor=requester,
+        at=now,
+        data={"severity": severity.level, "plan": plan.slug, "channel": channel},
+    )
+    if request_post_incident_report:
+        log_event(
+            ticket, Event.PIR_REQUESTED, "Post-incident report requested", actor=requester, at=now
+        )
+    sla.clocks_start(ticket=ticket, at=now)
+    emails.queue(emails.ticket_created, ticket_id=ticket.pk)
+    return ticket
+
+
+# -- conversation -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_reply(
+    *,
+    ticket: Ticket,
+    author: AbstractBaseUser,
+    body: str,
+    internal: bool = False,
+    attachments: Iterable[UploadedFile] = (),
+) -> Message:
+    """A public reply or internal note. Agents' public replies email the customer; a customer's
+    reply on a ticket waiting on them puts it back in progress and resumes the clock."""
+    required_text(body, "body", "Write a message.")
+    ticket = locked(ticket)
+    agent = is_agent(author)
+    if internal and not agent:
+        raise ValidationError("Only agents can write internal notes.")
+    if not agent and not ticket.is_open:
+        raise ValidationError(
+            {
+                "body": f"{ticket.reference} is {ticket.get_status_display().lower()}; "
+                "reopen it to reply."
+            }
+        )
+    now = timezone.now()
+    message = Message.objects.create(
+        ticket=ticket,
+        author=author,
+        kind=Message.Kind.INTERNAL if internal else Message.Kind.PUBLIC,
+        from_customer=not agent,
+        body=body,
+        body_html=render_markdown(body),
+        created_at=now,
+    )
+    _attach(ticket, attachments, by=author, message=message, at=now)
+    if internal:
+        log_event(
+            ticket, Event.NOTE, "Internal note added", actor=author, at=now, customer_visible=False
+        )
+        touch(ticket, now)
+        return message
+    if agent:
+        log_event(ticket, Event.REPLIED, "Support replied", actor=author, at=now)
+        fields = []
+        if ticket.status in (Status.NEW, Status.ACKNOWLEDGED):
+            ticket.status = Status.IN_PROGRESS
+            fields.append("status")
+        if ticket.assignee_id is None:
+            ticket.assignee = author
+            fields.append("assignee")
+        touch(ticket, now, *fields)
+        sla.clock_on_ticket_event(ticket=ticket, event=sla.TicketEvent.PUBLIC_REPLY, at=now)
+        emails.queue(emails.agent_replied, ticket_id=ticket.pk, message_id=message.pk)
+    else:
+        log_event(ticket, Event.CUSTOMER_REPLIED, "Customer replied", actor=author, at=now)
+        fields = []
+        if ticket.status == Status.WAITING:
+            ticket.status = Status.IN_PROGRESS
+            fields.append("status")
+            sla.clock_on_ticket_event(ticket=ticket, event=sla.TicketEvent.CUSTOMER_REPLIED, at=now)
+        touch(ticket, now, *fields)
+    return message
+
+
+@transaction.atomic
+def attachment_add(
+    *, ticket: Ticket, by: AbstractBaseUser, files: Iterable[UploadedFile]
+) -> list[Attachment]:
+    ticket = locked(ticket)
+    now = timezone.now()
+    saved = _attach(ticket, files, by=by, message=None, at=now)
+    touch(ticket, now)
+    return saved
