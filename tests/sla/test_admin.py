@@ -59,8 +59,8 @@ def test_sla_changelists_run_no_query_per_row(
 
 
 def test_sla_registers_plan_and_policy_pages_with_what_sla_owns() -> None:
-    assert type(admin.site._registry[Plan]).__module__ == "sla.admin"
-    assert type(admin.site._registry[Policy]).__module__ == "sla.admin"
+    assert type(admin.site._registry[Plan]).__module__ == "sla.admin.plans"
+    assert type(admin.site._registry[Policy]).__module__ == "sla.admin.plans"
 
 
 def test_target_list_shows_durations_as_written_and_no_guarantee(

@@ -1,0 +1,155 @@
+"""Per-ticket clocks and escalations fired: read-only (the ticket services and sweep write them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.safestring import SafeString
+
+from plans.admin import (
+    ReadOnlyInline,
+    admin_link,
+)
+from sla.admin.fields import target_text
+from sla.models import (
+    EscalationFiring,
+    SlaClock,
+    SlaClockEvent,
+)
+
+NO_GUARANTEE = "no guarantee"
+
+
+class SlaClockEventInline(ReadOnlyInline):
+    model = SlaClockEvent
+    verbose_name_plural = "clock log"
+    fields = ["at", "kind", "due_at", "reason", "data"]
+    readonly_fields = fields
+
+
+class EscalationFiringInline(ReadOnlyInline):
+    model = EscalationFiring
+    verbose_name_plural = "escalations fired"
+    fields = ["rule_text", "due_at", "fired_at", "late", "notified", "moved_to"]
+    readonly_fields = fields
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    view_on_site = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ClockStateFilter(admin.SimpleListFilter):
+    title = "live"
+    parameter_name = "live"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+        return [("yes", "Live (running, paused, breached)"), ("no", "Ended")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[SlaClock]) -> QuerySet[SlaClock]:
+        live = ["running", "paused", "breached"]
+        if self.value() == "yes":
+            return queryset.filter(state__in=live)
+        if self.value() == "no":
+            return queryset.exclude(state__in=live)
+        return queryset
+
+
+@admin.register(SlaClock)
+class SlaClockAdmin(ReadOnlyAdmin):
+    list_display = [
+        "ticket_link",
+        "metric",
+        "cycle",
+        "state",
+        "target_text",
+        "due_at",
+        "breached_at",
+        "met_at",
+        "plan",
+        "severity_level",
+    ]
+    list_select_related = ["ticket", "plan", "severity"]
+    list_filter = [ClockStateFilter, "state", "metric", "plan__policy", "plan"]
+    search_fields = ["ticket__reference"]
+    date_hierarchy = "started_at"
+    fields = [
+        "ticket_link",
+        "metric",
+        "cycle",
+        "state",
+        "plan",
+        "severity",
+        "category",
+        "calendar",
+        "target_text",
+        "started_at",
+        "due_at",
+        "original_due_at",
+        "at_risk_at",
+        "paused_at",
+        "paused_business",
+        "met_at",
+        "breached_at",
+        "business_elapsed",
+        "next_action_at",
+    ]
+    readonly_fields = fields
+    inlines = [SlaClockEventInline, EscalationFiringInline]
+
+    @admin.display(description="ticket", ordering="ticket__reference")
+    def ticket_link(self, obj: SlaClock) -> SafeString:
+        return admin_link(obj.ticket, obj.ticket.reference)  # type: ignore[attr-defined]
+
+    @admin.display(description="target", ordering="target")
+    def target_text(self, obj: SlaClock) -> str:
+        return target_text(obj.target)
+
+    @admin.display(description="severity", ordering="severity__level")
+    def severity_level(self, obj: SlaClock) -> int:
+        return obj.severity.level
+
+
+@admin.register(EscalationFiring)
+class EscalationFiringAdmin(ReadOnlyAdmin):
+    list_display = ["fired_at", "ticket_link", "metric", "rule_text", "due_at", "late", "moved_to"]
+    list_select_related = ["clock__ticket"]
+    list_filter = ["late", "clock__metric"]
+    search_fields = ["clock__ticket__reference", "rule_text"]
+    date_hierarchy = "fired_at"
+    fields = [
+        "ticket_link",
+        "clock_link",
+        "rule",
+        "rule_text",
+        "due_at",
+        "fired_at",
+        "late",
+        "notified",
+        "moved_to",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="ticket", ordering="clock__ticket__reference")
+    def ticket_link(self, obj: EscalationFiring) -> SafeString:
+        ticket = obj.clock.ticket  # type: ignore[attr-defined]
+        return admin_link(ticket, ticket.reference)
+
+    @admin.display(description="clock")
+    def clock_link(self, obj: EscalationFiring) -> SafeString:
+        return admin_link(obj.clock)
+
+    @admin.display(description="metric", ordering="clock__metric")
+    def metric(self, obj: EscalationFiring) -> str:
+        return obj.clock.get_metric_display()
