@@ -16,3 +16,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "loggers": {"django-q": {"level": "WARNING"}},
 }
+# Tests never run collectstatic: WhiteNoise serves the apps' files directly.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
