@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from helpdesk.db import bulk_set
@@ -191,13 +191,19 @@ def _event(clock: SlaClock, kind: str, at: dt.datetime, reason: str = "", **data
     )
 
 
-def _refresh_next_action(clocks: list[SlaClock]) -> None:
-    rules = _rules_for(clocks)
+def _fired_rules(clocks: Iterable[SlaClock]) -> dict[int, set[int]]:
+    """The rules already fired on each of these clocks, in one query."""
     fired: dict[int, set[int]] = {}
     for clock_id, rule_id in EscalationFiring.objects.filter(
         clock__in=[c.pk for c in clocks if c.pk]
     ).values_list("clock_id", "rule_id"):
         fired.setdefault(clock_id, set()).add(rule_id)
+    return fired
+
+
+def _refresh_next_action(clocks: list[SlaClock]) -> None:
+    rules = _rules_for(clocks)
+    fired = _fired_rules(clocks)
     for clock in clocks:
         clock.next_action_at = _next_action(clock, _rules(clock, rules), fired.get(clock.pk, set()))
 
@@ -448,11 +454,7 @@ def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> SweepR
         if not clocks:
             return result
         rules = _rules_for(clocks)
-        fired: dict[int, set[int]] = {}
-        for clock_id, rule_id in EscalationFiring.objects.filter(clock__in=clocks).values_list(
-            "clock_id", "rule_id"
-        ):
-            fired.setdefault(clock_id, set()).add(rule_id)
+        fired = _fired_rules(clocks)
         token = uuid.uuid4()
         events: list[SlaClockEvent] = []
         firings: list[EscalationFiring] = []
@@ -555,11 +557,7 @@ def clocks_recalculate(
     """Retarget the live clocks on these calendars or plans (all live clocks if neither is
     given) after a calendar, closure or target changed. Met, cancelled and earlier-cycle clocks
     keep their history. Works in chunks, each in its own transaction; returns clocks changed."""
-    live = SlaClock.objects.filter(state__in=LIVE_STATES)
-    if calendar_ids is not None or plan_ids is not None:
-        live = live.filter(
-            Q(calendar_id__in=list(calendar_ids or [])) | Q(plan_id__in=list(plan_ids or []))
-        )
+    live = _live_clocks(calendar_ids=calendar_ids, plan_ids=plan_ids)
     ids = list(live.order_by("pk").values_list("pk", flat=True))
     changed = 0
     for first in range(0, len(ids), chunk):
@@ -580,9 +578,16 @@ def clocks_recalculate(
 def live_clock_count(
     *, calendar_ids: Iterable[int] | None = None, plan_ids: Iterable[int] | None = None
 ) -> int:
+    return _live_clocks(calendar_ids=calendar_ids, plan_ids=plan_ids).count()
+
+
+def _live_clocks(
+    *, calendar_ids: Iterable[int] | None, plan_ids: Iterable[int] | None
+) -> QuerySet[SlaClock]:
+    """Live clocks on these calendars or plans; all live clocks when neither is given."""
     live = SlaClock.objects.filter(state__in=LIVE_STATES)
     if calendar_ids is not None or plan_ids is not None:
         live = live.filter(
             Q(calendar_id__in=list(calendar_ids or [])) | Q(plan_id__in=list(plan_ids or []))
         )
-    return live.count()
+    return live
