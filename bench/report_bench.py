@@ -44,7 +44,7 @@ from django.utils import timezone  # noqa: E402
 
 from plans.models import Organization, Plan, Policy, Severity, UserProfile  # noqa: E402
 from sla.models import BusinessCalendar, EscalationFiring, SlaClock, SupportHours  # noqa: E402
-from sla.reports import ReportFilters, default_dates, period_for_dates, sla_report  # noqa: E402
+from tickets.reports.sla_queries import ReportFilters, default_dates, period_for_dates, sla_report  # noqa: E402
 
 Ticket = SlaClock._meta.get_field("ticket").related_model
 Queue = Ticket._meta.get_field("queue").related_model

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "plans",
     "sla",
     "tickets",
+    "tickets.desk",
 ]
 
 MIDDLEWARE = [

@@ -15,7 +15,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("healthz", healthz, name="healthz"),
-    path("reports/", include("sla.urls")),
-    path("reports/hours/", include("tickets.hours_urls")),
-    path("", include("tickets.urls")),
+    path("reports/", include("tickets.reports.urls")),
+    path("", include("tickets.portal.urls")),
 ]

@@ -63,6 +63,6 @@ def time_entry_log(
     if billable and contract is not None and contract.plan.monthly_support_hours is not None:
         contract_id = contract.pk
         transaction.on_commit(
-            lambda: async_task("tickets.hours_tasks.hours_check_warnings", contract_id=contract_id)
+            lambda: async_task("tickets.hours.tasks.hours_check_warnings", contract_id=contract_id)
         )
     return entry

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from sla.services import sweep
 from tickets.demo import DEMO_PASSWORD, seed_demo
-from tickets.demo_hours import seed_hours
+from tickets.hours.demo import seed_hours
 
 
 class Command(BaseCommand):

@@ -1,0 +1,452 @@
+"""The agents' queue: the ticket changelist, its SLA badge, filters, sorting and actions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+import pytest
+import time_machine
+from django.contrib.admin import helpers
+from django.contrib.messages import get_messages
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from sla.models import ClockState, SlaClock
+from tests.factories import (
+    AgentFactory,
+    ContractFactory,
+    NamedContactFactory,
+    OrganizationFactory,
+    PlanFactory,
+    PolicyFactory,
+    QueueFactory,
+    SeverityFactory,
+    SlaClockFactory,
+    TargetFactory,
+    TicketFactory,
+)
+from tickets import services
+from tickets.desk.admin import sla_badge_parts
+from tickets.models import Status, Ticket
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "admin:tickets_ticket_changelist"
+
+
+def build_world(suffix: str = "a") -> SimpleNamespace:
+    """A policy with severities 1 and 2 (24x7 targets), a customer on it, a contact, agents."""
+    policy = PolicyFactory(
+        slug=f"policy-{suffix}", not_covered=["Custom designs for your site", "Product training"]
+    )
+    plan = PlanFactory(policy=policy, slug=f"plan-{suffix}", customer_escalation_levels=[2])
+    TargetFactory(plan=plan, severity=SeverityFactory(policy=policy, level=1))
+    TargetFactory(
+        plan=plan,
+        severity=SeverityFactory(policy=policy, level=2, name="High"),
+        acknowledge=dt.timedelta(hours=2),
+        first_response=dt.timedelta(hours=8),
+        resolution=dt.timedelta(days=3),
+    )
+    organization = OrganizationFactory(slug=f"org-{suffix}", name=f"Org {suffix}")
+    contract = ContractFactory(organization=organization, plan=plan)
+    contact = NamedContactFactory(organization=organization)
+    return SimpleNamespace(
+        policy=policy,
+        plan=plan,
+        organization=organization,
+        contract=contract,
+        contact=contact,
+        customer=contact.user,
+        agent=AgentFactory(),
+        l1=QueueFactory(slug="l1", position=1),
+        l2=QueueFactory(slug="l2", position=2),
+    )
+
+
+def submit(world: SimpleNamespace, subject: str = "Site down", level: int = 1) -> Ticket:
+    return services.ticket_create(
+        requester=world.customer, subject=subject, body="It is **down**.", severity_level=level
+    )
+
+
+def queue_rows(client: Client, **params: str) -> list[str]:
+    response = client.get(reverse(CHANGELIST), params)
+    assert response.status_code == 200
+    return [ticket.reference for ticket in response.context["cl"].result_list]
+
+
+def post_action(client: Client, action: str, tickets: list[Ticket], **extra: str):
+    data = {"action": action, helpers.ACTION_CHECKBOX_NAME: [t.pk for t in tickets], **extra}
+    return client.post(reverse(CHANGELIST), data)
+
+
+def message_texts(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+# --------------------------------------------------------------------------------------------
+# Fixed query count
+
+
+def varied_tickets(count: int, start: int) -> None:
+    """Tickets of different organizations, assignees, queues and clock states."""
+    plan = PlanFactory(slug="bulk-plan")
+    states = [ClockState.RUNNING, ClockState.PAUSED, ClockState.BREACHED]
+    now = timezone.now()
+    for index in range(start, start + count):
+        ticket = TicketFactory(
+            plan=plan,
+            organization=OrganizationFactory(slug=f"bulk-{index}"),
+            assignee=AgentFactory(username=f"bulk-agent-{index}"),
+            queue=QueueFactory(slug=f"q{index % 3}"),
+        )
+        state = states[index % 3]
+        SlaClockFactory(
+            ticket=ticket,
+            metric="first_response",
+            state=state,
+            breached_at=now if state == ClockState.BREACHED else None,
+        )
+        SlaClockFactory(ticket=ticket, metric="resolution", target=dt.timedelta(hours=24))
+
+
+def test_the_queue_runs_the_same_queries_for_5_and_50_tickets(
+    admin_client: Client, django_assert_num_queries
+) -> None:
+    varied_tickets(5, 0)
+    admin_client.get(reverse(CHANGELIST))  # warm the session
+    with CaptureQueriesContext(connection) as five:
+        assert admin_client.get(reverse(CHANGELIST)).status_code == 200
+    varied_tickets(45, 5)
+    with django_assert_num_queries(len(five.captured_queries)):
+        response = admin_client.get(reverse(CHANGELIST))
+    assert len(response.context["cl"].result_list) == 50
+
+
+def test_the_queue_runs_the_same_queries_when_filtered_by_sla_state(
+    admin_client: Client, django_assert_num_queries
+) -> None:
+    varied_tickets(5, 0)
+    with CaptureQueriesContext(connection) as five:
+        admin_client.get(reverse(CHANGELIST), {"sla": "paused", "o": "9"})
+    varied_tickets(45, 5)
+    with django_assert_num_queries(len(five.captured_queries)):
+        admin_client.get(reverse(CHANGELIST), {"sla": "paused", "o": "9"})
+
+
+# --------------------------------------------------------------------------------------------
+# Columns and the SLA badge
+
+
+def clock(state: str = "running", due_in: dt.timedelta | None = None, **fields) -> SlaClock:
+    now = timezone.now()
+    return SlaClock(
+        pk=1,
+        metric="first_response",
+        state=state,
+        target=dt.timedelta(hours=4),
+        due_at=now + due_in if due_in is not None else None,
+        **fields,
+    )
+
+
+def test_the_badge_shows_time_left_when_on_track() -> None:
+    now = timezone.now()
+    parts = sla_badge_parts([clock(due_in=dt.timedelta(hours=2, minutes=10, seconds=30))], now)
+    assert parts is not None and parts[:2] == ("sla-ok", "2h 10m left")
+
+
+def test_the_badge_turns_amber_under_an_hour() -> None:
+    now = timezone.now()
+    parts = sla_badge_parts([clock(due_in=dt.timedelta(minutes=35, seconds=20))], now)
+    assert parts is not None and parts[:2] == ("sla-amber", "35m left")
+
+
+def test_the_badge_is_red_and_negative_when_breached() -> None:
+    now = timezone.now()
+    breached = clock(
+        state="breached", due_in=-dt.timedelta(minutes=35, seconds=10), breached_at=now
+    )
+    parts = sla_badge_parts([breached], now)
+    assert parts is not None and parts[:2] == ("sla-breached", "-35m")
+
+
+def test_the_badge_marks_a_paused_clock() -> None:
+    parts = sla_badge_parts([clock(state="paused", due_in=dt.timedelta(hours=1))], timezone.now())
+    assert parts is not None and parts[:2] == ("sla-paused", "\u23f8 paused")
+
+
+def test_the_badge_speaks_of_the_running_clock_due_first() -> None:
+    now = timezone.now()
+    later = clock(due_in=dt.timedelta(hours=5))
+    sooner = clock(due_in=dt.timedelta(minutes=20))
+    sooner.pk = 2
+    paused = clock(state="paused", due_in=dt.timedelta(minutes=1))
+    parts = sla_badge_parts([later, paused, sooner], now)
+    assert parts is not None and parts[1] == "20m left"
+
+
+def test_the_queue_shows_the_badge_and_the_severity_pill(admin_client: Client) -> None:
+    world = build_world()
+    opened = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
+    with time_machine.travel(opened, tick=False):
+        ticket = submit(world)
+    with time_machine.travel(opened + dt.timedelta(minutes=10), tick=False):
+        response = admin_client.get(reverse(CHANGELIST))
+    html = response.content.decode()
+    assert ticket.reference in html
+    assert 'title="Acknowledge due">50m left</span>' in html
+    assert 'class="sla-badge sla-amber"' in html
+    assert 'class="sev-pill sev-1"' in html
+    assert world.organization.name in html and world.plan.name in html
+
+
+# --------------------------------------------------------------------------------------------
+# Sorting and filters
+
+
+def test_the_queue_is_sorted_by_next_due_with_nothing_due_last(admin_client: Client) -> None:
+    plan = PlanFactory(slug="sort-plan")
+    later = SlaClockFactory(ticket=TicketFactory(plan=plan), target=dt.timedelta(hours=8)).ticket
+    sooner = SlaClockFactory(ticket=TicketFactory(plan=plan), target=dt.timedelta(hours=1)).ticket
+    nothing = TicketFactory(plan=plan)
+    assert queue_rows(admin_client) == [sooner.reference, later.reference, nothing.reference]
+
+
+def test_the_sla_column_sorts_by_next_due(admin_client: Client) -> None:
+    plan = PlanFactory(slug="sort-plan")
+    later = SlaClockFactory(ticket=TicketFactory(plan=plan), target=dt.timedelta(hours=8)).ticket
+    sooner = SlaClockFactory(ticket=TicketFactory(plan=plan), target=dt.timedelta(hours=1)).ticket
+    response = admin_client.get(reverse(CHANGELIST))
+    column = response.context["cl"].list_display.index("sla")
+    rows = queue_rows(admin_client, o=f"-{column}")
+    assert rows.index(later.reference) < rows.index(sooner.reference)
+
+
+def sla_buckets() -> dict[str, Ticket]:
+    plan = PlanFactory(slug="bucket-plan")
+    now = timezone.now()
+    hour = dt.timedelta(hours=1)
+    tickets = {
+        name: TicketFactory(plan=plan, subject=name)
+        for name in ["breached", "at_risk", "paused", "on_track", "no_target", "met"]
+    }
+    SlaClockFactory(
+        ticket=tickets["breached"],
+        state="breached",
+        started_at=now - 5 * hour,
+        due_at=now - hour,
+        at_risk_at=now - 2 * hour,
+        breached_at=now - hour,
+    )
+    SlaClockFactory(
+        ticket=tickets["at_risk"],
+        started_at=now - 3 * hour,
+        due_at=now + hour,
+        at_risk_at=now - hour,
+    )
+    SlaClockFactory(
+        ticket=tickets["paused"],
+        metric="resolution",
+        state="paused",
+        paused_at=now - hour,
+        at_risk_at=now + hour,
+    )
+    SlaClockFactory(ticket=tickets["on_track"], at_risk_at=now + 2 * hour)
+    SlaClockFactory(ticket=tickets["no_target"], target=None, due_at=None)
+    SlaClockFactory(ticket=tickets["met"], state="met", met_at=now)
+    return tickets
+
+
+@pytest.mark.parametrize("bucket", ["breached", "at_risk", "paused", "on_track"])
+def test_the_sla_filter_finds_each_bucket(admin_client: Client, bucket: str) -> None:
+    tickets = sla_buckets()
+    assert queue_rows(admin_client, sla=bucket) == [tickets[bucket].reference]
+
+
+def test_a_breached_ticket_is_not_also_at_risk(admin_client: Client) -> None:
+    tickets = sla_buckets()
+    SlaClockFactory(
+        ticket=tickets["breached"],
+        metric="resolution",
+        at_risk_at=timezone.now() - dt.timedelta(minutes=5),
+    )
+    assert tickets["breached"].reference not in queue_rows(admin_client, sla="at_risk")
+
+
+def test_the_mine_filter_shows_my_tickets(admin_client: Client) -> None:
+    from django.contrib.auth import get_user_model
+
+    me = get_user_model().objects.get(username="admin")
+    mine = TicketFactory(assignee=me)
+    TicketFactory(assignee=AgentFactory())
+    assert queue_rows(admin_client, assigned="mine") == [mine.reference]
+
+
+def test_the_unassigned_filter_shows_tickets_nobody_has(admin_client: Client) -> None:
+    nobodys = TicketFactory()
+    TicketFactory(assignee=AgentFactory())
+    assert queue_rows(admin_client, assigned="nobody") == [nobodys.reference]
+
+
+def test_the_queue_filters_by_tier_severity_status_and_category(admin_client: Client) -> None:
+    from tests.factories import CategoryFactory
+
+    plan = PlanFactory(slug="filters-plan")
+    category = CategoryFactory(plan=plan)
+    l2 = QueueFactory(slug="l2")
+    in_l2 = TicketFactory(plan=plan, queue=l2)
+    critical = TicketFactory(plan=plan, severity=SeverityFactory(policy=plan.policy, level=1))
+    waiting = TicketFactory(plan=plan, status=Status.WAITING)
+    categorized = TicketFactory(plan=plan, category=category)
+    assert queue_rows(admin_client, queue__id__exact=str(l2.pk)) == [in_l2.reference]
+    assert queue_rows(admin_client, severity__level="1") == [critical.reference]
+    assert queue_rows(admin_client, status__exact="waiting") == [waiting.reference]
+    assert queue_rows(admin_client, category=str(category.pk)) == [categorized.reference]
+
+
+def test_the_queue_searches_reference_subject_organization_and_requester_email(
+    admin_client: Client,
+) -> None:
+    world = build_world()
+    ticket = submit(world, subject="Checkout is broken")
+    other = TicketFactory(subject="Something else")
+    for term in [ticket.reference, "Checkout", world.organization.name, world.customer.email]:
+        rows = queue_rows(admin_client, q=term)
+        assert ticket.reference in rows and other.reference not in rows, term
+
+
+# --------------------------------------------------------------------------------------------
+# Actions
+
+
+def test_assign_to_me_assigns_the_selected_tickets(admin_client: Client) -> None:
+    world = build_world()
+    ticket = submit(world)
+    post_action(admin_client, "assign_to_me", [ticket])
+    ticket.refresh_from_db()
+    assert ticket.assignee.username == "admin"
+
+
+def test_acknowledge_meets_the_acknowledge_clock(admin_client: Client) -> None:
+    world = build_world()
+    ticket = submit(world)
+    post_action(admin_client, "acknowledge", [ticket])
+    ticket.refresh_from_db()
+    assert ticket.status == Status.ACKNOWLEDGED
+    assert ticket.sla_clocks.get(metric="acknowledge").state == ClockState.MET
+
+
+def test_move_to_a_tier_asks_for_the_tier_first(admin_client: Client) -> None:
+    world = build_world()
+    ticket = submit(world)
+    response = post_action(admin_client, "move_to_tier", [ticket])
+    assert response.status_code == 200
+    assert b"Move tickets to a tier" in response.content and ticket.reference.encode() in (
+        response.content
+    )
+    ticket.refresh_from_db()
+    assert ticket.queue_id is None
+
+
+def test_move_to_a_tier_moves_the_tickets(admin_client: Client) -> None:
+    world = build_world()
+    ticket = submit(world)
+    post_action(
+        admin_client,
+        "move_to_tier",
+        [ticket],
+        apply="1",
+        queue=str(world.l2.pk),
+        reason="Needs an engineer",
+    )
+    ticket.refresh_from_db()
+    assert ticket.queue == world.l2
+    assert ticket.events.get(kind="queue").reason == "Needs an engineer"
+
+
+def test_waiting_on_customer_pauses_the_resolution_clock(admin_client: Client) -> None:
+    world = build_world()
+    ticket = submit(world)
+    post_action(admin_client, "waiting_on_customer", [ticket])
+    ticket.refresh_from_db()
+    assert ticket.status == Status.WAITING
+    assert ticket.sla_clocks.get(metric="resolution").state == ClockState.PAUSED
+
+
+def test_resolve_resolves_the_tickets(admin_client: Client) -> None:
+    world = build_world()
+    ticket = submit(world)
+    post_action(admin_client, "resolve", [ticket])
+    ticket.refresh_from_db()
+    assert ticket.status == Status.RESOLVED
+
+
+def test_an_action_refused_for_one_ticket_reports_it_and_does_the_others(
+    admin_client: Client,
+) -> None:
+    world = build_world()
+    closed = submit(world, subject="Old")
+    services.ticket_close(ticket=closed, by=world.agent)
+    fresh = submit(world, subject="New")
+    response = post_action(admin_client, "resolve", [closed, fresh])
+    assert response.status_code == 302
+    texts = message_texts(response)
+    assert any(text.startswith(f"{closed.reference}: ") and "closed" in text for text in texts)
+    assert "1 ticket(s) resolved." in texts
+    fresh.refresh_from_db()
+    assert fresh.status == Status.RESOLVED
+
+
+def test_close_as_out_of_scope_offers_the_policys_reasons(admin_client: Client) -> None:
+    world = build_world()
+    ticket = submit(world)
+    response = post_action(admin_client, "close_out_of_scope", [ticket])
+    assert response.status_code == 200
+    assert b"Custom designs for your site" in response.content
+    assert b"Product training" in response.content
+
+
+def test_close_as_out_of_scope_closes_with_the_chosen_reason(admin_client: Client) -> None:
+    world = build_world()
+    ticket = submit(world)
+    post_action(
+        admin_client,
+        "close_out_of_scope",
+        [ticket],
+        apply="1",
+        **{"oos-choice": "Product training"},
+    )
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.out_of_scope_reason) == (Status.CLOSED, "Product training")
+
+
+def test_close_as_out_of_scope_takes_a_written_reason(admin_client: Client) -> None:
+    world = build_world()
+    ticket = submit(world)
+    post_action(
+        admin_client,
+        "close_out_of_scope",
+        [ticket],
+        apply="1",
+        **{"oos-choice": "__other__", "oos-other": "Hosting is not ours"},
+    )
+    ticket.refresh_from_db()
+    assert ticket.out_of_scope_reason == "Hosting is not ours"
+
+
+def test_close_as_out_of_scope_without_a_reason_asks_again(admin_client: Client) -> None:
+    world = build_world()
+    ticket = submit(world)
+    response = post_action(
+        admin_client, "close_out_of_scope", [ticket], apply="1", **{"oos-choice": "__other__"}
+    )
+    assert response.status_code == 200
+    assert b"Write the reason" in response.content
+    ticket.refresh_from_db()
+    assert ticket.status == Status.NEW

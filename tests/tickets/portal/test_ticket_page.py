@@ -1,0 +1,326 @@
+"""The ticket page: conversation, actions, clarification, severity changes and SLA clocks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+import time_machine
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.urls import reverse
+
+from tests.factories import AgentFactory, UserFactory
+from tests.tickets.portal.test_support import World, _media, _world, open_ticket, upload  # noqa: F401
+from tickets import services
+from tickets.models import CustomerEscalation, Status, Ticket
+
+pytestmark = pytest.mark.django_db
+
+START = dt.datetime(2026, 11, 18, 10, 0, tzinfo=dt.UTC)  # a Wednesday
+
+
+def signed_in(user: object) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def url(ticket: Ticket, action: str = "") -> str:
+    if not action:
+        return ticket.get_absolute_url()
+    return reverse(f"tickets:{action}", args=[ticket.reference])
+
+
+# -- conversation ---------------------------------------------------------------------------
+
+
+def test_the_page_shows_public_replies_but_never_internal_notes(world: World) -> None:
+    ticket = open_ticket(world.alice)
+    agent = AgentFactory()
+    services.ticket_reply(ticket=ticket, author=agent, body="We are on it.")
+    services.ticket_reply(ticket=ticket, author=agent, body="Customer is wrong", internal=True)
+    page = signed_in(world.bob.user).get(url(ticket))
+    assert "We are on it." in page.text
+    assert "Customer is wrong" not in page.text
+    assert "Internal note" not in page.text
+
+
+def test_the_history_hides_events_customers_may_not_see(world: World) -> None:
+    ticket = open_ticket(world.alice)
+    agent = AgentFactory(username="secret-agent")
+    services.ticket_assign(ticket=ticket, assignee=agent, by=agent)
+    page = signed_in(world.alice.user).get(url(ticket))
+    assert "Assigned to secret-agent" not in page.text
+    assert "Opened with severity 2" in page.text
+
+
+def test_a_colleague_replies_with_an_attachment(world: World) -> None:
+    ticket = open_ticket(world.alice)
+    response = signed_in(world.bob.user).post(
+        url(ticket, "reply"), {"body": "More detail", "attachments": [upload("more.txt")]}
+    )
+    assert response.status_code == 302
+    message = ticket.messages.order_by("-id").first()
+    assert message.author == world.bob.user
+    assert message.from_customer
+    assert [a.name for a in message.attachments.all()] == ["more.txt"]
+
+
+def test_an_empty_reply_is_refused_on_the_body_field(world: World) -> None:
+    ticket = open_ticket(world.alice)
+    response = signed_in(world.alice.user).post(url(ticket, "reply"), {"body": "  "})
+    assert response.status_code == 400
+    assert response.context["reply_form"].errors["body"]
+    assert ticket.messages.count() == 1
+
+
+def test_a_reply_on_a_ticket_waiting_on_the_customer_puts_it_back_in_progress(
+    world: World,
+) -> None:
+    ticket = open_ticket(world.alice)
+    agent = AgentFactory()
+    services.ticket_set_status(ticket=ticket, status=Status.WAITING, by=agent)
+    signed_in(world.alice.user).post(url(ticket, "reply"), {"body": "Here you go"})
+    ticket.refresh_from_db()
+    assert ticket.status == Status.IN_PROGRESS
+
+
+def test_a_reply_to_a_closed_ticket_is_refused_with_a_message(world: World) -> None:
+    ticket = open_ticket(world.alice)
+    services.ticket_close(ticket=ticket, by=world.alice.user)
+    response = signed_in(world.alice.user).post(url(ticket, "reply"), {"body": "Hello?"})
+    assert response.status_code == 400
+    assert "reopen it to reply" in " ".join(response.context["reply_form"].errors["body"])
+
+
+# -- close and reopen -----------------------------------------------------------------------
+
+
+def test_the_customer_closes_a_ticket_and_is_emailed_the_change(
+    world: World, mailoutbox: list, django_capture_on_commit_callbacks: object
+) -> None:
+    ticket = open_ticket(world.alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = signed_in(world.bob.user).post(url(ticket, "close"))
+    ticket.refresh_from_db()
+    assert response.status_code == 302
+    assert ticket.status == Status.CLOSED
+    assert [m.to for m in mailoutbox] == [[world.alice.user.email]]
+    assert ticket.reference in mailoutbox[0].subject
+
+
+def test_the_customer_reopens_a_resolved_ticket_with_a_reason(world: World) -> None:
+    ticket = open_ticket(world.alice)
+    services.ticket_resolve(ticket=ticket, by=AgentFactory())
+    signed_in(world.alice.user).post(url(ticket, "reopen"), {"reason": "Still failing"})
+    ticket.refresh_from_db()
+    assert ticket.is_open
+    assert ticket.events.filter(kind="reopened", reason="Still failing").exists()
+
+
+def test_a_ticket_closed_as_out_of_scope_cannot_be_reopened(world: World) -> None:
+    ticket = open_ticket(world.alice)
+    services.ticket_close_out_of_scope(ticket=ticket, by=AgentFactory(), reason="Training")
+    client = signed_in(world.alice.user)
+    response = client.post(url(ticket, "reopen"), follow=True)
+    ticket.refresh_from_db()
+    assert ticket.status == Status.CLOSED
+    assert "cannot be reopened" in response.text
+    assert "Closed as out of scope:" in response.text
+
+
+# -- post-incident reports and escalations ---------------------------------------------------
+
+
+def test_the_post_incident_report_button_appears_only_for_granted_severities(
+    world: World,
+) -> None:
+    granted = open_ticket(world.alice, severity=1)
+    not_granted = open_ticket(world.alice, severity=2)
+    client = signed_in(world.alice.user)
+    assert "Request a post-incident report" in client.get(url(granted)).text
+    assert "Request a post-incident report" not in client.get(url(not_granted)).text
+
+
+def test_the_customer_requests_a_post_incident_report(world: World) -> None:
+    ticket = open_ticket(world.alice, severity=1)
+    signed_in(world.bob.user).post(url(ticket, "pir"))
+    ticket.refresh_from_db()
+    assert ticket.post_incident_report_requested_at is not None
+
+
+def test_a_post_incident_report_for_a_severity_not_granted_is_refused(world: World) -> None:
+    ticket = open_ticket(world.alice, severity=2)
+    response = signed_in(world.alice.user).post(url(ticket, "pir"), follow=True)
+    ticket.refresh_from_db()
+    assert ticket.post_incident_report_requested_at is None
+    assert "post-incident reports for severity 1 only" in response.text
+
+
+def test_the_escalation_form_appears_only_where_the_plan_allows_it(world: World) -> None:
+    allowed = open_ticket(world.alice, severity=2)
+    refused = open_ticket(world.alice, severity=1)
+    client = signed_in(world.alice.user)
+    assert "Request an escalation" in client.get(url(allowed)).text
+    assert "Request an escalation" not in client.get(url(refused)).text
+
+
+def test_the_customer_escalates_and_support_managers_are_emailed(
+    world: World, mailoutbox: list, django_capture_on_commit_callbacks: object
+) -> None:
+    manager = UserFactory(username="manager", email="manager@vendor.example")
+    Group.objects.get_or_create(name="support managers")[0].user_set.add(manager)
+    ticket = open_ticket(world.alice, severity=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = signed_in(world.alice.user).post(
+            url(ticket, "escalate"), {"reason": "Launch is tomorrow"}
+        )
+    assert response.status_code == 302
+    escalation = CustomerEscalation.objects.get()
+    assert escalation.reason == "Launch is tomorrow"
+    assert [m.to for m in mailoutbox] == [["manager@vendor.example"]]
+    assert ticket.reference in mailoutbox[0].subject
+
+
+def test_an_escalation_without_a_reason_is_refused_on_the_reason_field(world: World) -> None:
+    ticket = open_ticket(world.alice, severity=2)
+    response = signed_in(world.alice.user).post(url(ticket, "escalate"), {"reason": ""})
+    assert response.status_code == 400
+    assert response.context["escalation_form"].errors["reason"]
+    assert not CustomerEscalation.objects.exists()
+
+
+def test_an_escalation_for_a_severity_not_allowed_is_refused(world: World) -> None:
+    ticket = open_ticket(world.alice, severity=1)
+    response = signed_in(world.alice.user).post(
+        url(ticket, "escalate"), {"reason": "Hurry"}, follow=True
+    )
+    assert "escalation on request for severity 2, 3, 4 only" in response.text
+    assert not CustomerEscalation.objects.exists()
+
+
+# -- severity clarification and changes ------------------------------------------------------
+
+
+def test_a_clarification_question_is_shown_prominently_with_a_way_to_answer(
+    world: World,
+) -> None:
+    ticket = open_ticket(world.alice, severity=1)
+    services.ticket_request_clarification(
+        ticket=ticket, by=AgentFactory(), question="Are all users affected?"
+    )
+    page = signed_in(world.alice.user).get(url(ticket))
+    assert 'id="clarification"' in page.text
+    assert "Are all users affected?" in page.text
+    assert 'href="#reply"' in page.text
+
+
+def test_the_reason_for_a_severity_change_is_visible(world: World) -> None:
+    ticket = open_ticket(world.alice, severity=1)
+    services.ticket_change_severity(
+        ticket=ticket, level=3, by=AgentFactory(), reason="Only one user is affected"
+    )
+    page = signed_in(world.alice.user).get(url(ticket))
+    assert "Severity changed from 1 (Critical) to 3 (Normal)" in page.text
+    assert "Only one user is affected" in page.text
+
+
+# -- SLA clocks ------------------------------------------------------------------------------
+
+
+def _london(value: dt.datetime) -> str:
+    return f"{value.astimezone(zoneinfo.ZoneInfo('Europe/London')):%H:%M}"
+
+
+def test_each_clock_shows_its_due_time_in_the_viewers_zone_with_the_zone_named(
+    world: World,
+) -> None:
+    with time_machine.travel(START, tick=False):
+        ticket = open_ticket(world.alice, severity=1)
+        page = signed_in(world.alice.user).get(url(ticket))
+    due = ticket.sla_clocks.get(metric="first_response").due_at
+    assert due == START + dt.timedelta(hours=4)
+    assert f'{_london(due)} <span class="text-body-secondary">Europe/London</span>' in page.text
+    assert page.text.count("On track") == 2
+
+
+def test_a_metric_without_a_target_says_no_guarantee(world: World) -> None:
+    ticket = open_ticket(world.alice, severity=1)
+    page = signed_in(world.alice.user).get(url(ticket))
+    assert "No guarantee under your plan" in page.text
+
+
+def test_a_profile_time_zone_changes_the_zone_times_are_shown_in(world: World) -> None:
+    with time_machine.travel(START, tick=False):
+        ticket = open_ticket(world.alice, severity=1)
+        client = signed_in(world.alice.user)
+        client.post("/account/", {"time_zone": "Asia/Tokyo"})
+        page = client.get(url(ticket))
+    assert '23:00 <span class="text-body-secondary">Asia/Tokyo</span>' in page.text
+
+
+def test_a_clock_past_75_percent_is_at_risk(world: World) -> None:
+    with time_machine.travel(START, tick=False):
+        ticket = open_ticket(world.alice, severity=1)
+    with time_machine.travel(START + dt.timedelta(hours=3, minutes=30), tick=False):
+        page = signed_in(world.alice.user).get(url(ticket))
+    assert "At risk" in page.text
+
+
+def test_a_clock_past_its_due_time_is_breached(world: World) -> None:
+    with time_machine.travel(START, tick=False):
+        ticket = open_ticket(world.alice, severity=1)
+    with time_machine.travel(START + dt.timedelta(hours=5), tick=False):
+        page = signed_in(world.alice.user).get(url(ticket))
+    assert "Breached" in page.text
+
+
+def test_a_clock_met_in_time_says_met_on_time(world: World) -> None:
+    with time_machine.travel(START, tick=False):
+        ticket = open_ticket(world.alice, severity=1)
+    with time_machine.travel(START + dt.timedelta(minutes=30), tick=False):
+        services.ticket_reply(ticket=ticket, author=AgentFactory(), body="Looking")
+        page = signed_in(world.alice.user).get(url(ticket))
+    assert page.text.count("Met on time") == 2
+
+
+def test_a_clock_met_after_its_due_time_says_met_late(world: World) -> None:
+    with time_machine.travel(START, tick=False):
+        ticket = open_ticket(world.alice, severity=1)
+    with time_machine.travel(START + dt.timedelta(hours=6), tick=False):
+        services.ticket_reply(ticket=ticket, author=AgentFactory(), body="Sorry")
+        page = signed_in(world.alice.user).get(url(ticket))
+    assert "Met late" in page.text
+
+
+def test_the_page_runs_a_fixed_number_of_queries(
+    world: World, django_assert_num_queries: object
+) -> None:
+    ticket = open_ticket(world.alice, severity=1, attachments=(upload(),))
+    client = signed_in(world.alice.user)
+    client.get(url(ticket))
+    for n in range(10):
+        services.ticket_reply(
+            ticket=ticket,
+            author=world.bob.user,
+            body=f"reply {n}",
+            attachments=[upload(f"f{n}.txt")],
+        )
+    with django_assert_num_queries(TICKET_PAGE_QUERIES):
+        client.get(url(ticket))
+
+
+def test_the_page_of_a_new_ticket_runs_the_same_number_of_queries(
+    world: World, django_assert_num_queries: object
+) -> None:
+    ticket = open_ticket(world.alice, severity=1, attachments=(upload(),))
+    client = signed_in(world.alice.user)
+    with django_assert_num_queries(TICKET_PAGE_QUERIES):
+        client.get(url(ticket))
+
+
+# Session, user, zone (profile, organization), contact, ticket, messages, their attachments,
+# loose attachments, events, clocks, the nav's support-manager check.
+TICKET_PAGE_QUERIES = 12

@@ -1,0 +1,297 @@
+"""The SLA report pages: access, filters in the URL, the CSV equals the page, the statement."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from html.parser import HTMLParser
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import time_machine
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.urls import reverse
+
+from tests.factories import AgentFactory, UserFactory, UserProfileFactory
+from tests.tickets.reports.test_sla_queries import NOW, build_dataset
+
+pytestmark = pytest.mark.django_db
+
+NOVEMBER = {"start": "2026-11-01", "end": "2026-11-30"}
+
+
+@pytest.fixture(autouse=True)
+def frozen() -> Any:
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def data() -> SimpleNamespace:
+    return build_dataset()
+
+
+def make_manager(username: str = "manny", zone: str = "America/New_York") -> Any:
+    user = UserFactory(username=username)
+    UserProfileFactory(user=user, time_zone=zone)
+    user.groups.add(Group.objects.get_or_create(name="support managers")[0])
+    return user
+
+
+@pytest.fixture
+def manager(client: Client) -> Client:
+    client.force_login(make_manager())
+    return client
+
+
+def statement_url(org: str = "acme", month: str = "2026-11") -> str:
+    return reverse("reports:statement", args=[org, month])
+
+
+class Tables(HTMLParser):
+    """The text of every cell of tables marked `data-section`, by section."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sections: dict[str, list[list[str]]] = {}
+        self.current: list[list[str]] | None = None
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "table" and attributes.get("data-section"):
+            self.current = self.sections.setdefault(str(attributes["data-section"]), [])
+        elif tag == "tr" and self.current is not None:
+            self.current.append([])
+        elif tag in ("td", "th") and self.current is not None:
+            self.cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self.cell is not None and self.current is not None:
+            self.current[-1].append(" ".join("".join(self.cell).split()))
+            self.cell = None
+        elif tag == "table":
+            self.current = None
+
+    def handle_data(self, data: str) -> None:
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def page_tables(html: str) -> dict[str, list[list[str]]]:
+    parser = Tables()
+    parser.feed(html)
+    return parser.sections
+
+
+def csv_blocks(text: str) -> list[list[list[str]]]:
+    blocks: list[list[list[str]]] = [[]]
+    for row in csv.reader(io.StringIO(text)):
+        if row:
+            blocks[-1].append(row)
+        else:
+            blocks.append([])
+    return [block for block in blocks if block]
+
+
+# --- access ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["report", "export"])
+def test_anonymous_visitors_are_sent_to_sign_in(client: Client, name: str) -> None:
+    response = client.get(reverse(f"reports:{name}"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_anonymous_visitors_are_sent_to_sign_in_from_a_statement(client: Client) -> None:
+    response = client.get(statement_url())
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("name", ["report", "export"])
+def test_agents_who_are_not_managers_are_refused(client: Client, name: str) -> None:
+    client.force_login(AgentFactory())
+    assert client.get(reverse(f"reports:{name}")).status_code == 403
+
+
+def test_customers_are_refused_a_statement(client: Client, data: SimpleNamespace) -> None:
+    client.force_login(UserFactory())
+    assert client.get(statement_url()).status_code == 403
+
+
+def test_support_managers_see_the_report(manager: Client) -> None:
+    assert manager.get(reverse("reports:report")).status_code == 200
+
+
+def test_superusers_see_the_report(client: Client, django_user_model: Any) -> None:
+    client.force_login(django_user_model.objects.create_superuser("root", "r@example.com", "pw"))
+    assert client.get(reverse("reports:report")).status_code == 200
+
+
+# --- period and filters ----------------------------------------------------------------------
+
+
+def test_the_default_period_is_the_last_30_days_in_the_managers_zone(manager: Client) -> None:
+    filters = manager.get(reverse("reports:report")).context["report"].filters
+    # 12:00 UTC on 10 December is 07:00 in New York: 11 November to 10 December, local midnights.
+    assert (filters.start, filters.end) == (
+        dt.datetime(2026, 11, 11, 5, tzinfo=dt.UTC),
+        dt.datetime(2026, 12, 11, 5, tzinfo=dt.UTC),
+    )
+
+
+def test_the_page_counts_a_breach_on_the_managers_last_local_day(
+    manager: Client, data: SimpleNamespace
+) -> None:
+    response = manager.get(reverse("reports:report"), {**NOVEMBER, "metric": "resolution"})
+    rows = page_tables(response.content.decode())["achievement"]
+    assert rows[1] == ["Resolution", "0", "1", "1", "0%"]
+
+
+def test_the_page_states_the_denominator(manager: Client, data: SimpleNamespace) -> None:
+    response = manager.get(reverse("reports:report"), NOVEMBER)
+    assert "2 met on time of 3 counted" in response.content.decode()
+
+
+def test_filters_are_read_from_the_url(manager: Client, data: SimpleNamespace) -> None:
+    query = {**NOVEMBER, "plan": "gold", "organization": "acme", "severity": "2", "queue": "l2"}
+    query |= {"agent": "bob", "metric": "first_response"}
+    rows = page_tables(manager.get(reverse("reports:report"), query).content.decode())["by_plan"]
+    assert rows[1:] == [["Gold", "0", "1", "1", "0%"]]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("plan", "no-such-plan"),
+        ("organization", "nobody"),
+        ("severity", "nine"),
+        ("queue", "l9"),
+        ("agent", "mallory"),
+        ("metric", "happiness"),
+        ("start", "yesterday"),
+        ("end", "2026-13-45"),
+    ],
+)
+def test_a_bad_filter_is_a_form_error_naming_the_field(
+    manager: Client, field: str, value: str
+) -> None:
+    response = manager.get(reverse("reports:report"), {field: value})
+    assert response.status_code == 400
+    assert field in response.context["form"].errors
+    assert f"({field})" in response.content.decode()
+
+
+def test_an_end_before_the_start_is_refused(manager: Client) -> None:
+    response = manager.get(reverse("reports:report"), {"start": "2026-11-30", "end": "2026-11-01"})
+    assert response.context["form"].errors["end"] == [
+        "The end date must be on or after the start date."
+    ]
+
+
+def test_a_bad_filter_in_the_csv_url_is_a_form_error(manager: Client) -> None:
+    response = manager.get(reverse("reports:export"), {"plan": "no-such-plan"})
+    assert response.status_code == 400
+
+
+# --- what the page shows ---------------------------------------------------------------------
+
+
+def test_live_lists_link_to_the_ticket_in_the_admin(manager: Client, data: SimpleNamespace) -> None:
+    html = manager.get(reverse("reports:report"), NOVEMBER).content.decode()
+    assert f'href="/admin/tickets/ticket/{data.r1.ticket_id}/change/"' in html
+
+
+def test_charts_are_inline_svg_with_a_title_and_a_description(
+    manager: Client, data: SimpleNamespace
+) -> None:
+    html = manager.get(reverse("reports:report"), NOVEMBER).content.decode()
+    assert html.count('role="img"') == 2
+    assert "<title" in html and "Severity 2: 2 breached of 3" in html
+
+
+def test_the_page_names_the_plan_that_breached_most(manager: Client, data: SimpleNamespace) -> None:
+    html = manager.get(reverse("reports:report"), NOVEMBER).content.decode()
+    assert "<strong>Gold</strong> breached most" in html
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+
+def test_the_csv_has_the_same_rows_as_the_page(manager: Client, data: SimpleNamespace) -> None:
+    page = page_tables(manager.get(reverse("reports:report"), NOVEMBER).content.decode())
+    exported = csv_blocks(manager.get(reverse("reports:export"), NOVEMBER).content.decode())
+    assert [block[1:] for block in exported] == list(page.values())
+
+
+def test_format_csv_on_the_page_url_gives_the_same_file(
+    manager: Client, data: SimpleNamespace
+) -> None:
+    export = manager.get(reverse("reports:export"), NOVEMBER)
+    inline = manager.get(reverse("reports:report"), {**NOVEMBER, "format": "csv"})
+    assert inline["Content-Type"].startswith("text/csv")
+    assert inline.content == export.content
+
+
+# --- statement -------------------------------------------------------------------------------
+
+
+def test_statement_totals(manager: Client, data: SimpleNamespace) -> None:
+    tables = page_tables(manager.get(statement_url()).content.decode())
+    assert tables["statement-summary"] == [
+        ["Metric", "Met on time", "Breached", "Counted", "Achievement"],
+        ["Acknowledge", "1", "0", "1", "100.0%"],
+        ["First response", "1", "1", "2", "50.0%"],
+        ["Resolution", "0", "0", "0", "—"],
+        ["All metrics", "2", "1", "3", "66.7%"],
+    ]
+
+
+def test_statement_lists_each_ticket_with_target_due_and_outcome(
+    manager: Client, data: SimpleNamespace
+) -> None:
+    tables = page_tables(manager.get(statement_url()).content.decode())
+    # Times in the organization's zone (New York): C was due 13:00 UTC, breached 15:00 UTC.
+    assert [
+        "First response",
+        "2 – Major",
+        "4h",
+        "2026-11-10 04:00",
+        "2026-11-10 08:00",
+        "Breached 2026-11-10 10:00 · met 2026-11-10 13:00",
+    ] in tables["statement-ticket"]
+
+
+def test_statement_agrees_with_the_report_for_that_organization_and_month(
+    client: Client, data: SimpleNamespace
+) -> None:
+    # A manager in the organization's zone sees the same month the statement covers.
+    client.force_login(make_manager())
+    report = page_tables(
+        client.get(reverse("reports:report"), {**NOVEMBER, "organization": "acme"}).content.decode()
+    )["achievement"]
+    summary = page_tables(client.get(statement_url()).content.decode())["statement-summary"]
+    assert [row[:4] for row in report[1:]] == [row[:4] for row in summary[1:]]
+
+
+def test_a_statement_month_that_is_not_a_month_names_the_field(
+    manager: Client, data: SimpleNamespace
+) -> None:
+    response = manager.get(statement_url(month="2026-13"))
+    assert response.status_code == 400
+    assert "Month:" in response.content.decode()
+
+
+def test_a_statement_for_an_unknown_organization_is_not_found(manager: Client) -> None:
+    assert manager.get(statement_url(org="nobody")).status_code == 404
+
+
+def test_the_page_says_on_which_metric_that_plan_breached_most(
+    manager: Client, data: SimpleNamespace
+) -> None:
+    html = manager.get(reverse("reports:report"), NOVEMBER).content.decode()
+    assert "<strong>Gold · First response</strong>" in html

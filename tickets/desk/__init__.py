@@ -1,0 +1,1 @@
+"""The agents' desk: the tickets' admin (queue, ticket page, actions). Nothing imports it."""

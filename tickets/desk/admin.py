@@ -1,0 +1,527 @@
+"""The agents' workplace: the ticket changelist is the queue, the change page is the ticket.
+
+Every write goes through `tickets.services`: the ticket's own fields are read-only here, and the
+forms on the change page post to the custom views of `tickets.admin_views`, which call one
+service each. The queue runs a fixed number of queries whatever the number of rows: the live
+clocks of the page's tickets come in one prefetch and the next due instant is an annotation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.expressions import OrderBy
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from plans.admin import EMPTY, admin_link, changelist_link
+from plans.models import TicketCategory
+from plans.selectors import contract_active
+from sla.admin import SeverityLevelFilter
+from sla.models import ClockState, SlaClock
+from tickets import services
+from tickets.desk.views import TicketActionsMixin, TicketWorkMixin
+from tickets.models import (
+    OPEN_STATUSES,
+    CustomerEscalation,
+    Queue,
+    Ticket,
+    TicketEvent,
+    TimeEntry,
+)
+
+# Clocks that can still be met or missed, and whose due instant runs (a paused clock's due
+# instant moves when it resumes, so it is not "next due").
+DUE_STATES = (ClockState.RUNNING, ClockState.BREACHED)
+LIVE = (ClockState.RUNNING, ClockState.PAUSED, ClockState.BREACHED)
+AMBER_UNDER = dt.timedelta(hours=1)
+
+
+def live_target_clocks() -> QuerySet[SlaClock]:
+    """Live clocks with a target: the ones a badge can speak about."""
+    return SlaClock.objects.filter(state__in=LIVE, target__isnull=False).order_by("due_at", "pk")
+
+
+# --------------------------------------------------------------------------------------------
+# The SLA badge
+
+
+def short_duration(value: dt.timedelta) -> str:
+    """`2h 10m`, `35m`, `3d 4h`: the two largest units, never seconds (under a minute: `0m`)."""
+    minutes = int(abs(value).total_seconds()) // 60
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h" if hours else f"{days}d"
+    if hours:
+        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
+    return f"{minutes}m"
+
+
+def most_urgent(clocks: list[SlaClock]) -> SlaClock | None:
+    """The running or breached clock due first; else a paused one; else None."""
+    running = [c for c in clocks if c.state in DUE_STATES and c.due_at is not None]
+    if running:
+        return min(running, key=lambda c: (c.due_at, c.pk))
+    return next((c for c in clocks if c.state == ClockState.PAUSED), None)
+
+
+def sla_badge_parts(clocks: list[SlaClock], now: dt.datetime) -> tuple[str, str, str] | None:
+    """(css class, text, title) of the badge for a ticket's live clocks with a target."""
+    clock = most_urgent(clocks)
+    if clock is None:
+        return None
+    metric = clock.get_metric_display()
+    if clock.state == ClockState.PAUSED:
+        late = " (breached before the pause)" if clock.breached_at else ""
+        return ("sla-paused", "\u23f8 paused", f"{metric} clock paused{late}")
+    assert clock.due_at is not None
+    left = clock.due_at - now
+    if clock.breached_at is not None or left <= dt.timedelta(0):
+        return ("sla-breached", f"-{short_duration(left)}", f"{metric} breached")
+    css = "sla-amber" if left < AMBER_UNDER else "sla-ok"
+    return (css, f"{short_duration(left)} left", f"{metric} due")
+
+
+def sla_badge(clocks: list[SlaClock], now: dt.datetime) -> SafeString | str:
+    parts = sla_badge_parts(clocks, now)
+    if parts is None:
+        return EMPTY
+    css, text, title = parts
+    return format_html('<span class="sla-badge {}" title="{}">{}</span>', css, title, text)
+
+
+def severity_pill(ticket: Ticket) -> SafeString:
+    level = ticket.severity.level
+    return format_html(
+        '<span class="sev-pill sev-{}" title="{}">{} {}</span>',
+        min(level, 4),
+        ticket.severity.definition,
+        level,
+        ticket.severity.name,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Filters
+
+
+class AssignedFilter(admin.SimpleListFilter):
+    title = "assigned to"
+    parameter_name = "assigned"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+        return [("mine", "Me"), ("nobody", "Nobody (unassigned)")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+        if self.value() == "mine":
+            return queryset.filter(assignee_id=request.user.pk)
+        if self.value() == "nobody":
+            return queryset.filter(assignee__isnull=True)
+        return queryset
+
+
+class SlaStateFilter(admin.SimpleListFilter):
+    """Buckets, each ticket in at most one: breached > at risk > paused > on track."""
+
+    title = "SLA state"
+    parameter_name = "sla"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+        return [
+            ("breached", "Breached"),
+            ("at_risk", "At risk (75% or more used)"),
+            ("paused", "Paused"),
+            ("on_track", "On track"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+        value = self.value()
+        if value is None:
+            return queryset
+        return queryset.filter(sla_state_q(value, timezone.now()))
+
+
+def sla_state_q(bucket: str, now: dt.datetime) -> Q:
+    """The tickets of one SLA bucket, as a condition on tickets."""
+    clocks = SlaClock.objects.filter(ticket=OuterRef("pk"), state__in=LIVE)
+    breached = Exists(clocks.filter(breached_at__isnull=False))
+    at_risk = Exists(
+        clocks.filter(state=ClockState.RUNNING, breached_at__isnull=True, at_risk_at__lte=now)
+    )
+    paused = Exists(clocks.filter(state=ClockState.PAUSED, target__isnull=False))
+    with_target = Exists(clocks.filter(target__isnull=False))
+    if bucket == "breached":
+        return Q(breached)
+    if bucket == "at_risk":
+        return Q(at_risk) & ~Q(breached)
+    if bucket == "paused":
+        return Q(paused) & ~Q(breached) & ~Q(at_risk)
+    if bucket == "on_track":
+        return Q(with_target) & ~Q(breached) & ~Q(at_risk) & ~Q(paused)
+    return Q()
+
+
+class OpenFilter(admin.SimpleListFilter):
+    title = "open or closed"
+    parameter_name = "open"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+        return [("yes", "Open"), ("no", "Resolved or closed")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+        if self.value() == "yes":
+            return queryset.filter(status__in=OPEN_STATUSES)
+        if self.value() == "no":
+            return queryset.exclude(status__in=OPEN_STATUSES)
+        return queryset
+
+
+class CategoryFilter(admin.SimpleListFilter):
+    """Categories named with their plan, in one query."""
+
+    title = "category"
+    parameter_name = "category"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+        categories = TicketCategory.objects.select_related("plan").order_by(
+            "plan__name", "position", "name"
+        )
+        return [(str(c.pk), f"{c.plan.name} \u00b7 {c.name}") for c in categories]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(category_id=int(value))
+        return queryset
+
+
+# --------------------------------------------------------------------------------------------
+# Queues
+
+
+@admin.register(Queue)
+class QueueAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "position", "agent_count", "open_count"]
+    list_editable = ["position"]
+    search_fields = ["name", "slug"]
+    filter_horizontal = ["agents"]
+    fields = ["name", "slug", "position", "agents"]
+    prepopulated_fields = {"slug": ["name"]}
+    view_on_site = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Queue]:
+        open_tickets = Ticket.objects.filter(queue=OuterRef("pk"), status__in=OPEN_STATUSES)
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                agent_total=Count("agents", distinct=True),
+                open_total=Subquery(
+                    open_tickets.order_by().values("queue").annotate(n=Count("pk")).values("n")
+                ),
+            )
+        )
+
+    @admin.display(description="agents", ordering="agent_total")
+    def agent_count(self, obj: Queue) -> int:
+        return obj.agent_total  # type: ignore[attr-defined]
+
+    @admin.display(description="open tickets", ordering="open_total")
+    def open_count(self, obj: Queue) -> SafeString:
+        total = obj.open_total or 0  # type: ignore[attr-defined]
+        return changelist_link("tickets.ticket", total, queue__id__exact=obj.pk, open="yes")
+
+
+# --------------------------------------------------------------------------------------------
+# Tickets: the queue
+
+
+@admin.register(Ticket)
+class TicketAdmin(TicketActionsMixin, TicketWorkMixin, admin.ModelAdmin):
+    list_display = [
+        "reference",
+        "subject",
+        "organization_name",
+        "plan_name",
+        "severity_pill",
+        "status",
+        "assignee",
+        "queue",
+        "sla",
+        "updated_at",
+    ]
+    list_display_links = ["reference", "subject"]
+    list_select_related = ["organization", "plan", "severity", "assignee", "queue"]
+    list_filter = [
+        AssignedFilter,
+        SlaStateFilter,
+        OpenFilter,
+        "queue",
+        ("severity__level", SeverityLevelFilter),
+        "status",
+        CategoryFilter,
+    ]
+    search_fields = ["reference", "subject", "organization__name", "requester__email"]
+    list_per_page = 50
+    show_full_result_count = False
+    view_on_site = False
+    fieldsets = [
+        (None, {"fields": ["reference", "subject", "status", "sla"]}),
+        (
+            "Customer",
+            {"fields": ["organization_link", "contract_link", "requester_link", "contacts"]},
+        ),
+        (
+            "Triage",
+            {
+                "fields": [
+                    "plan",
+                    "category",
+                    "severity_pill",
+                    "severity_clarification",
+                    "channel",
+                    "assignee",
+                    "queue",
+                ]
+            },
+        ),
+        (
+            "Dates",
+            {
+                "fields": [
+                    "created_at",
+                    "updated_at",
+                    "resolved_at",
+                    "post_incident_report_requested_at",
+                    "out_of_scope_reason",
+                ]
+            },
+        ),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Ticket]:
+        next_due = (
+            SlaClock.objects.filter(
+                ticket=OuterRef("pk"), state__in=DUE_STATES, due_at__isnull=False
+            )
+            .order_by("due_at")
+            .values("due_at")[:1]
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(next_due=Subquery(next_due))
+            .prefetch_related(
+                Prefetch("sla_clocks", queryset=live_target_clocks(), to_attr="live_clocks")
+            )
+        )
+
+    def get_ordering(self, request: HttpRequest) -> list[Any]:
+        # The most urgent first; tickets with nothing due (closed, no guarantee) last.
+        return [OrderBy(F("next_due"), nulls_last=True), "-created_at"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Ticket | None = None) -> list[str]:
+        return [field for _name, options in self.fieldsets for field in options["fields"]]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Customers open tickets through the portal (entitlements apply), not here.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Ticket | None = None) -> bool:
+        # A ticket is part of the record (events, clocks, hours): close it, never delete it.
+        return False
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        if request.method == "POST":
+            # The ticket's fields are read-only; changes post to the work views.
+            return HttpResponseRedirect(request.path)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    # -- columns ---------------------------------------------------------------------------
+
+    @admin.display(description="organization", ordering="organization__name")
+    def organization_name(self, obj: Ticket) -> str:
+        return obj.organization.name
+
+    @admin.display(description="plan", ordering="plan__name")
+    def plan_name(self, obj: Ticket) -> str:
+        return obj.plan.name
+
+    @admin.display(description="severity", ordering="severity__level")
+    def severity_pill(self, obj: Ticket) -> SafeString:
+        return severity_pill(obj)
+
+    @admin.display(description="SLA", ordering=OrderBy(F("next_due"), nulls_last=True))
+    def sla(self, obj: Ticket) -> SafeString | str:
+        clocks = getattr(obj, "live_clocks", None)
+        if clocks is None:
+            clocks = list(live_target_clocks().filter(ticket=obj))
+        return sla_badge(clocks, timezone.now())
+
+    # -- one click to the customer ---------------------------------------------------------
+
+    @admin.display(description="organization")
+    def organization_link(self, obj: Ticket) -> SafeString:
+        return admin_link(obj.organization)
+
+    @admin.display(description="contract")
+    def contract_link(self, obj: Ticket) -> SafeString | str:
+        contract = contract_active(organization=obj.organization)
+        if contract is None:
+            return "no contract in force"
+        return admin_link(contract)
+
+    @admin.display(description="requester")
+    def requester_link(self, obj: Ticket) -> SafeString:
+        requester = obj.requester
+        contact = getattr(requester, "named_contact", None)
+        name = requester.get_full_name() or requester.get_username()  # type: ignore[attr-defined]
+        text = format_html("{} &lt;{}&gt;", name, requester.email or EMPTY)  # type: ignore[attr-defined]
+        return admin_link(contact, text) if contact is not None else text
+
+    @admin.display(description="named contacts")
+    def contacts(self, obj: Ticket) -> SafeString | str:
+        contacts = obj.organization.contacts.select_related("user", "organization")
+        links = format_html_join(
+            ", ",
+            "{}",
+            ((admin_link(contact, contact.user.get_username()),) for contact in contacts),
+        )
+        return links or EMPTY
+
+
+# --------------------------------------------------------------------------------------------
+# Customer escalations, time entries and the event log
+
+
+@admin.register(CustomerEscalation)
+class CustomerEscalationAdmin(admin.ModelAdmin):
+    """Customers' escalation requests; agents mark the unwarranted ones (OpenBack's clause)."""
+
+    list_display = [
+        "requested_at",
+        "ticket_link",
+        "organization",
+        "requested_by",
+        "unwarranted",
+        "reviewed_by",
+        "reviewed_at",
+    ]
+    list_select_related = ["ticket", "organization", "requested_by", "reviewed_by"]
+    list_filter = ["unwarranted", "organization"]
+    search_fields = ["ticket__reference", "organization__name", "reason"]
+    date_hierarchy = "requested_at"
+    fields = [
+        "ticket_link",
+        "organization",
+        "requested_by",
+        "requested_at",
+        "reason",
+        "unwarranted",
+        "reviewed_by",
+        "reviewed_at",
+        "review_note",
+    ]
+    readonly_fields = fields
+    actions = ["mark_unwarranted"]
+    view_on_site = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: CustomerEscalation | None = None
+    ) -> bool:
+        return False
+
+    @admin.display(description="ticket", ordering="ticket__reference")
+    def ticket_link(self, obj: CustomerEscalation) -> SafeString:
+        return admin_link(obj.ticket, obj.ticket.reference)
+
+    @admin.action(description="Mark the selected escalations unwarranted")
+    def mark_unwarranted(
+        self, request: HttpRequest, queryset: QuerySet[CustomerEscalation]
+    ) -> None:
+        done = 0
+        for escalation in queryset.select_related("ticket"):
+            try:
+                services.escalation_mark_unwarranted(escalation=escalation, by=request.user)
+            except ValidationError as error:
+                messages.error(
+                    request, f"{escalation.ticket.reference}: {' '.join(error.messages)}"
+                )
+            else:
+                done += 1
+        if done:
+            messages.success(request, f"{done} escalation(s) marked unwarranted.")
+
+
+@admin.register(TimeEntry)
+class TimeEntryAdmin(admin.ModelAdmin):
+    """Time logged on tickets; new entries are logged on the ticket's page (through the service)."""
+
+    list_display = ["date", "ticket_link", "organization", "agent", "minutes", "billable", "note"]
+    list_select_related = ["ticket__organization", "agent"]
+    list_filter = ["billable", "date", "ticket__organization"]
+    search_fields = ["ticket__reference", "ticket__organization__name", "note"]
+    date_hierarchy = "date"
+    fields = ["ticket_link", "agent", "date", "minutes", "billable", "note", "created_at"]
+    readonly_fields = fields
+    view_on_site = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: TimeEntry | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: TimeEntry | None = None) -> bool:
+        return False
+
+    @admin.display(description="ticket", ordering="ticket__reference")
+    def ticket_link(self, obj: TimeEntry) -> SafeString:
+        return admin_link(obj.ticket, obj.ticket.reference)
+
+    @admin.display(description="organization", ordering="ticket__organization__name")
+    def organization(self, obj: TimeEntry) -> str:
+        return obj.ticket.organization.name
+
+
+@admin.register(TicketEvent)
+class TicketEventAdmin(admin.ModelAdmin):
+    """The append-only log: viewable, never added to, changed or deleted by hand."""
+
+    list_display = ["at", "ticket_link", "kind", "actor", "summary", "customer_visible"]
+    list_select_related = ["ticket", "actor"]
+    list_filter = ["kind", "customer_visible"]
+    search_fields = ["ticket__reference", "summary", "reason"]
+    date_hierarchy = "at"
+    fields = ["ticket_link", "at", "kind", "actor", "summary", "reason", "data", "customer_visible"]
+    readonly_fields = fields
+    view_on_site = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: TicketEvent | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: TicketEvent | None = None) -> bool:
+        return False
+
+    @admin.display(description="ticket", ordering="ticket__reference")
+    def ticket_link(self, obj: TicketEvent) -> SafeString:
+        return admin_link(obj.ticket, obj.ticket.reference)

@@ -1,0 +1,1 @@
+"""Support-hour packages and enablement hours: the ledger, its warnings and the demo's entries."""

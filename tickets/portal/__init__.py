@@ -1,0 +1,1 @@
+"""The customer portal: dashboard, tickets, plan page, account. Nothing imports it."""

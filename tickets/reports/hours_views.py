@@ -1,0 +1,165 @@
+"""Managers' support-hours pages: overage by organization and billing month, and its CSV.
+
+The rules live in `tickets.hours`; these views parse the months asked for, check access and
+render the rows (the page and the CSV show the very same cells).
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import datetime as dt
+from decimal import Decimal
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from plans.roles import is_support_manager
+from tickets.hours.ledger import OverageRow, add_months, overage_by_organization
+
+MAX_MONTHS = 36
+CSV_HEADER = [
+    "Organization",
+    "Plan",
+    "Period start",
+    "Period end",
+    "Months",
+    "Allowance (h)",
+    "Used (h)",
+    "Overage (h)",
+    "Hourly rate",
+    "Amount",
+    "Status",
+]
+NUMERIC_COLUMNS = frozenset(range(4, 10))
+
+
+class MonthInput(forms.DateInput):
+    input_type = "month"
+
+    def format_value(self, value: object) -> str | None:
+        if isinstance(value, dt.date):
+            return value.strftime("%Y-%m")
+        return super().format_value(value)
+
+
+class OverageFilterForm(forms.Form):
+    start = forms.DateField(
+        label="From billing month",
+        input_formats=["%Y-%m", "%Y-%m-%d"],
+        widget=MonthInput(),
+        help_text="Periods that start in this month or later.",
+        error_messages={"invalid": "Enter a month as YYYY-MM, for example 2027-01."},
+    )
+    end = forms.DateField(
+        label="To billing month",
+        input_formats=["%Y-%m", "%Y-%m-%d"],
+        widget=MonthInput(),
+        help_text="Periods that start in this month or earlier.",
+        error_messages={"invalid": "Enter a month as YYYY-MM, for example 2027-03."},
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            start = data["start"] = start.replace(day=1)
+            end = data["end"] = end.replace(day=calendar.monthrange(end.year, end.month)[1])
+            if end < start:
+                self.add_error("end", "The last month must not be before the first month.")
+            elif add_months(start, MAX_MONTHS) <= end:
+                self.add_error("end", f"Ask for at most {MAX_MONTHS} months at a time.")
+        return data
+
+
+def _require_manager(request: HttpRequest) -> None:
+    if not is_support_manager(request.user):
+        raise PermissionDenied("Only support managers can see billing reports.")
+
+
+def _default_months() -> dict[str, str]:
+    today = timezone.localdate()
+    first = add_months(today.replace(day=1), -2)
+    return {"start": first.strftime("%Y-%m"), "end": today.strftime("%Y-%m")}
+
+
+def _money(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def overage_cells(row: OverageRow) -> list[str]:
+    """One report line as text: the page's table cells and the CSV's fields."""
+    period = row.period
+    return [
+        row.organization.name,
+        row.contract.plan.name,
+        period.start.isoformat(),
+        period.end.isoformat(),
+        str(period.months),
+        f"{period.allowance:.2f}",
+        f"{period.used:.2f}",
+        f"{period.overage:.2f}",
+        _money(row.contract.overage_hourly_rate if period.overage_billed else None),
+        _money(period.amount) if period.amount is not None else "rate not set",
+        "closed" if row.closed else "in progress",
+    ]
+
+
+def _report(request: HttpRequest) -> tuple[OverageFilterForm, list[OverageRow]]:
+    form = OverageFilterForm(request.GET if request.GET else _default_months())
+    if not form.is_valid():
+        return form, []
+    rows = overage_by_organization(form.cleaned_data["start"], form.cleaned_data["end"])
+    return form, rows
+
+
+@login_required
+@require_GET
+def overage_report(request: HttpRequest) -> HttpResponse:
+    _require_manager(request)
+    form, rows = _report(request)
+    amounts = [row.period.amount for row in rows]
+    context = {
+        "form": form,
+        "header": CSV_HEADER,
+        "numeric": NUMERIC_COLUMNS,
+        "lines": [overage_cells(row) for row in rows],
+        "organizations": len({row.organization.pk for row in rows}),
+        "total_hours": sum((row.period.overage for row in rows), Decimal("0.00")),
+        "total_amount": sum((a for a in amounts if a is not None), Decimal("0.00")),
+        "missing_rates": sum(1 for a in amounts if a is None),
+        "open_periods": sum(1 for row in rows if not row.closed),
+        "query": request.GET.urlencode()
+        or "&".join(f"{key}={value}" for key, value in _default_months().items()),
+    }
+    return render(
+        request, "reports/hours_overage.html", context, status=200 if form.is_valid() else 400
+    )
+
+
+@login_required
+@require_GET
+def overage_csv(request: HttpRequest) -> HttpResponse:
+    _require_manager(request)
+    form, rows = _report(request)
+    if not form.is_valid():
+        problems = "; ".join(
+            f"{form.fields[name].label if name in form.fields else name}: {' '.join(errors)}"
+            for name, errors in form.errors.items()
+        )
+        return HttpResponse(problems, status=400, content_type="text/plain; charset=utf-8")
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="overage-{start:%Y-%m}-to-{end:%Y-%m}.csv"'
+    )
+    writer = csv.writer(response)
+    writer.writerow(CSV_HEADER)
+    for row in rows:
+        writer.writerow(overage_cells(row))
+    return response
