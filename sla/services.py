@@ -41,12 +41,13 @@ from sla.models import (
     SlaClock,
     SlaClockEvent,
 )
+from sla.standing import AT_RISK_SHARE
 from sla.terms import SlaTerms, sla_terms
 
 log = logging.getLogger(__name__)
 
 METRICS = tuple(Metric.values)
-AT_RISK_SHARE = 0.75
+
 # The scheduler wakes about every 30 s and the sweep runs every minute, so a firing normally
 # lands within 90 s of its instant; one later than this was held up (no worker was running).
 LATE_AFTER = dt.timedelta(minutes=3)

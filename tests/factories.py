@@ -18,6 +18,7 @@ from plans.models import (
     UserProfile,
 )
 from sla.models import BusinessCalendar, EscalationRule, OpenPeriod, SlaClock, SupportHours, Target
+from sla.standing import AT_RISK_SHARE
 from tickets.models import Message, Queue, Ticket, TimeEntry
 
 
@@ -238,6 +239,10 @@ class SlaClockFactory(DjangoModelFactory):
     started_at = factory.LazyAttribute(lambda c: c.ticket.created_at)
     due_at = factory.LazyAttribute(lambda c: c.started_at + c.target if c.target else None)
     original_due_at = factory.LazyAttribute(lambda c: c.due_at)
+    # Wall-clock stand-in for the business instant the clock service computes.
+    at_risk_at = factory.LazyAttribute(
+        lambda c: c.started_at + c.target * AT_RISK_SHARE if c.target else None
+    )
     state = "running"
 
 

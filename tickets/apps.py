@@ -6,7 +6,8 @@ class TicketsConfig(AppConfig):
     name = "tickets"
 
     def ready(self) -> None:
-        from sla.services import register_escalation_handler
-        from tickets.escalations import handle_escalations
+        # Imported once the app registry is ready: these modules import models.
+        from sla.services import register_escalation_handler  # noqa: PLC0415  (registry ready)
+        from tickets.escalations import handle_escalations  # noqa: PLC0415  (registry ready)
 
         register_escalation_handler(handle_escalations)

@@ -169,11 +169,11 @@ SCENARIOS = (
 def _tickets(org: Organization, agents: list[User]) -> None:
     """Tickets in every state with conversations, made through the services at past instants
     so their SLA clocks, breaches and escalations are what they would really be."""
-    import time_machine  # a development dependency: the demo runs from bin/run
+    import time_machine  # noqa: PLC0415  (a development dependency: the demo runs from bin/run)
 
-    from plans.selectors import contract_active, effective_plan
-    from tickets import services
-    from tickets.entitlements import allowed_channels
+    from plans.selectors import contract_active, effective_plan  # noqa: PLC0415  (as above)
+    from tickets import services  # noqa: PLC0415  (as above)
+    from tickets.entitlements import allowed_channels  # noqa: PLC0415  (as above)
 
     if Ticket.objects.filter(organization=org).exists():
         return

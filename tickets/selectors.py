@@ -16,7 +16,9 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from plans.models import NamedContact, Organization, Plan, Severity
-from sla.models import LIVE_STATES, ClockState, Metric, SlaClock, SupportHours, Target
+from sla.models import LIVE_STATES, Metric, SlaClock, SupportHours, Target
+from sla.selectors import standing_for
+from sla.standing import ClockStanding, Standing, most_urgent
 from tickets.models import OPEN_STATUSES, Attachment, Message, Ticket, TicketEvent
 
 STATUS_FILTERS = {
@@ -47,12 +49,12 @@ def organization_for(*, user: AbstractBaseUser) -> Organization:
 
 
 def _live_clocks() -> Prefetch:
-    """Live clocks with a due instant, soonest first: the dashboard's "next due" column."""
+    """Live clocks with a target and their calendars: the dashboard's "next due" column."""
     return Prefetch(
         "sla_clocks",
-        queryset=SlaClock.objects.filter(state__in=LIVE_STATES, due_at__isnull=False).order_by(
-            "due_at"
-        ),
+        queryset=SlaClock.objects.filter(state__in=LIVE_STATES, target__isnull=False)
+        .select_related("calendar")
+        .order_by("due_at", "id"),
         to_attr="live_clocks",
     )
 
@@ -163,57 +165,58 @@ def duration_text(value: dt.timedelta | None) -> str | None:
 
 @dataclass(frozen=True)
 class ClockView:
-    """One metric's clock on the ticket page: label, due instant and a state in plain words."""
+    """One metric's clock as the customer sees it: its standing, due instant and time left."""
 
     metric: str
     label: str
     cycle: int
-    target: dt.timedelta | None
-    due_at: dt.datetime | None
     met_at: dt.datetime | None
-    state: str  # on_track, at_risk, breached, paused, met_on_time, met_late, no_guarantee
-    state_label: str
+    standing: ClockStanding
     calendar_name: str
+
+    @property
+    def target(self) -> dt.timedelta | None:
+        return self.standing.target
+
+    @property
+    def due_at(self) -> dt.datetime | None:
+        return self.standing.due_at
+
+    @property
+    def state(self) -> str:
+        return str(self.standing.standing)
+
+    @property
+    def state_label(self) -> str:
+        return CUSTOMER_LABELS.get(self.standing.standing, self.standing.label)
 
     @property
     def target_text(self) -> str | None:
         return duration_text(self.target)
 
-
-STATE_LABELS = {
-    "on_track": "On track",
-    "at_risk": "At risk",
-    "breached": "Breached",
-    "paused": "Paused (waiting on you)",
-    "met_on_time": "Met on time",
-    "met_late": "Met late",
-    "no_guarantee": "No guarantee",
-    "cancelled": "Stopped",
-}
+    @property
+    def business_left_text(self) -> str | None:
+        """`2 h 10 min left`, `30 min over`: business time, on the clock's calendar."""
+        left = self.standing.business_left
+        if left is None:
+            return None
+        if left < dt.timedelta(0):
+            return f"{duration_text(-left)} over"
+        return f"{duration_text(left)} left"
 
 
-def clock_state(clock: SlaClock, *, now: dt.datetime) -> str:
-    """The customer-facing state of one clock at `now`."""
-    if clock.target is None:
-        return "no_guarantee"
-    if clock.state == ClockState.MET:
-        late = clock.breached_at is not None or (
-            clock.due_at is not None and clock.met_at is not None and clock.met_at > clock.due_at
-        )
-        return "met_late" if late else "met_on_time"
-    if clock.state == ClockState.CANCELLED:
-        return "cancelled"
-    if (
-        clock.state == ClockState.BREACHED
-        or clock.breached_at is not None
-        or (clock.due_at is not None and clock.due_at <= now)
-    ):
-        return "breached"
-    if clock.state == ClockState.PAUSED:
-        return "paused"
-    if clock.at_risk_at is not None and clock.at_risk_at <= now:
-        return "at_risk"
-    return "on_track"
+CUSTOMER_LABELS = {Standing.PAUSED: "Paused (waiting on you)"}
+
+
+def clock_view(clock: SlaClock, *, now: dt.datetime) -> ClockView:
+    return ClockView(
+        metric=clock.metric,
+        label=Metric(clock.metric).label,
+        cycle=clock.cycle,
+        met_at=clock.met_at,
+        standing=standing_for(clock, now=now),
+        calendar_name=clock.calendar.name,
+    )
 
 
 def ticket_clocks(*, ticket: Ticket, now: dt.datetime) -> list[ClockView]:
@@ -225,46 +228,16 @@ def ticket_clocks(*, ticket: Ticket, now: dt.datetime) -> list[ClockView]:
         .order_by("metric", "cycle")
     ):
         latest[clock.metric] = clock
-    views = []
-    for metric in Metric:
-        clock = latest.get(metric.value)
-        if clock is None:
-            continue
-        state = clock_state(clock, now=now)
-        views.append(
-            ClockView(
-                metric=metric.value,
-                label=metric.label,
-                cycle=clock.cycle,
-                target=clock.target,
-                due_at=clock.due_at,
-                met_at=clock.met_at,
-                state=state,
-                state_label=STATE_LABELS[state],
-                calendar_name=clock.calendar.name,
-            )
-        )
-    return views
+    return [
+        clock_view(latest[metric.value], now=now) for metric in Metric if metric.value in latest
+    ]
 
 
 def next_due(ticket: Ticket, *, now: dt.datetime) -> ClockView | None:
-    """The soonest live clock with a target, from the dashboard's prefetch (no query)."""
-    clocks = getattr(ticket, "live_clocks", None)
-    if not clocks:
-        return None
-    clock = clocks[0]
-    state = clock_state(clock, now=now)
-    return ClockView(
-        metric=clock.metric,
-        label=Metric(clock.metric).label,
-        cycle=clock.cycle,
-        target=clock.target,
-        due_at=clock.due_at,
-        met_at=clock.met_at,
-        state=state,
-        state_label=STATE_LABELS[state],
-        calendar_name="",
-    )
+    """The most urgent live clock with a target, from the dashboard's prefetch (no query)."""
+    views = [clock_view(clock, now=now) for clock in getattr(ticket, "live_clocks", [])]
+    urgent = most_urgent([view.standing for view in views])
+    return next((view for view in views if view.standing is urgent), None)
 
 
 # -- the plan page ----------------------------------------------------------------------------

@@ -11,13 +11,13 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from plans.admin.display import EMPTY, ReadOnlyInline, add_link, admin_link, changelist_link
+from plans.admin.display import EMPTY, ReadOnlyInline, add_link, admin_link
 from plans.admin.fields import FormFieldsMixin
 from plans.models import (
     Contract,
@@ -101,7 +101,6 @@ class OrganizationAdmin(admin.ModelAdmin):
         "time_zone",
         "customer_success_manager",
         "technical_account_manager",
-        "unwarranted_escalations",
     ]
     list_select_related = ["customer_success_manager", "technical_account_manager"]
     search_fields = ["name", "slug"]
@@ -121,27 +120,7 @@ class OrganizationAdmin(admin.ModelAdmin):
             super()
             .get_queryset(request)
             .annotate(contact_total=Count("contacts", distinct=True))
-            .annotate(
-                # Counted through the reverse relation: plans imports no ticket code.
-                unwarranted_total=Count(
-                    "customer_escalations",
-                    filter=Q(customer_escalations__unwarranted=True),
-                    distinct=True,
-                )
-            )
             .prefetch_related(Prefetch("contracts", queryset=contracts))
-        )
-
-    @admin.display(description="unwarranted escalations", ordering="unwarranted_total")
-    def unwarranted_escalations(self, obj: Organization) -> SafeString | int:
-        total = obj.unwarranted_total  # type: ignore[attr-defined]
-        if not total:
-            return 0
-        return changelist_link(
-            "tickets.customerescalation",
-            total,
-            organization__id__exact=obj.pk,
-            unwarranted__exact=1,
         )
 
     @admin.display(description="plan today")

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.expressions import OrderBy
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
@@ -25,7 +25,10 @@ from plans.models import TicketCategory
 from plans.selectors import contract_active
 from sla.admin import SeverityLevelFilter
 from sla.models import ClockState, SlaClock
+from sla.selectors import most_urgent_is, standing_for
+from sla.standing import AT_RISK_SHARE, Standing, most_urgent
 from tickets import services
+from tickets.desk import clock_admin, organization_admin  # noqa: F401  (they register admins)
 from tickets.desk.views import TicketActionsMixin, TicketWorkMixin
 from tickets.models import (
     OPEN_STATUSES,
@@ -40,12 +43,15 @@ from tickets.models import (
 # instant moves when it resumes, so it is not "next due").
 DUE_STATES = (ClockState.RUNNING, ClockState.BREACHED)
 LIVE = (ClockState.RUNNING, ClockState.PAUSED, ClockState.BREACHED)
-AMBER_UNDER = dt.timedelta(hours=1)
 
 
 def live_target_clocks() -> QuerySet[SlaClock]:
-    """Live clocks with a target: the ones a badge can speak about."""
-    return SlaClock.objects.filter(state__in=LIVE, target__isnull=False).order_by("due_at", "pk")
+    """Live clocks with a target (and their calendars): the ones a badge can speak about."""
+    return (
+        SlaClock.objects.filter(state__in=LIVE, target__isnull=False)
+        .select_related("calendar")
+        .order_by("due_at", "pk")
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -64,29 +70,44 @@ def short_duration(value: dt.timedelta) -> str:
     return f"{minutes}m"
 
 
-def most_urgent(clocks: list[SlaClock]) -> SlaClock | None:
-    """The running or breached clock due first; else a paused one; else None."""
-    running = [c for c in clocks if c.state in DUE_STATES and c.due_at is not None]
-    if running:
-        return min(running, key=lambda c: (c.due_at, c.pk))
-    return next((c for c in clocks if c.state == ClockState.PAUSED), None)
+BADGE_CLASSES = {
+    Standing.BREACHED: "sla-breached",
+    Standing.AT_RISK: "sla-amber",
+    Standing.ON_TRACK: "sla-ok",
+    Standing.PAUSED: "sla-paused",
+}
 
 
 def sla_badge_parts(clocks: list[SlaClock], now: dt.datetime) -> tuple[str, str, str] | None:
-    """(css class, text, title) of the badge for a ticket's live clocks with a target."""
-    clock = most_urgent(clocks)
-    if clock is None:
+    """(css class, text, title) of the badge: the most urgent live clock, in business time.
+
+    The text names the standing ("Breached", "At risk", ...) and the business time left or over
+    on the clock's calendar; the title gives the metric and the wall-clock due instant.
+    """
+    standings = {id(clock): standing_for(clock, now=now) for clock in clocks}
+    urgent = most_urgent(list(standings.values()))
+    if urgent is None:
         return None
-    metric = clock.get_metric_display()
-    if clock.state == ClockState.PAUSED:
-        late = " (breached before the pause)" if clock.breached_at else ""
-        return ("sla-paused", "\u23f8 paused", f"{metric} clock paused{late}")
-    assert clock.due_at is not None
-    left = clock.due_at - now
-    if clock.breached_at is not None or left <= dt.timedelta(0):
-        return ("sla-breached", f"-{short_duration(left)}", f"{metric} breached")
-    css = "sla-amber" if left < AMBER_UNDER else "sla-ok"
-    return (css, f"{short_duration(left)} left", f"{metric} due")
+    clock = next(c for c in clocks if standings[id(c)] is urgent)
+    left = urgent.business_left
+    if left is None:
+        amount = ""
+    elif left < dt.timedelta(0):
+        amount = f" \u00b7 {short_duration(left)} over"
+    else:
+        amount = f" \u00b7 {short_duration(left)} left"
+    due = ""
+    if urgent.due_at is not None:
+        local = timezone.localtime(urgent.due_at)
+        due = f", due {local:%a %d %b %H:%M} {local.tzname()}"
+    paused = (
+        " (clock paused, waiting on the customer)" if urgent.standing == Standing.PAUSED else ""
+    )
+    return (
+        BADGE_CLASSES[urgent.standing],
+        f"{urgent.label}{amount}",
+        f"{clock.get_metric_display()} {urgent.label.lower()}{due}{paused}",
+    )
 
 
 def sla_badge(clocks: list[SlaClock], now: dt.datetime) -> SafeString | str:
@@ -128,44 +149,28 @@ class AssignedFilter(admin.SimpleListFilter):
 
 
 class SlaStateFilter(admin.SimpleListFilter):
-    """Buckets, each ticket in at most one: breached > at risk > paused > on track."""
+    """A ticket's most urgent live clock, by the one SLA standing (`sla.standing`)."""
 
     title = "SLA state"
     parameter_name = "sla"
+    standings = (Standing.BREACHED, Standing.AT_RISK, Standing.PAUSED, Standing.ON_TRACK)
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
-        return [
-            ("breached", "Breached"),
-            ("at_risk", "At risk (75% or more used)"),
-            ("paused", "Paused"),
-            ("on_track", "On track"),
-        ]
+        share = round(AT_RISK_SHARE * 100)
+        labels = {Standing.AT_RISK: f"At risk ({share}% or more used)"}
+        return [(str(s), labels.get(s, s.label)) for s in self.standings]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
         value = self.value()
-        if value is None:
+        if value not in self.standings:
             return queryset
-        return queryset.filter(sla_state_q(value, timezone.now()))
+        return queryset.filter(sla_state_q(Standing(value), timezone.now()))
 
 
-def sla_state_q(bucket: str, now: dt.datetime) -> Q:
-    """The tickets of one SLA bucket, as a condition on tickets."""
-    clocks = SlaClock.objects.filter(ticket=OuterRef("pk"), state__in=LIVE)
-    breached = Exists(clocks.filter(breached_at__isnull=False))
-    at_risk = Exists(
-        clocks.filter(state=ClockState.RUNNING, breached_at__isnull=True, at_risk_at__lte=now)
-    )
-    paused = Exists(clocks.filter(state=ClockState.PAUSED, target__isnull=False))
-    with_target = Exists(clocks.filter(target__isnull=False))
-    if bucket == "breached":
-        return Q(breached)
-    if bucket == "at_risk":
-        return Q(at_risk) & ~Q(breached)
-    if bucket == "paused":
-        return Q(paused) & ~Q(breached) & ~Q(at_risk)
-    if bucket == "on_track":
-        return Q(with_target) & ~Q(breached) & ~Q(at_risk) & ~Q(paused)
-    return Q()
+def sla_state_q(standing: Standing, now: dt.datetime) -> Q:
+    """Tickets whose most urgent live clock has `standing`."""
+    clocks = SlaClock.objects.filter(ticket=OuterRef("pk"))
+    return most_urgent_is(clocks, standing, now=now)
 
 
 class OpenFilter(admin.SimpleListFilter):

@@ -9,6 +9,7 @@ the form that caused it (the change page is rendered again with that form bound)
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -21,8 +22,10 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 
 from sla.models import format_duration
+from sla.selectors import standing_for
 from tickets import services
 from tickets.desk.forms import (
     AssignForm,
@@ -113,7 +116,12 @@ class TicketWorkMixin(admin.ModelAdmin):
             .prefetch_related("events", "firings")
             .order_by("cycle", "metric")
         )
+        now = timezone.now()
         for clock in clocks:
+            clock.standing = standing = standing_for(clock, now=now)
+            left = standing.business_left
+            word = "over" if left is not None and left < dt.timedelta(0) else "left"
+            clock.left_text = None if left is None else f"{format_duration(abs(left))} {word}"
             clock.target_text = format_duration(clock.target) if clock.target else "no guarantee"
             clock.paused_text = (
                 format_duration(clock.paused_business) if clock.paused_business else "\u2013"

@@ -7,17 +7,10 @@ Definitions (the page states them too):
   breached on 31 January and was met on 2 February is a January breach.
 - *Met on time*: `met_at` set and `breached_at` empty. *Breached*: `breached_at` set.
 - Achievement = met on time / (met on time + breached).
-- *At risk*: a running, unbreached clock with 75% or more of its target used. The clock service
-  stores `at_risk_at`, the exact business-time instant at which 75% is used; where it is empty
-  (rows written before it existed) business time used is approximated in the database by
-  wall-clock time: at risk once `now >= started_at + 0.75 * (due_at - started_at)` (written
-  `4 * (now - started_at) >= 3 * (due_at - started_at)`, which both SQLite and PostgreSQL
-  evaluate on durations).
-- *Currently breached*: a live clock (running, paused or breached) whose `breached_at` is set, or
-  a running clock whose due instant has passed before the sweep marked it.
-
-`sla` never imports `tickets`: ticket fields are reached through ORM lookups (`ticket__queue`)
-and the models behind them through the clock's relations.
+- *At risk* and *currently breached* are the standings of `sla.standing` (through their SQL twin
+  `sla.selectors.standing_q`), the same that the portal, the queue and the metrics show: at risk
+  once `AT_RISK_SHARE` of the target's business time is used; breached once the due instant has
+  passed unmet, or, for a paused clock, when it breached before the pause.
 """
 
 from __future__ import annotations
@@ -29,14 +22,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, models
-from django.db.models import Count, ExpressionWrapper, F, Q, QuerySet, Value
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Coalesce, TruncWeek
 
 from plans.models import Organization, Plan
-from sla.models import ClockState, EscalationFiring, Metric, SlaClock
+from sla.models import EscalationFiring, Metric, SlaClock
+from sla.selectors import standing_q
+from sla.standing import Standing
 
 LIVE_LIST_LIMIT = 50
-AT_RISK_SHARE = (3, 4)  # 75% of the target: 4 * used >= 3 * target span.
 
 
 @dataclass(frozen=True)
@@ -369,32 +363,20 @@ def live_clocks(filters: ReportFilters) -> QuerySet[SlaClock]:
 
 
 def at_risk_clocks(filters: ReportFilters, now: dt.datetime) -> QuerySet[SlaClock]:
-    """Running, unbreached, due in the future, 75% or more of the target's span used."""
-    numerator, denominator = AT_RISK_SHARE
-    now_value = Value(now, output_field=models.DateTimeField())
+    """Clocks whose standing is at risk (`sla.standing`), due first."""
     return (
         live_clocks(filters)
-        .filter(state=ClockState.RUNNING, breached_at__isnull=True, due_at__gt=now)
-        .alias(
-            used=ExpressionWrapper(
-                (now_value - F("started_at")) * denominator, output_field=models.DurationField()
-            ),
-            allowed=ExpressionWrapper(
-                (F("due_at") - F("started_at")) * numerator, output_field=models.DurationField()
-            ),
-        )
-        .filter(Q(at_risk_at__lte=now) | Q(at_risk_at__isnull=True, used__gte=F("allowed")))
+        .filter(standing_q(Standing.AT_RISK, now=now))
         .select_related(*LIVE_RELATED)
         .order_by("due_at", "id")
     )
 
 
 def breached_now_clocks(filters: ReportFilters, now: dt.datetime) -> QuerySet[SlaClock]:
-    live = [ClockState.RUNNING, ClockState.PAUSED, ClockState.BREACHED]
+    """Unmet clocks whose standing is breached (paused ones only if they breached before)."""
     return (
         live_clocks(filters)
-        .filter(state__in=live)
-        .filter(Q(breached_at__isnull=False) | Q(state=ClockState.RUNNING, due_at__lte=now))
+        .filter(standing_q(Standing.BREACHED, now=now))
         .select_related(*LIVE_RELATED)
         .order_by("due_at", "id")
     )

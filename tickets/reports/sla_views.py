@@ -23,6 +23,7 @@ from django.utils import timezone
 from plans.models import Organization
 from plans.roles import is_support_manager
 from sla.models import Metric, SlaClock
+from sla.standing import standing_of
 from tickets.reports import charts
 from tickets.reports.forms import ReportFilterForm, parse_month
 from tickets.reports.sla_queries import (
@@ -323,10 +324,12 @@ def statement(request: HttpRequest, organization: str, month: str) -> HttpRespon
     org = get_object_or_404(Organization, slug=organization)
     result = monthly_statement(organization=org, year=parsed[0], month=parsed[1])
     tickets: list[StatementTicket] = []
+    now = timezone.now()
     for clock in result.clocks:
         if not tickets or tickets[-1].ticket.pk != clock.ticket_id:
             tickets.append(StatementTicket(clock.ticket, []))
         clock.target_text = duration_text(clock.target)  # type: ignore[attr-defined]
+        clock.standing = standing_of(clock, now=now)  # type: ignore[attr-defined]
         tickets[-1].clocks.append(clock)
     timezone.activate(result.zone)
     return render(

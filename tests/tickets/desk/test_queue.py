@@ -144,10 +144,10 @@ def test_the_queue_runs_the_same_queries_when_filtered_by_sla_state(
 
 
 def clock(state: str = "running", due_in: dt.timedelta | None = None, **fields) -> SlaClock:
+    """A first-response clock on a 24x7 calendar, so business time left is wall-clock time."""
     now = timezone.now()
-    return SlaClock(
-        pk=1,
-        metric="first_response",
+    fields.setdefault("at_risk_at", now + dt.timedelta(minutes=30))
+    return SlaClockFactory(
         state=state,
         target=dt.timedelta(hours=4),
         due_at=now + due_in if due_in is not None else None,
@@ -155,40 +155,64 @@ def clock(state: str = "running", due_in: dt.timedelta | None = None, **fields) 
     )
 
 
-def test_the_badge_shows_time_left_when_on_track() -> None:
+def test_the_badge_shows_business_time_left_when_on_track() -> None:
     now = timezone.now()
     parts = sla_badge_parts([clock(due_in=dt.timedelta(hours=2, minutes=10, seconds=30))], now)
-    assert parts is not None and parts[:2] == ("sla-ok", "2h 10m left")
+    assert parts is not None and parts[:2] == ("sla-ok", "On track \u00b7 2h 10m left")
 
 
-def test_the_badge_turns_amber_under_an_hour() -> None:
+def test_the_badge_turns_amber_once_the_clock_is_at_risk() -> None:
     now = timezone.now()
-    parts = sla_badge_parts([clock(due_in=dt.timedelta(minutes=35, seconds=20))], now)
-    assert parts is not None and parts[:2] == ("sla-amber", "35m left")
+    due_soon = clock(due_in=dt.timedelta(hours=3), at_risk_at=now - dt.timedelta(minutes=1))
+    parts = sla_badge_parts([due_soon], now)
+    assert parts is not None and parts[:2] == ("sla-amber", "At risk \u00b7 3h left")
 
 
-def test_the_badge_is_red_and_negative_when_breached() -> None:
+def test_the_badge_stays_green_with_little_time_left_while_under_the_at_risk_share() -> None:
+    now = timezone.now()
+    parts = sla_badge_parts([clock(due_in=dt.timedelta(minutes=40))], now)
+    assert parts is not None and parts[0] == "sla-ok"
+
+
+def test_the_badge_writes_breached_and_the_time_over() -> None:
     now = timezone.now()
     breached = clock(
         state="breached", due_in=-dt.timedelta(minutes=35, seconds=10), breached_at=now
     )
     parts = sla_badge_parts([breached], now)
-    assert parts is not None and parts[:2] == ("sla-breached", "-35m")
+    assert parts is not None and parts[:2] == ("sla-breached", "Breached \u00b7 35m over")
 
 
-def test_the_badge_marks_a_paused_clock() -> None:
-    parts = sla_badge_parts([clock(state="paused", due_in=dt.timedelta(hours=1))], timezone.now())
-    assert parts is not None and parts[:2] == ("sla-paused", "\u23f8 paused")
+def test_the_badge_marks_a_paused_clock_with_the_time_it_keeps() -> None:
+    now = timezone.now()
+    paused = clock(state="paused", due_in=dt.timedelta(hours=1), paused_at=now)
+    parts = sla_badge_parts([paused], now)
+    assert parts is not None and parts[:2] == ("sla-paused", "Paused \u00b7 1h left")
+
+
+def test_a_paused_clock_past_its_old_due_instant_is_paused_not_breached() -> None:
+    now = timezone.now()
+    paused = clock(
+        state="paused", due_in=-dt.timedelta(hours=1), paused_at=now - dt.timedelta(hours=2)
+    )
+    parts = sla_badge_parts([paused], now)
+    assert parts is not None and parts[0] == "sla-paused"
 
 
 def test_the_badge_speaks_of_the_running_clock_due_first() -> None:
     now = timezone.now()
-    later = clock(due_in=dt.timedelta(hours=5))
-    sooner = clock(due_in=dt.timedelta(minutes=20))
-    sooner.pk = 2
-    paused = clock(state="paused", due_in=dt.timedelta(minutes=1))
+    ticket = TicketFactory()
+    later = clock(ticket=ticket, due_in=dt.timedelta(hours=5))
+    sooner = clock(ticket=ticket, metric="acknowledge", due_in=dt.timedelta(minutes=20))
+    paused = clock(
+        ticket=ticket,
+        metric="resolution",
+        state="paused",
+        paused_at=now,
+        due_in=dt.timedelta(minutes=1),
+    )
     parts = sla_badge_parts([later, paused, sooner], now)
-    assert parts is not None and parts[1] == "20m left"
+    assert parts is not None and parts[1] == "On track \u00b7 20m left"
 
 
 def test_the_queue_shows_the_badge_and_the_severity_pill(admin_client: Client) -> None:
@@ -200,8 +224,9 @@ def test_the_queue_shows_the_badge_and_the_severity_pill(admin_client: Client) -
         response = admin_client.get(reverse(CHANGELIST))
     html = response.content.decode()
     assert ticket.reference in html
-    assert 'title="Acknowledge due">50m left</span>' in html
-    assert 'class="sla-badge sla-amber"' in html
+    assert "On track \u00b7 50m left</span>" in html
+    assert 'title="Acknowledge on track, due Fri 20 Nov 10:00 ' in html
+    assert 'class="sla-badge sla-ok"' in html
     assert 'class="sev-pill sev-1"' in html
     assert world.organization.name in html and world.plan.name in html
 

@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
+from sla.models import SlaClock
 from tests.factories import AgentFactory, UserFactory
 from tests.tickets.portal.test_support import World, _media, _world, open_ticket, upload  # noqa: F401
 from tickets import services
@@ -324,3 +325,22 @@ def test_the_page_of_a_new_ticket_runs_the_same_number_of_queries(
 # Session, user, zone (profile, organization), contact, ticket, messages, their attachments,
 # loose attachments, events, clocks, the nav's support-manager check.
 TICKET_PAGE_QUERIES = 12
+
+
+def test_a_paused_clock_past_its_old_due_instant_shows_paused_not_breached(world: World) -> None:
+    opened = dt.datetime(2026, 11, 18, 9, 0, tzinfo=dt.UTC)
+    with time_machine.travel(opened, tick=False):
+        ticket = open_ticket(world.alice)
+    # The plan promises no resolution time; give this ticket's resolution clock one, paused.
+    SlaClock.objects.filter(ticket=ticket, metric="resolution").update(
+        state="paused",
+        started_at=opened,
+        target=dt.timedelta(hours=8),
+        due_at=opened + dt.timedelta(hours=8),
+        paused_at=opened + dt.timedelta(hours=2),
+    )
+    with time_machine.travel(opened + dt.timedelta(days=2), tick=False):
+        response = signed_in(world.alice.user).get(url(ticket))
+    resolution = next(c for c in response.context["clocks"] if c.metric == "resolution")
+    assert (resolution.state, resolution.state_label) == ("paused", "Paused (waiting on you)")
+    assert "6 h left in support hours, on hold while we wait for you" in response.content.decode()

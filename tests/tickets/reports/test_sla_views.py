@@ -262,7 +262,7 @@ def test_statement_lists_each_ticket_with_target_due_and_outcome(
         "4h",
         "2026-11-10 04:00",
         "2026-11-10 08:00",
-        "Breached 2026-11-10 10:00 · met 2026-11-10 13:00",
+        "Met late breached 2026-11-10 10:00 · met 2026-11-10 13:00",
     ] in tables["statement-ticket"]
 
 

@@ -1,4 +1,7 @@
-"""Per-ticket clocks and escalations fired: read-only (the ticket services and sweep write them)."""
+"""Per-ticket clocks and escalations fired, for agents: read-only (services and sweep write them).
+
+They live in the desk, not in `sla.admin`, because they search and sort by the ticket.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,115 @@
+"""Reads of SLA clocks, and the SLA standing as SQL: the twin of `sla.standing`.
+
+`standing_q(standing, now=...)` is the condition on a clock row that `sla.standing.standing_of`
+answers with that standing at `now`; `standing_case(now=...)` annotates the standing itself and
+`urgency_case(now=...)` its rank in the queue. Filters, sorting and reports use these, never a
+condition of their own, and `tests/sla/test_standing.py` checks that both answers agree on every
+case and on random clocks and instants.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Case, Exists, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import CharField as CharOutput
+
+from sla.calendars import clock_for
+from sla.models import SlaClock
+from sla.standing import URGENCY, ClockStanding, Standing, clock_standing
+
+RUNNING_STATES = ("running", "breached")
+
+
+def standing_conditions(*, now: dt.datetime, prefix: str = "") -> dict[Standing, Q]:
+    """One condition per standing; exactly one holds for any clock row (order as in the rules)."""
+
+    def q(**lookups: object) -> Q:
+        return Q(**{f"{prefix}{key}": value for key, value in lookups.items()})
+
+    def f(name: str) -> F:
+        return F(f"{prefix}{name}")
+
+    has_target = q(target__isnull=False)
+    running = has_target & q(state__in=RUNNING_STATES)
+    paused = has_target & q(state="paused")
+    met = has_target & q(state="met")
+    overdue = q(breached_at__isnull=False) | q(due_at__lte=now)
+    not_overdue = q(breached_at__isnull=True) & (q(due_at__isnull=True) | q(due_at__gt=now))
+    breached_before_pause = q(breached_at__isnull=False) | q(paused_at__gte=f("due_at"))
+    paused_in_time = q(breached_at__isnull=True) & (
+        q(due_at__isnull=True) | q(paused_at__isnull=True) | q(paused_at__lt=f("due_at"))
+    )
+    met_late = q(breached_at__isnull=False) | q(met_at__gt=f("due_at"))
+    met_in_time = q(breached_at__isnull=True) & (
+        q(due_at__isnull=True) | q(met_at__lte=f("due_at"))
+    )
+    return {
+        Standing.NO_TARGET: q(target__isnull=True),
+        Standing.CANCELLED: has_target & q(state="cancelled"),
+        Standing.MET_LATE: met & met_late,
+        Standing.MET_ON_TIME: met & met_in_time,
+        Standing.BREACHED: (running & overdue) | (paused & breached_before_pause),
+        Standing.PAUSED: paused & paused_in_time,
+        Standing.AT_RISK: running & not_overdue & q(at_risk_at__lte=now),
+        Standing.ON_TRACK: running
+        & not_overdue
+        & (q(at_risk_at__isnull=True) | q(at_risk_at__gt=now)),
+    }
+
+
+def standing_q(standing: Standing, *, now: dt.datetime, prefix: str = "") -> Q:
+    """The clocks whose standing at `now` is `standing`."""
+    return standing_conditions(now=now, prefix=prefix)[standing]
+
+
+def live_standing_q(*, now: dt.datetime) -> Q:
+    """Clocks that can still be met or missed: on track, at risk, breached (unmet) or paused."""
+    conditions = standing_conditions(now=now)
+    return (
+        conditions[Standing.ON_TRACK]
+        | conditions[Standing.AT_RISK]
+        | conditions[Standing.BREACHED]
+        | conditions[Standing.PAUSED]
+    )
+
+
+def standing_case(*, now: dt.datetime) -> Case:
+    """The standing of each clock row as an annotation (its value is a `Standing`)."""
+    return Case(
+        *(
+            When(condition, then=Value(str(s)))
+            for s, condition in standing_conditions(now=now).items()
+        ),
+        output_field=CharOutput(),
+    )
+
+
+def urgency_case(*, now: dt.datetime) -> Case:
+    """The queue rank of each clock row's standing (`sla.standing.URGENCY`)."""
+    return Case(
+        *(
+            When(condition, then=Value(URGENCY[s]))
+            for s, condition in standing_conditions(now=now).items()
+        ),
+        output_field=IntegerField(),
+    )
+
+
+def most_urgent_is(clocks: QuerySet[SlaClock], standing: Standing, *, now: dt.datetime) -> Q:
+    """Of `clocks` (correlated to an outer row by the caller), the most urgent live one is
+    `standing`: one of them has it and none has a more urgent live standing."""
+    conditions = standing_conditions(now=now)
+    result = Q(Exists(clocks.filter(conditions[standing])))
+    for other, rank in URGENCY.items():
+        if rank < URGENCY[standing] and other.is_live:
+            result &= ~Q(Exists(clocks.filter(conditions[other])))
+    return result
+
+
+def standing_for(clock: SlaClock, *, now: dt.datetime) -> ClockStanding:
+    """A clock's standing with its business time left, on its own calendar (cached per process).
+
+    The clock's `calendar` should be loaded with it (`select_related("calendar")`).
+    """
+    return clock_standing(clock, now=now, calendar=clock_for(clock.calendar, around=now))
