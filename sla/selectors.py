@@ -113,3 +113,35 @@ def standing_for(clock: SlaClock, *, now: dt.datetime) -> ClockStanding:
     The clock's `calendar` should be loaded with it (`select_related("calendar")`).
     """
     return clock_standing(clock, now=now, calendar=clock_for(clock.calendar, around=now))
+
+
+# -- a ticket's standing from the summary it stores (`sla.standing.TicketSla`) ----------------
+
+
+def ticket_standing_conditions(*, now: dt.datetime, prefix: str) -> dict[Standing, Q]:
+    """The SQL twin of `sla.standing.ticket_standing`, on the summary columns of a ticket named
+    `<prefix>breach_at`, `<prefix>risk_at`, `<prefix>due_at` and `<prefix>paused`."""
+
+    def q(**lookups: object) -> Q:
+        return Q(**{f"{prefix}{key}": value for key, value in lookups.items()})
+
+    in_time = q(breach_at__isnull=True) | q(breach_at__gt=now)
+    not_at_risk = q(risk_at__isnull=True) | q(risk_at__gt=now)
+    return {
+        Standing.BREACHED: q(breach_at__lte=now),
+        Standing.AT_RISK: in_time & q(risk_at__lte=now),
+        Standing.ON_TRACK: in_time & not_at_risk & q(due_at__isnull=False),
+        Standing.PAUSED: in_time & not_at_risk & q(due_at__isnull=True) & q(paused=True),
+    }
+
+
+def ticket_urgency_case(*, now: dt.datetime, prefix: str) -> Case:
+    """The queue rank of a ticket's standing from its summary columns (nothing live: last)."""
+    return Case(
+        *(
+            When(condition, then=Value(URGENCY[s]))
+            for s, condition in ticket_standing_conditions(now=now, prefix=prefix).items()
+        ),
+        default=Value(len(URGENCY)),
+        output_field=IntegerField(),
+    )

@@ -95,6 +95,22 @@ def register_escalation_handler(handler: EscalationHandler) -> None:
     _handler = handler
 
 
+# Told, in the same transaction, which tickets' clocks changed (tickets keep a summary of them).
+ClocksChangedHandler = Callable[[set[int]], None]
+_clocks_changed: ClocksChangedHandler | None = None
+
+
+def register_clocks_changed_handler(handler: ClocksChangedHandler) -> None:
+    global _clocks_changed
+    _clocks_changed = handler
+
+
+def _changed(clocks: Iterable[SlaClock]) -> None:
+    ticket_ids = {clock.ticket_id for clock in clocks}
+    if ticket_ids and _clocks_changed is not None:
+        _clocks_changed(ticket_ids)
+
+
 # -- clock arithmetic helpers ----------------------------------------------------------------
 
 
@@ -222,6 +238,7 @@ def clocks_start(*, ticket: Any, at: dt.datetime) -> list[SlaClock]:
         SlaClockEvent(clock=c, kind=SlaClockEvent.Kind.STARTED, at=at, due_at=c.due_at)
         for c in clocks
     )
+    _changed(clocks)
     return clocks
 
 
@@ -276,6 +293,7 @@ def _save(clocks: list[SlaClock]) -> None:
             "category",
         ],
     )
+    _changed(clocks)
 
 
 def _meet(clock: SlaClock, at: dt.datetime) -> None:

@@ -20,6 +20,7 @@ from plans.models import (
 from sla.models import BusinessCalendar, EscalationRule, OpenPeriod, SlaClock, SupportHours, Target
 from sla.standing import AT_RISK_SHARE
 from tickets.models import Message, Queue, Ticket, TimeEntry
+from tickets.services.standing import tickets_refresh_sla
 
 
 class UserFactory(DjangoModelFactory):
@@ -229,6 +230,7 @@ class MessageFactory(DjangoModelFactory):
 class SlaClockFactory(DjangoModelFactory):
     class Meta:
         model = SlaClock
+        skip_postgeneration_save = True
 
     ticket = factory.SubFactory(TicketFactory)
     metric = "first_response"
@@ -244,6 +246,12 @@ class SlaClockFactory(DjangoModelFactory):
         lambda c: c.started_at + c.target * AT_RISK_SHARE if c.target else None
     )
     state = "running"
+
+    @factory.post_generation
+    def ticket_summary(self, create: bool, extracted: object, **kwargs: object) -> None:
+        """Built clocks bypass the clock services: refresh the ticket's stored SLA summary."""
+        if create:
+            tickets_refresh_sla({self.ticket_id})
 
 
 class TimeEntryFactory(DjangoModelFactory):

@@ -6,8 +6,10 @@ class TicketsConfig(AppConfig):
     name = "tickets"
 
     def ready(self) -> None:
-        # Imported once the app registry is ready: these modules import models.
-        from sla.services import register_escalation_handler  # noqa: PLC0415  (registry ready)
-        from tickets.escalations import handle_escalations  # noqa: PLC0415  (registry ready)
+        """Register with `sla` what its clocks and escalations do to tickets."""
+        import sla.services as sla  # noqa: PLC0415  (the app registry must be ready first)
+        from tickets import escalations  # noqa: PLC0415  (it imports models: registry first)
+        from tickets.services import standing  # noqa: PLC0415  (it imports models: registry first)
 
-        register_escalation_handler(handle_escalations)
+        sla.register_escalation_handler(escalations.handle_escalations)
+        sla.register_clocks_changed_handler(standing.tickets_refresh_sla)

@@ -42,6 +42,7 @@ class Status(models.TextChoices):
 
 
 OPEN_STATUSES = (Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.WAITING)
+CLOSED_STATUSES = (Status.RESOLVED, Status.CLOSED)
 
 
 class Ticket(models.Model):
@@ -82,6 +83,12 @@ class Ticket(models.Model):
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # The summary of its live SLA clocks (`sla.standing.TicketSla`), kept by the clock services in
+    # the same transaction as the clocks: the queue filters and sorts on these, never on clocks.
+    sla_breach_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sla_risk_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sla_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sla_paused = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -103,6 +110,23 @@ class Ticket(models.Model):
                 condition=~Q(status__in=["resolved", "closed"]),
             ),
             models.Index(fields=["assignee", "status"], name="ticket_by_assignee"),
+            # The queue's SLA filters and order: open tickets by the instants their standing
+            # changes (breached, at risk), and the default first-in-first-out order.
+            models.Index(
+                fields=["sla_breach_at"],
+                name="ticket_open_breach_at",
+                condition=~Q(status__in=["resolved", "closed"]),
+            ),
+            models.Index(
+                fields=["sla_risk_at"],
+                name="ticket_open_risk_at",
+                condition=~Q(status__in=["resolved", "closed"]),
+            ),
+            models.Index(
+                fields=["created_at", "id"],
+                name="ticket_open_created",
+                condition=~Q(status__in=["resolved", "closed"]),
+            ),
         ]
 
     def __str__(self) -> str:

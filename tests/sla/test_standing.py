@@ -7,11 +7,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from sla.models import SlaClock
-from sla.selectors import standing_case, standing_for, standing_q
+from sla.selectors import (
+    standing_case,
+    standing_for,
+    standing_q,
+    ticket_standing_conditions,
+)
 from sla.standing import (
     AT_RISK_SHARE,
     ClockStanding,
@@ -20,8 +25,11 @@ from sla.standing import (
     clock_standing,
     most_urgent,
     standing_of,
+    ticket_sla,
+    ticket_standing,
 )
 from tests.factories import SlaClockFactory, TicketFactory
+from tickets.models import Ticket
 
 NOW = dt.datetime(2026, 11, 18, 12, 0, tzinfo=dt.UTC)
 H = dt.timedelta(hours=1)
@@ -219,3 +227,43 @@ def test_business_time_left_is_measured_on_the_clocks_calendar() -> None:
     )
     result = standing_for(clock, now=NOW)
     assert (result.standing, result.business_left) == (Standing.ON_TRACK, 2 * H)
+
+
+# -- a ticket's standing from the summary it stores -------------------------------------------
+
+
+def happened(facts: Facts, now: dt.datetime) -> bool:
+    """A pause, a breach or a met instant is never later than the instant of the reading."""
+    return all(at is None or at <= now for at in (facts.paused_at, facts.breached_at, facts.met_at))
+
+
+@settings(max_examples=300, deadline=None)
+@given(facts=st.lists(clock_facts(), max_size=5), now=instants)
+def test_a_tickets_summary_gives_the_standing_of_its_most_urgent_clock(
+    facts: list[Facts], now: dt.datetime
+) -> None:
+    assume(all(happened(f, now) for f in facts))
+    standings = [clock_standing(f, now=now, calendar=WallClock()) for f in facts]
+    urgent = most_urgent(standings)
+    expected = urgent.standing if urgent else None
+    assert ticket_standing(ticket_sla(facts), now=now) == expected
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(facts=st.lists(clock_facts(), max_size=4), now=instants)
+def test_the_stored_summary_and_its_sql_twin_agree_with_the_clocks(
+    facts: list[Facts], now: dt.datetime
+) -> None:
+    assume(all(happened(f, now) for f in facts))
+    ticket = TicketFactory()
+    for i, f in enumerate(facts):
+        saved(f, ticket=ticket, cycle=i + 1)
+    expected = ticket_standing(ticket_sla(facts), now=now)
+    conditions = ticket_standing_conditions(now=now, prefix="sla_")
+    found = [s for s, q in conditions.items() if Ticket.objects.filter(q, pk=ticket.pk).exists()]
+    assert found == ([expected] if expected else [])

@@ -25,12 +25,13 @@ from plans.models import TicketCategory
 from plans.selectors import contract_active
 from sla.admin import SeverityLevelFilter
 from sla.models import ClockState, SlaClock
-from sla.selectors import most_urgent_is, standing_for
+from sla.selectors import standing_for, ticket_standing_conditions, ticket_urgency_case
 from sla.standing import AT_RISK_SHARE, Standing, most_urgent
 from tickets import services
 from tickets.desk import clock_admin, organization_admin  # noqa: F401  (they register admins)
 from tickets.desk.views import TicketActionsMixin, TicketWorkMixin
 from tickets.models import (
+    CLOSED_STATUSES,
     OPEN_STATUSES,
     CustomerEscalation,
     Queue,
@@ -168,24 +169,52 @@ class SlaStateFilter(admin.SimpleListFilter):
 
 
 def sla_state_q(standing: Standing, now: dt.datetime) -> Q:
-    """Tickets whose most urgent live clock has `standing`."""
-    clocks = SlaClock.objects.filter(ticket=OuterRef("pk"))
-    return most_urgent_is(clocks, standing, now=now)
+    """Tickets whose most urgent live clock has `standing`, from the summary they store."""
+    return ticket_standing_conditions(now=now, prefix="sla_")[standing]
+
+
+def queue_order(now: dt.datetime) -> list[Any]:
+    """The queue's default order: the standing's urgency (breached, at risk, on track, paused,
+    nothing live), then severity, then the instant its standing turns (or turned) breached, due
+    first, then first in, first out."""
+    return [
+        ticket_urgency_case(now=now, prefix="sla_"),
+        "severity__level",
+        OrderBy(F("sla_breach_at"), nulls_last=True),
+        "created_at",
+        "id",
+    ]
 
 
 class OpenFilter(admin.SimpleListFilter):
+    """Open tickets unless asked otherwise: the queue is the work still to do."""
+
     title = "open or closed"
     parameter_name = "open"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
-        return [("yes", "Open"), ("no", "Resolved or closed")]
+        return [("no", "Resolved or closed"), ("all", "All")]
+
+    def choices(self, changelist: Any) -> Any:
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "Open",
+        }
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": self.value() == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": label,
+            }
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
-        if self.value() == "yes":
-            return queryset.filter(status__in=OPEN_STATUSES)
+        if self.value() == "all":
+            return queryset
         if self.value() == "no":
-            return queryset.exclude(status__in=OPEN_STATUSES)
-        return queryset
+            return queryset.filter(status__in=CLOSED_STATUSES)
+        # Written as the queue's partial indexes' condition, so the database can use them.
+        return queryset.exclude(status__in=CLOSED_STATUSES)
 
 
 class CategoryFilter(admin.SimpleListFilter):
@@ -312,25 +341,16 @@ class TicketAdmin(TicketActionsMixin, TicketWorkMixin, admin.ModelAdmin):
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Ticket]:
-        next_due = (
-            SlaClock.objects.filter(
-                ticket=OuterRef("pk"), state__in=DUE_STATES, due_at__isnull=False
-            )
-            .order_by("due_at")
-            .values("due_at")[:1]
-        )
         return (
             super()
             .get_queryset(request)
-            .annotate(next_due=Subquery(next_due))
             .prefetch_related(
                 Prefetch("sla_clocks", queryset=live_target_clocks(), to_attr="live_clocks")
             )
         )
 
     def get_ordering(self, request: HttpRequest) -> list[Any]:
-        # The most urgent first; tickets with nothing due (closed, no guarantee) last.
-        return [OrderBy(F("next_due"), nulls_last=True), "-created_at"]
+        return queue_order(timezone.now())
 
     def get_readonly_fields(self, request: HttpRequest, obj: Ticket | None = None) -> list[str]:
         return [field for _name, options in self.fieldsets for field in options["fields"]]
@@ -369,7 +389,7 @@ class TicketAdmin(TicketActionsMixin, TicketWorkMixin, admin.ModelAdmin):
     def severity_pill(self, obj: Ticket) -> SafeString:
         return severity_pill(obj)
 
-    @admin.display(description="SLA", ordering=OrderBy(F("next_due"), nulls_last=True))
+    @admin.display(description="SLA", ordering=OrderBy(F("sla_breach_at"), nulls_last=True))
     def sla(self, obj: Ticket) -> SafeString | str:
         clocks = getattr(obj, "live_clocks", None)
         if clocks is None:

@@ -81,8 +81,9 @@ def queue_rows(client: Client, **params: str) -> list[str]:
 
 
 def post_action(client: Client, action: str, tickets: list[Ticket], **extra: str):
+    """Post an action from the queue showing every ticket (open and closed)."""
     data = {"action": action, helpers.ACTION_CHECKBOX_NAME: [t.pk for t in tickets], **extra}
-    return client.post(reverse(CHANGELIST), data)
+    return client.post(reverse(CHANGELIST) + "?open=all", data)
 
 
 def message_texts(response) -> list[str]:
@@ -475,3 +476,19 @@ def test_close_as_out_of_scope_without_a_reason_asks_again(admin_client: Client)
     assert b"Write the reason" in response.content
     ticket.refresh_from_db()
     assert ticket.status == Status.NEW
+
+
+def test_the_queue_shows_open_tickets_unless_asked_for_all(admin_client: Client) -> None:
+    world = build_world()
+    done = submit(world, subject="Done")
+    services.ticket_close(ticket=done, by=world.agent)
+    waiting = submit(world, subject="Still open")
+    assert queue_rows(admin_client) == [waiting.reference]
+    assert set(queue_rows(admin_client, open="all")) == {waiting.reference, done.reference}
+
+
+def test_the_queue_puts_breached_before_at_risk_before_on_track(admin_client: Client) -> None:
+    tickets = sla_buckets()
+    rows = queue_rows(admin_client)
+    order = [tickets[name].reference for name in ("breached", "at_risk", "on_track", "paused")]
+    assert [row for row in rows if row in order] == order

@@ -1,0 +1,41 @@
+"""The SLA summary each ticket stores of its live clocks (`sla.standing.TicketSla`).
+
+`sla` calls `tickets_refresh_sla` (registered at start-up) in the same transaction as every change
+to clocks, so the stored summary always agrees with the clocks. Two queries for any number of
+tickets: their live clocks, and one update.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from helpdesk.db import bulk_set
+from sla.models import LIVE_STATES, SlaClock
+from sla.standing import ticket_sla
+from tickets.models import Ticket
+
+SUMMARY_FIELDS = ["sla_breach_at", "sla_risk_at", "sla_due_at", "sla_paused"]
+
+
+def tickets_refresh_sla(ticket_ids: set[int]) -> None:
+    """Recompute the stored SLA summary of these tickets from their live clocks."""
+    clocks: dict[int, list[SlaClock]] = defaultdict(list)
+    for clock in SlaClock.objects.filter(
+        ticket_id__in=ticket_ids, state__in=LIVE_STATES, target__isnull=False
+    ).only(
+        "ticket_id", "state", "target", "due_at", "at_risk_at", "paused_at", "met_at", "breached_at"
+    ):
+        clocks[clock.ticket_id].append(clock)
+    tickets = []
+    for ticket_id in sorted(ticket_ids):
+        summary = ticket_sla(clocks.get(ticket_id, []))
+        tickets.append(
+            Ticket(
+                pk=ticket_id,
+                sla_breach_at=summary.breach_at,
+                sla_risk_at=summary.risk_at,
+                sla_due_at=summary.due_at,
+                sla_paused=summary.paused,
+            )
+        )
+    bulk_set(tickets, SUMMARY_FIELDS)
