@@ -33,6 +33,11 @@ class BusinessCalendar(models.Model):
     name = models.CharField(max_length=200)
     timezone = models.CharField(max_length=64, validators=[validate_time_zone])
     always_open = models.BooleanField(default=False)
+    follows_organization = models.BooleanField(
+        default=False,
+        help_text="Local business hours: the hours run in the customer organization's time zone "
+        "(`timezone` is used where no organization is known).",
+    )
     holiday_countries = models.JSONField(
         default=list,
         blank=True,
@@ -143,6 +148,11 @@ class Target(models.Model):
     first_response = models.DurationField(null=True, blank=True)
     resolution = models.DurationField(null=True, blank=True)
     note = models.CharField(max_length=300, blank=True)
+    wording = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='The policy\'s own words per metric, e.g. {"first_response": "2 - 4 business days"}.',
+    )
 
     class Meta:
         ordering = ["plan", "severity__level", "category"]
@@ -169,6 +179,9 @@ class Target(models.Model):
 
     def duration_for(self, metric: str) -> timedelta | None:
         return getattr(self, metric)
+
+    def wording_for(self, metric: str) -> str:
+        return str((self.wording or {}).get(metric, ""))
 
 
 class EscalationRule(models.Model):
@@ -369,6 +382,10 @@ class EscalationFiring(models.Model):
     fired_at = models.DateTimeField()
     late = models.BooleanField(default=False, help_text="Fired after a worker outage.")
     notified = models.JSONField(default=list, blank=True)
+    fell_back = models.BooleanField(
+        default=False, help_text="A role named nobody, so the support managers were told instead."
+    )
+    fallback_reason = models.CharField(max_length=300, blank=True)
     moved_to = models.CharField(max_length=50, blank=True)
     sweep = models.UUIDField(
         editable=False, help_text="The sweep that recorded it: a sweep acts on its own inserts."
