@@ -2,11 +2,13 @@
 
 import datetime as dt
 import zoneinfo
+from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
 
-from plans.models import Contract, NamedContact, Organization, Plan, UserProfile
+from plans.models import Contract, NamedContact, Organization, Plan, TamOption, UserProfile
 
 
 def contract_active(*, organization: Organization, on: dt.date | None = None) -> Contract | None:
@@ -47,3 +49,100 @@ def viewer_time_zone(*, user: object) -> str:
     )
     user._viewer_tz = zone  # type: ignore[attr-defined]
     return zone
+
+
+# -- the people a plan promises -----------------------------------------------------------------
+
+ACCOUNT_ROLES = (
+    ("customer_success_manager", "Customer success manager"),
+    ("technical_account_manager", "Technical account manager"),
+    ("account_manager", "Account manager"),
+)
+
+
+@dataclass(frozen=True)
+class AccountPerson:
+    """One role of the account team: whether the plan includes it and who holds it."""
+
+    role: str
+    label: str
+    included: bool  # the plan includes it (or the optional one was bought)
+    optional: bool  # the plan offers it as an option that was not bought
+    user: Any  # the person, or None when nobody is recorded yet
+
+    @property
+    def name(self) -> str:
+        if self.user is None:
+            return ""
+        return self.user.get_full_name() or self.user.get_username()
+
+    @property
+    def email(self) -> str:
+        return self.user.email if self.user is not None else ""
+
+
+def contract_person(*, contract: Contract | None, organization: Organization, role: str) -> Any:
+    """Who holds `role` for the organization: the contract's person, else the organization's.
+
+    `role` is one of `customer_success_manager`, `technical_account_manager`, `account_manager`.
+    Read from loaded relations (select them with the contract and organization)."""
+    if role == "customer_success_manager":
+        person = contract.customer_success_manager if contract is not None else None
+        return person or organization.customer_success_manager
+    if role == "technical_account_manager":
+        person = contract.technical_account_manager_user if contract is not None else None
+        return person or organization.technical_account_manager
+    if role == "account_manager":
+        return contract.account_manager if contract is not None else None
+    raise ValueError(f"unknown account role {role!r}")
+
+
+def account_team(*, contract: Contract) -> list[AccountPerson]:
+    """The roles the contract's plan includes (or offers), with the people recorded for them."""
+    plan = contract.plan
+    organization = contract.organization
+    included = {
+        "customer_success_manager": plan.customer_success_manager,
+        "technical_account_manager": plan.technical_account_manager == TamOption.INCLUDED
+        or (
+            plan.technical_account_manager == TamOption.OPTIONAL
+            and contract.technical_account_manager
+        ),
+        "account_manager": plan.account_manager,
+    }
+    optional = (
+        plan.technical_account_manager == TamOption.OPTIONAL
+        and not included["technical_account_manager"]
+    )
+    team = []
+    for role, label in ACCOUNT_ROLES:
+        if not included[role] and not (role == "technical_account_manager" and optional):
+            continue
+        team.append(
+            AccountPerson(
+                role=role,
+                label=label,
+                included=included[role],
+                optional=role == "technical_account_manager" and optional,
+                user=contract_person(contract=contract, organization=organization, role=role)
+                if included[role]
+                else None,
+            )
+        )
+    return team
+
+
+def contracts_in_force(*, organization_ids: list[int], on: dt.date) -> dict[int, Contract]:
+    """The contract in force on `on` for each organization, in one query (people loaded)."""
+    rows = (
+        Contract.objects.filter(organization_id__in=organization_ids, starts_on__lte=on)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on))
+        .select_related(
+            "plan",
+            "customer_success_manager",
+            "technical_account_manager_user",
+            "account_manager",
+        )
+        .order_by("organization_id", "starts_on")
+    )
+    return {contract.organization_id: contract for contract in rows}

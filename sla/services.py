@@ -82,6 +82,8 @@ class EscalationAction:
 class EscalationOutcome:
     notified: list[str] = field(default_factory=list)
     moved_to: str = ""
+    fell_back: bool = False  # a role reached nobody: the support managers were told instead
+    fallback_reason: str = ""
 
 
 # Takes the actions of one sweep batch; returns the outcome of each by firing id.
@@ -534,7 +536,8 @@ def _act(
     for firing in won:
         outcome = outcomes.get(firing.pk, EscalationOutcome())
         firing.notified, firing.moved_to = outcome.notified, outcome.moved_to
-    bulk_set(won, ["notified", "moved_to"])
+        firing.fell_back, firing.fallback_reason = outcome.fell_back, outcome.fallback_reason[:300]
+    bulk_set(won, ["notified", "moved_to", "fell_back", "fallback_reason"])
     result.fired += len(won)
     result.late += sum(1 for firing in won if firing.late)
 

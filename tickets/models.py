@@ -297,7 +297,6 @@ class HoursWarning(models.Model):
         return f"{self.threshold}% warning for {self.contract} from {self.period_start}"
 
 
-
 class UnwarrantedEscalationWarning(models.Model):
     """The notice that further unwarranted escalations will be charged (OpenBack), sent once per
     contract and period: the row is the record, the mail goes out on its commit."""

@@ -6,7 +6,15 @@ pages: `PlanAdmin` and `PolicyAdmin` are re-registered here as subclasses that s
 support hours, targets and escalation rules, and the policy's calendars.
 """
 
-from sla.admin import calendars, clocks, fields, plans, targets
+from sla.admin import calendars, clocks, fields, organizations, plans, targets
 from sla.admin.fields import SeverityLevelFilter
 
-__all__ = ["SeverityLevelFilter", "calendars", "clocks", "fields", "plans", "targets"]
+__all__ = [
+    "SeverityLevelFilter",
+    "calendars",
+    "clocks",
+    "fields",
+    "organizations",
+    "plans",
+    "targets",
+]

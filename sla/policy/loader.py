@@ -23,6 +23,7 @@ from sla.calendars import (
     calendar_touch,
     holiday_window,
 )
+from sla.ladders import ladder_gaps
 from sla.models import (
     BusinessCalendar,
     Closure,
@@ -51,6 +52,7 @@ class LoadResult:
     policy: str
     changes: list[Change] = field(default_factory=list)
     dry_run: bool = False
+    gaps: list[str] = field(default_factory=list)  # organizations a ladder would not reach
 
     def count(self, action: str) -> int:
         return sum(1 for change in self.changes if change.action == action)
@@ -89,6 +91,8 @@ def policy_load(*, spec: PolicySpec, source: str = "", dry_run: bool = False) ->
     try:
         with transaction.atomic():
             _Loader(spec, source, result).run()
+            plans = Plan.objects.filter(policy__slug=spec.slug)
+            result.gaps = [str(gap) for gap in ladder_gaps(plans=plans)]
             if dry_run:
                 raise _Rollback
     except _Rollback:

@@ -1,0 +1,156 @@
+"""Hand-worked promises of the seed policies, end to end (issue 13): each case is derived from
+the seed's own words, with time frozen, and checks instants, recipients and amounts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from io import StringIO
+
+import pytest
+import time_machine
+from django.contrib.auth.models import Group
+from django.core import mail
+from django.core.management import call_command
+
+from plans.roles import SUPPORT_MANAGERS
+from sla.models import EscalationFiring
+from sla.services import sweep
+from tests.factories import UserFactory, customer_on, load_example_policy
+from tickets import services
+from tickets.models import Ticket, TicketEvent
+
+pytestmark = pytest.mark.django_db
+
+
+@contextmanager
+def at(iso: str) -> Iterator[None]:
+    with time_machine.travel(dt.datetime.fromisoformat(iso.replace("Z", "+00:00")), tick=False):
+        yield
+
+
+def open_ticket(user, severity: int, when: str, **kwargs) -> Ticket:  # noqa: ANN001
+    with at(when):
+        return services.ticket_create(
+            requester=user,
+            subject="Help",
+            body="It broke.",
+            severity_level=severity,
+            channel=kwargs.pop("channel", "portal"),
+            **kwargs,
+        )
+
+
+def manager(username: str = "boss") -> object:
+    user = UserFactory(username=username, email=f"{username}@vendor.example")
+    Group.objects.get_or_create(name=SUPPORT_MANAGERS)[0].user_set.add(user)
+    return user
+
+
+# -- 2. A ladder never loses a rung silently ---------------------------------------------------
+
+
+@pytest.fixture
+def vmoso_without_csm(django_capture_on_commit_callbacks):  # noqa: ANN001, ANN201
+    load_example_policy("vmoso")
+    contact = customer_on("vmoso-standard", time_zone="America/Los_Angeles")
+    contact.organization.customer_success_manager = None
+    contact.organization.save()
+    manager()
+    return contact
+
+
+def test_it_tells_the_support_managers_when_no_customer_support_manager_is_recorded(
+    vmoso_without_csm,
+    django_capture_on_commit_callbacks,  # noqa: ANN001
+) -> None:
+    # "If the problem is not resolved within two business hours, the Vmoso Customer Support
+    # Manager for your organization is notified": Friday 15 Jan 2027 16:00 Pacific, 1h on
+    # Friday, Monday 18 Jan is Martin Luther King Day, so the rung is Tuesday 10:00 Pacific.
+    ticket = open_ticket(vmoso_without_csm.user, 1, "2027-01-16T00:00:00Z")
+    mail.outbox.clear()
+    with at("2027-01-19T18:00:30Z"), django_capture_on_commit_callbacks(execute=True):
+        assert sweep().fired == 1
+    firing = EscalationFiring.objects.get(clock__ticket=ticket)
+    assert firing.due_at == dt.datetime(2027, 1, 19, 18, tzinfo=dt.UTC)
+    assert firing.fell_back is True
+    assert firing.notified == ["boss@vendor.example"]
+    assert "Acme has no customer success manager recorded" in firing.fallback_reason
+    assert [m.to for m in mail.outbox] == [["boss@vendor.example"]]
+    event = ticket.events.get(kind=TicketEvent.Kind.ESCALATION_FELL_BACK)
+    assert "no customer success manager" in event.reason
+    assert event.customer_visible is False
+
+
+def test_an_empty_directors_group_falls_back_and_the_next_rung_is_not_lost(
+    vmoso_without_csm,
+    django_capture_on_commit_callbacks,  # noqa: ANN001
+) -> None:
+    # "If the problem is still not resolved within three business hours, the relevant Vmoso
+    # Directors are notified": Tuesday 11:00 Pacific; the directors group has nobody active.
+    Group.objects.create(name="directors").user_set.add(
+        UserFactory(username="gone", email="gone@vendor.example", is_active=False)
+    )
+    ticket = open_ticket(vmoso_without_csm.user, 1, "2027-01-16T00:00:00Z")
+    with at("2027-01-19T19:00:30Z"), django_capture_on_commit_callbacks(execute=True):
+        assert sweep().fired == 2
+    firings = EscalationFiring.objects.filter(clock__ticket=ticket).order_by("due_at")
+    assert [(f.due_at.hour, f.fell_back, f.notified) for f in firings] == [
+        (18, True, ["boss@vendor.example"]),
+        (19, True, ["boss@vendor.example"]),
+    ]
+    assert "group 'directors' has no active member" in firings[1].fallback_reason
+
+
+def test_a_staffed_ladder_does_not_fall_back(
+    django_capture_on_commit_callbacks,  # noqa: ANN001
+) -> None:
+    load_example_policy("vmoso")
+    contact = customer_on("vmoso-standard", time_zone="America/Los_Angeles")
+    ticket = open_ticket(contact.user, 1, "2027-01-16T00:00:00Z")
+    with at("2027-01-19T18:00:30Z"), django_capture_on_commit_callbacks(execute=True):
+        sweep()
+    firing = EscalationFiring.objects.get(clock__ticket=ticket)
+    assert (firing.fell_back, firing.notified) == (False, ["acme-csm@example.com"])
+
+
+def test_the_dry_run_lists_organizations_a_ladder_would_not_reach() -> None:
+    load_example_policy("vmoso")
+    contact = customer_on("vmoso-standard")
+    contact.organization.customer_success_manager = None
+    contact.organization.save()
+    out = StringIO()
+    call_command("load_policy", "examples/policies/vmoso.yaml", "--dry-run", stdout=out)
+    text = out.getvalue()
+    assert "acme (vmoso-standard): customer_success_manager: no customer success manager" in text
+    assert "acme (vmoso-standard): group:directors: group 'directors' has no active member" in text
+    assert "support managers would be told instead" in text
+
+
+def test_the_organization_page_shows_the_missing_people(admin_client) -> None:  # noqa: ANN001
+    load_example_policy("vmoso")
+    contact = customer_on("vmoso-standard")
+    contact.organization.customer_success_manager = None
+    contact.organization.save()
+    response = admin_client.get(f"/admin/plans/organization/{contact.organization.pk}/change/")
+    assert response.status_code == 200
+    assert "no customer success manager recorded" in response.content.decode()
+
+
+def test_the_sla_report_counts_escalations_that_fell_back(
+    vmoso_without_csm,
+    client,  # noqa: ANN001
+    django_capture_on_commit_callbacks,  # noqa: ANN001
+) -> None:
+    ticket = open_ticket(vmoso_without_csm.user, 1, "2027-01-16T00:00:00Z")
+    with at("2027-01-19T18:00:30Z"), django_capture_on_commit_callbacks(execute=True):
+        sweep()
+    with at("2027-01-20T12:00:00Z"):
+        client.force_login(manager("reader"))
+        response = client.get("/reports/sla/?start=2027-01-01&end=2027-01-20")
+    assert response.status_code == 200, response.status_code
+    page = response.content.decode()
+    assert "Escalations that fell back to the support managers" in page
+    assert ticket.reference in page
+    assert "1 in the period" in page
