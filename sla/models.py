@@ -151,7 +151,8 @@ class Target(models.Model):
     wording = models.JSONField(
         default=dict,
         blank=True,
-        help_text='The policy\'s own words per metric, e.g. {"first_response": "2 - 4 business days"}.',
+        help_text="The policy's own words per metric, "
+        'e.g. {"first_response": "2 - 4 business days"}.',
     )
 
     class Meta:
