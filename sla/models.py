@@ -284,6 +284,12 @@ class SlaClock(models.Model):
         TicketCategory, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, related_name="clocks")
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The customer's zone the calendar runs in (local business hours); empty: the "
+        "calendar's own.",
+    )
     target = models.DurationField(null=True, blank=True, help_text="Empty: no guarantee.")
     started_at = models.DateTimeField()
     due_at = models.DateTimeField(null=True, blank=True)

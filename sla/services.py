@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from helpdesk.db import bulk_set
 from sla.calendars import clock_for
+from sla.clock import BusinessCalendar as PureCalendar
 from sla.models import (
     LIVE_STATES,
     BusinessCalendar,
@@ -105,7 +106,13 @@ def _terms_for(ticket: Any, at: dt.datetime) -> SlaTerms:
         severity=ticket.severity.level,
         category=ticket.category.slug if ticket.category_id else None,
         around=at,
+        zone=ticket.organization.time_zone,
     )
+
+
+def _calendar(clock: SlaClock, around: dt.datetime) -> PureCalendar:
+    """The pure calendar a clock runs on (in the customer's zone for local business hours)."""
+    return clock_for(clock.calendar, around=around, zone=clock.time_zone or None)
 
 
 def _schedule(clock: SlaClock) -> None:
@@ -113,7 +120,7 @@ def _schedule(clock: SlaClock) -> None:
     if clock.target is None:
         clock.due_at = clock.at_risk_at = None
         return
-    calendar = clock_for(clock.calendar, around=clock.started_at)
+    calendar = _calendar(clock, clock.started_at)
     clock.due_at = calendar.add(clock.started_at, clock.target + clock.paused_business)
     clock.at_risk_at = calendar.add(
         clock.started_at, clock.target * AT_RISK_SHARE + clock.paused_business
@@ -132,7 +139,7 @@ def _rule_instant(clock: SlaClock, rule: EscalationRule) -> dt.datetime | None:
     offset = _rule_offset(rule, clock.target)
     if offset is None:
         return None
-    calendar = clock_for(clock.calendar, around=clock.started_at)
+    calendar = _calendar(clock, clock.started_at)
     return calendar.add(clock.started_at, offset + clock.paused_business)
 
 
@@ -237,6 +244,7 @@ def _new_clock(
         severity_id=ticket.severity_id,
         category_id=ticket.category_id,
         calendar_id=terms.calendar_id,
+        time_zone=terms.time_zone,
         target=terms.targets[metric],
         started_at=at,
         state=ClockState.RUNNING,
@@ -272,6 +280,7 @@ def _save(clocks: list[SlaClock]) -> None:
             "next_action_at",
             "target",
             "calendar",
+            "time_zone",
             "severity",
             "plan",
             "category",
@@ -280,7 +289,7 @@ def _save(clocks: list[SlaClock]) -> None:
 
 
 def _meet(clock: SlaClock, at: dt.datetime) -> None:
-    calendar = clock_for(clock.calendar, around=at)
+    calendar = _calendar(clock, at)
     if clock.state == ClockState.PAUSED and clock.paused_at is not None:
         clock.paused_business += calendar.elapsed(clock.paused_at, at)
         clock.paused_at = None
@@ -346,7 +355,7 @@ def clock_on_ticket_event(
 
 def _cancel(clock: SlaClock, at: dt.datetime, reason: str) -> None:
     if clock.state == ClockState.PAUSED and clock.paused_at is not None:
-        calendar = clock_for(clock.calendar, around=at)
+        calendar = _calendar(clock, at)
         clock.paused_business += calendar.elapsed(clock.paused_at, at)
         clock.paused_at = None
     clock.state = ClockState.CANCELLED
@@ -355,7 +364,7 @@ def _cancel(clock: SlaClock, at: dt.datetime, reason: str) -> None:
 
 
 def _resume(clock: SlaClock, at: dt.datetime) -> None:
-    calendar = clock_for(clock.calendar, around=at)
+    calendar = _calendar(clock, at)
     paused = calendar.elapsed(clock.paused_at, at) if clock.paused_at else dt.timedelta(0)
     clock.paused_business += paused
     clock.paused_at = None
@@ -398,6 +407,7 @@ def clocks_retarget(
             terms_cache[key] = _terms_for(subject, at)
         terms = terms_cache[key]
         before = (clock.target, clock.due_at, clock.calendar_id, clock.severity_id)
+        clock.time_zone = terms.time_zone
         clock.plan_id, clock.severity_id = subject.plan_id, subject.severity_id
         clock.category_id = subject.category_id
         clock.target = terms.targets[clock.metric]
@@ -567,7 +577,7 @@ def clocks_recalculate(
         with transaction.atomic():
             clocks = list(
                 SlaClock.objects.select_for_update(of=("self",))
-                .select_related("calendar", "ticket")
+                .select_related("calendar", "ticket__organization")
                 .filter(pk__in=ids[first : first + chunk], state__in=LIVE_STATES)
             )
             changed += clocks_retarget(

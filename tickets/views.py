@@ -296,9 +296,11 @@ def _plan_context(request: HttpRequest, add_form: ContactAddForm | None = None) 
         plan=plan,
         applies=applies,
         onboarding_pending=applies.pk != plan.pk,
-        response_times=selectors.response_times(plan=plan),
+        response_times=selectors.response_times(plan=plan, time_zone=organization.time_zone),
         applies_response_times=(
-            selectors.response_times(plan=applies) if applies.pk != plan.pk else None
+            selectors.response_times(plan=applies, time_zone=organization.time_zone)
+            if applies.pk != plan.pk
+            else None
         ),
         severities=list(plan.policy.severities.order_by("level")),
         categories=selectors.plan_categories(plan=plan),

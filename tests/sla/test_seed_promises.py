@@ -4,6 +4,7 @@ the seed's own words, with time frozen, and checks instants, recipients and amou
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from io import StringIO
@@ -154,3 +155,73 @@ def test_the_sla_report_counts_escalations_that_fell_back(
     assert "Escalations that fell back to the support managers" in page
     assert ticket.reference in page
     assert "1 in the period" in page
+
+
+# -- 3. "Local business hours" follow the customer ----------------------------------------------
+
+
+def calculate(*args: str) -> dict:
+    out = StringIO()
+    call_command("sla_calculator", *args, stdout=out)
+    return json.loads(out.getvalue())
+
+
+def test_vmoso_local_business_hours_run_in_the_customer_organizations_zone() -> None:
+    # A London customer opens priority 1 on Friday 20 Nov 2026 at 16:00 London (GMT = UTC):
+    # one business hour left on Friday (16-17 London), the second on Monday 09-10 London.
+    load_example_policy("vmoso")
+    customer_on("vmoso-standard", org_slug="london", time_zone="Europe/London")
+    result = calculate(
+        "--plan", "vmoso-standard", "--severity", "1", "--at", "2026-11-20T16:00:00Z",
+        "--organization", "london",
+    )  # fmt: skip
+    assert result["time_zone"] == "Europe/London"
+    assert result["targets"]["first_response"] == "2026-11-23T10:00:00Z"
+    assert [(e["at"], e["notify"]) for e in result["escalations"]] == [
+        ("2026-11-23T10:00:00Z", ["customer_success_manager"]),
+        ("2026-11-23T11:00:00Z", ["group:directors"]),
+    ]
+
+
+def test_vmoso_without_an_organization_uses_the_fallback_zone() -> None:
+    # The same instant is 08:00 Pacific: the day opens at 09:00 PST (17:00 UTC), +2h.
+    load_example_policy("vmoso")
+    result = calculate(
+        "--plan", "vmoso-standard", "--severity", "1", "--at", "2026-11-20T16:00:00Z"
+    )  # fmt: skip
+    assert result["targets"]["first_response"] == "2026-11-20T19:00:00Z"
+    assert "time_zone" not in result
+
+
+def test_an_unknown_organization_is_named_in_the_error() -> None:
+    load_example_policy("vmoso")
+    with pytest.raises(Exception, match="no organization 'nowhere'"):
+        calculate(
+            "--plan", "vmoso-standard", "--severity", "1", "--at", "2026-11-20T16:00:00Z",
+            "--organization", "nowhere",
+        )  # fmt: skip
+
+
+def test_a_london_customers_ticket_and_ladder_follow_london_hours(
+    django_capture_on_commit_callbacks,  # noqa: ANN001
+) -> None:
+    load_example_policy("vmoso")
+    contact = customer_on("vmoso-standard", org_slug="london", time_zone="Europe/London")
+    ticket = open_ticket(contact.user, 1, "2026-11-20T16:00:00Z")
+    first = ticket.sla_clocks.get(metric="first_response")
+    assert (first.time_zone, first.due_at) == (
+        "Europe/London",
+        dt.datetime(2026, 11, 23, 10, tzinfo=dt.UTC),
+    )
+    with at("2026-11-23T10:00:30Z"), django_capture_on_commit_callbacks(execute=True):
+        assert sweep().fired == 1
+    firing = EscalationFiring.objects.get(clock__ticket=ticket)
+    assert firing.notified == ["london-csm@example.com"]
+
+
+def test_the_plan_page_names_the_customers_zone_for_local_hours(client) -> None:  # noqa: ANN001
+    load_example_policy("vmoso")
+    contact = customer_on("vmoso-standard", org_slug="london", time_zone="Europe/London")
+    client.force_login(contact.user)
+    page = client.get("/plan/").content.decode()
+    assert "Local business hours, Mon-Fri 9am-5pm (Europe/London)" in page

@@ -322,5 +322,6 @@ def test_the_page_of_a_new_ticket_runs_the_same_number_of_queries(
 
 
 # Session, user, zone (profile, organization), contact, ticket, messages, their attachments,
-# loose attachments, events, clocks, the nav's support-manager check.
-TICKET_PAGE_QUERIES = 12
+# loose attachments, events, clocks, the policy's wording of the targets, the nav's
+# support-manager check.
+TICKET_PAGE_QUERIES = 13
