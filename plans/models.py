@@ -233,9 +233,6 @@ class TicketCategory(models.Model):
     )
     priority_flag = models.BooleanField(default=False)
     draws_enablement_hours = models.BooleanField(default=False)
-    assigned_until_resolved = models.BooleanField(
-        default=False, help_text="A resource stays assigned until the ticket is resolved."
-    )
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

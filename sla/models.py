@@ -148,6 +148,10 @@ class Target(models.Model):
     first_response = models.DurationField(null=True, blank=True)
     resolution = models.DurationField(null=True, blank=True)
     note = models.CharField(max_length=300, blank=True)
+    assigned_until_resolved = models.BooleanField(
+        default=False,
+        help_text="A resource is assigned and remains assigned until resolution (Prismic 1-2).",
+    )
     wording = models.JSONField(
         default=dict,
         blank=True,

@@ -297,7 +297,6 @@ class _Loader:
                     "severity_levels": c.severity_levels,
                     "priority_flag": c.priority_flag,
                     "draws_enablement_hours": c.draws_enablement_hours,
-                    "assigned_until_resolved": c.assigned_until_resolved,
                     "position": c.position,
                 },
                 f"{what} category {c.slug}",
@@ -317,6 +316,7 @@ class _Loader:
                     "resolution": t.resolution,
                     "note": t.note,
                     "wording": t.wording,
+                    "assigned_until_resolved": t.assigned_until_resolved,
                 },
                 f"{what} target severity {t.severity}{' ' + t.category if t.category else ''}",
             )

@@ -69,7 +69,6 @@ class CategorySpec:
     priority_flag: bool
     draws_enablement_hours: bool
     position: int
-    assigned_until_resolved: bool = False
 
 
 @dataclass
@@ -82,6 +81,7 @@ class TargetSpec:
     resolution: dt.timedelta | None
     note: str
     wording: dict[str, str] = field(default_factory=dict)
+    assigned_until_resolved: bool = False
 
 
 @dataclass
@@ -528,7 +528,6 @@ def _category(node: Node, position: int, levels: set[int]) -> CategorySpec:
         priority_flag=node.flag("priority_flag"),
         draws_enablement_hours=node.flag("enablement"),
         position=position,
-        assigned_until_resolved=node.flag("assigned_until_resolved"),
     )
     node.done()
     return spec
@@ -543,6 +542,7 @@ def _target(node: Node, calendars: set[str], levels: set[int], categories: set[s
         first_response=_duration_or_none(node, "first_response"),
         resolution=_duration_or_none(node, "resolution"),
         note=node.text("note", ""),
+        assigned_until_resolved=node.flag("assigned_until_resolved"),
     )
     spec.wording = _wording(node, spec)
     node.done()

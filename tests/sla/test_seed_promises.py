@@ -225,3 +225,58 @@ def test_the_plan_page_names_the_customers_zone_for_local_hours(client) -> None:
     client.force_login(contact.user)
     page = client.get("/plan/").content.decode()
     assert "Local business hours, Mon-Fri 9am-5pm (Europe/London)" in page
+
+
+# -- 8. The policy's own words reach the customer -------------------------------------------------
+
+
+def test_the_plan_page_quotes_the_policys_wording_beside_each_computed_target(
+    client,  # noqa: ANN001
+) -> None:
+    load_example_policy("openback")
+    contact = customer_on("openback-growth")
+    client.force_login(contact.user)
+    page = client.get("/plan/").content.decode()
+    # Severity 3 on Growth: "2 - 4 business days", read as 4 x 9 = 36 business hours.
+    assert "36 h" in page and "“2 - 4 business days”" in page
+    assert "“6 hours, 24x7”" in page
+    # The policy's notes: what is covered, prerequisites, how to reach support.
+    assert "Releases and updates." in page
+    assert "Include the OpenBack provided SDK" in page
+    assert "support@openback.com" in page
+    assert "Implementations not using the OpenBack Limited SDKs" in page
+
+
+def test_the_ticket_page_shows_the_policys_wording_of_its_target(client) -> None:  # noqa: ANN001
+    load_example_policy("prismic")
+    contact = customer_on("prismic-enterprise-premium")
+    issue = contact.organization.contracts.get().plan.categories.get(slug="issue-report")
+    ticket = open_ticket(contact.user, 2, "2026-11-20T10:00:00Z", category=issue)
+    with at("2026-11-20T10:05:00Z"):
+        client.force_login(contact.user)
+        page = client.get(f"/tickets/{ticket.reference}/").content.decode()
+    assert "the policy: “Acknowledge within four (4) hours”" in page
+    assert "the policy: “Initial response within eight (8) hours”" in page
+
+
+def test_the_new_ticket_page_lists_what_support_does_not_cover(client) -> None:  # noqa: ANN001
+    load_example_policy("moboom")
+    contact = customer_on("moboom-premium")
+    client.force_login(contact.user)
+    page = client.get("/tickets/new/").content.decode()
+    assert "What support does not cover (14)" in page
+    assert "Custom designs for your site" in page
+    assert "System Performance tuning" in page
+
+
+@pytest.mark.parametrize("name", ["agency", "moboom", "openback", "prismic", "vmoso"])
+def test_every_example_policy_carries_the_seeds_notes(name: str) -> None:
+    from plans.models import Policy
+    from sla.models import Target
+
+    load_example_policy(name)
+    policy = Policy.objects.get(slug=name)
+    assert policy.includes and policy.contact
+    worded = Target.objects.filter(plan__policy=policy).exclude(wording={})
+    # The agency promises no response times: there is no target to word.
+    assert worded.exists() == (name != "agency")
