@@ -16,7 +16,13 @@ def contract_active(*, organization: Organization, on: dt.date | None = None) ->
     if on is None:
         on = timezone.localdate(timezone=zoneinfo.ZoneInfo(organization.time_zone))
     return (
-        Contract.objects.select_related("plan", "plan__base_plan")
+        Contract.objects.select_related(
+            "plan",
+            "plan__base_plan",
+            "customer_success_manager",
+            "technical_account_manager_user",
+            "account_manager",
+        )
         .filter(organization=organization, starts_on__lte=on)
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on))
         .order_by("-starts_on")

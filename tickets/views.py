@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from plans.models import ContactRole, UserProfile
-from plans.selectors import contract_active, effective_plan
+from plans.selectors import account_team, contract_active, effective_plan
 from plans.services import named_contact_invite, named_contact_remove, user_time_zone_set
 from tickets import selectors, services
 from tickets.entitlements import (
@@ -290,6 +290,7 @@ def _plan_context(request: HttpRequest, add_form: ContactAddForm | None = None) 
     }
     if contract is None:
         return context
+    contract.organization = organization  # already read with the contact
     plan = contract.plan
     applies = effective_plan(contract=contract)
     context.update(
@@ -306,6 +307,7 @@ def _plan_context(request: HttpRequest, add_form: ContactAddForm | None = None) 
         categories=selectors.plan_categories(plan=plan),
         not_covered=plan.policy.not_covered,
         limit=plan.named_contacts,
+        account_team=account_team(contract=contract),
     )
     if plan_hours_summary is not None:
         context["hours"] = plan_hours_summary(organization=organization, today=timezone.localdate())

@@ -42,6 +42,7 @@ class ContractInline(FormFieldsMixin, admin.TabularInline):
         "onboarding_completed",
         "technical_account_manager",
         "overage_hourly_rate",
+        "discount_percent",
     ]
     autocomplete_fields = ["plan"]
     show_change_link = True
@@ -201,17 +202,30 @@ class ContractAdmin(FormFieldsMixin, admin.ModelAdmin):
     list_select_related = ["organization", "plan__policy", "plan__base_plan"]
     list_filter = ["plan__policy", "plan", "onboarding_completed", "technical_account_manager"]
     search_fields = ["organization__name", "plan__name", "plan__slug"]
-    autocomplete_fields = ["organization", "plan"]
-    date_hierarchy = "starts_on"
-    fields = [
+    autocomplete_fields = [
         "organization",
         "plan",
-        "starts_on",
-        "ends_on",
-        "onboarding_completed",
-        "technical_account_manager",
-        "overage_hourly_rate",
-        "notes",
+        "customer_success_manager",
+        "technical_account_manager_user",
+        "account_manager",
+    ]
+    date_hierarchy = "starts_on"
+    fieldsets = [
+        (None, {"fields": ["organization", "plan", "starts_on", "ends_on", "new_user"]}),
+        (
+            "Account team (empty: the organization's)",
+            {
+                "fields": [
+                    "customer_success_manager",
+                    "technical_account_manager",
+                    "technical_account_manager_user",
+                    "account_manager",
+                ]
+            },
+        ),
+        ("Onboarding", {"fields": ["onboarding_completed"]}),
+        ("Billing", {"fields": ["overage_hourly_rate", "discount_percent"]}),
+        (None, {"fields": ["notes"]}),
     ]
     inlines = [PooledMonthsInline]
     view_on_site = False

@@ -280,3 +280,59 @@ def test_every_example_policy_carries_the_seeds_notes(name: str) -> None:
     worded = Target.objects.filter(plan__policy=policy).exclude(wording={})
     # The agency promises no response times: there is no target to word.
     assert worded.exists() == (name != "agency")
+
+
+# -- 6. The people the plan promises are visible -----------------------------------------------
+
+
+def test_enterprise_names_its_customer_success_manager_and_offers_the_tam(
+    client,  # noqa: ANN001
+) -> None:
+    # OpenBack Enterprise: "assigned a Customer Success Manager who will be the dedicated
+    # primary contact"; "Designated Technical Account Manager: Optional".
+    load_example_policy("openback")
+    contact = customer_on("openback-enterprise")
+    contract = contact.organization.contracts.get()
+    contract.customer_success_manager = UserFactory(
+        username="casey", first_name="Casey", last_name="Success", email="casey@openback.example"
+    )
+    contract.save()
+    client.force_login(contact.user)
+    page = client.get("/plan/").content.decode()
+    assert "Your account team" in page
+    assert 'Casey Success · <a href="mailto:casey@openback.example">' in page
+    assert "Available as an option with your plan" in page
+
+
+def test_a_bought_tam_is_named_and_a_missing_account_manager_is_announced(
+    client,  # noqa: ANN001
+) -> None:
+    load_example_policy("openback")
+    contact = customer_on("openback-pro")
+    contract = contact.organization.contracts.get()
+    contract.technical_account_manager = True
+    contract.technical_account_manager_user = UserFactory(
+        username="tam", first_name="Terry", last_name="Tam", email="terry@openback.example"
+    )
+    contract.save()
+    client.force_login(contact.user)
+    page = client.get("/plan/").content.decode()
+    assert "Technical account manager" in page and "Terry Tam" in page
+    assert (
+        "Customer success manager" not in page.split("Your account team")[1].split("</section>")[0]
+    )
+
+    load_example_policy("agency")
+    agency = customer_on("agency-10h", org_slug="shop", contact="bob")
+    client.force_login(agency.user)
+    page = client.get("/plan/").content.decode()
+    # "your support project will be assigned an account manager"
+    assert "Account manager" in page
+    assert "support will assign one and name them here" in page
+
+
+def test_a_plan_without_account_people_shows_no_team(client) -> None:  # noqa: ANN001
+    load_example_policy("openback")
+    contact = customer_on("openback-growth")
+    client.force_login(contact.user)
+    assert "Your account team" not in client.get("/plan/").content.decode()
