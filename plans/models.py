@@ -442,6 +442,25 @@ class PooledMonths(models.Model):
     def __str__(self) -> str:
         return f"{self.contract}: {self.months} months from {self.first_month}"
 
+    def clean(self) -> None:
+        """Refuse pooling more months than the plan allows (the seed: "the hours of two months
+        can be grouped together"), naming the limit."""
+        if self.contract_id is None or self.months is None:
+            return
+        plan = self.contract.plan
+        limit = plan.poolable_months
+        if limit < 2:
+            raise ValidationError(
+                {"months": f"The {plan} plan does not allow pooling months' hours."}
+            )
+        if self.months > limit:
+            raise ValidationError(
+                {
+                    "months": f"The {plan} plan allows pooling at most {limit} months' hours "
+                    f"(upon agreement with the support manager); {self.months} were asked."
+                }
+            )
+
 
 class ConditionLimit(models.TextChoices):
     BASE_PLAN = "base_plan", "Only the base plan's support applies"

@@ -1,5 +1,6 @@
 """Writes for plans: named contacts (with the plan's limit) and contracts."""
 
+import datetime as dt
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -13,7 +14,15 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from plans.models import ContactRole, NamedContact, NamedContactChange, Organization, UserProfile
+from plans.models import (
+    ContactRole,
+    Contract,
+    NamedContact,
+    NamedContactChange,
+    Organization,
+    PooledMonths,
+    UserProfile,
+)
 from plans.selectors import contract_active
 
 
@@ -156,3 +165,21 @@ def _invitation(
         "from_email": None,
         "recipient_list": [user.email],
     }
+
+
+@transaction.atomic
+def pooled_months_agree(
+    *,
+    contract: Contract,
+    first_month: dt.date,
+    months: int,
+    agreed_by: AbstractBaseUser | None,
+    note: str = "",
+) -> PooledMonths:
+    """Pool `months` billing months' hours from `first_month`, within the plan's limit."""
+    pool = PooledMonths(
+        contract=contract, first_month=first_month, months=months, agreed_by=agreed_by, note=note
+    )
+    pool.full_clean()
+    pool.save()
+    return pool

@@ -37,6 +37,7 @@ from tickets.admin_forms import (
     TimeEntryForm,
     UnwarrantedForm,
 )
+from tickets.allowances import time_warning
 from tickets.models import CustomerEscalation, Status, Ticket
 
 Run = Callable[[Ticket, Any, HttpRequest], str]
@@ -274,6 +275,9 @@ class TicketWorkMixin(admin.ModelAdmin):
             note=data["note"],
         )
         kind = "billable" if entry.billable else "non-billable"
+        warning = time_warning(ticket=ticket, date=entry.date) if entry.billable else ""
+        if warning:
+            self.message_user(request, warning, messages.WARNING)
         return f"Logged {entry.minutes} {kind} minutes for {entry.date:%d %b %Y}."
 
     def unwarranted_view(

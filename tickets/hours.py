@@ -183,9 +183,17 @@ class EnablementYear:
         return min(self.used_minutes * 100 // self.allowance_minutes, 100)
 
     @property
+    def over_minutes(self) -> int:
+        return max(self.used_minutes - self.allowance_minutes, 0)
+
+    @property
+    def left_minutes(self) -> int:
+        return max(self.allowance_minutes - self.used_minutes, 0)
+
+    @property
     def over(self) -> Decimal:
         """Hours used beyond the yearly allowance (best effort: shown, never billed)."""
-        return hours(max(self.used_minutes - self.allowance_minutes, 0))
+        return hours(self.over_minutes)
 
 
 @dataclass

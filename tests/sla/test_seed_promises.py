@@ -336,3 +336,96 @@ def test_a_plan_without_account_people_shows_no_team(client) -> None:  # noqa: A
     contact = customer_on("openback-growth")
     client.force_login(contact.user)
     assert "Your account team" not in client.get("/plan/").content.decode()
+
+
+# -- 4. Allowances are caps where the policy says so -----------------------------------------------
+
+
+@pytest.fixture
+def prismic_advanced():  # noqa: ANN201
+    """Enterprise Advanced from 1 Jan 2020: contract years run 1 January - 31 December."""
+    load_example_policy("prismic")
+    return customer_on("prismic-enterprise-advanced", time_zone="Europe/Paris")
+
+
+def enablement_ticket(contact, when: str) -> Ticket:  # noqa: ANN001
+    category = contact.organization.contracts.get().plan.categories.get(slug="enablement")
+    return open_ticket(contact.user, 3, when, category=category, channel="call")
+
+
+def log(ticket: Ticket, minutes: int, day: dt.date) -> None:
+    from tests.factories import AgentFactory
+
+    services.time_entry_log(ticket=ticket, agent=AgentFactory(), minutes=minutes, date=day)
+
+
+def test_the_ninth_enablement_hour_cannot_be_requested(prismic_advanced) -> None:  # noqa: ANN001
+    # "Customer Success Manager & Solution Engineer (call) - up to 8 hours / year."
+    first = enablement_ticket(prismic_advanced, "2026-03-02T10:00:00Z")
+    log(first, 7 * 60, dt.date(2026, 3, 2))
+    # 7 of 8 hours used: another session may still be requested.
+    second = enablement_ticket(prismic_advanced, "2026-06-01T10:00:00Z")
+    log(second, 60, dt.date(2026, 6, 1))
+    with pytest.raises(Exception) as refused:
+        enablement_ticket(prismic_advanced, "2026-11-20T10:00:00Z")
+    message = " ".join(refused.value.messages)  # type: ignore[attr-defined]
+    assert "Enablement sessions are up to 8 hours a year" in message
+    assert "8.00 of 8.00 hours of this contract year (01 Jan 2026 – 31 Dec 2026)" in message
+    assert "from 01 Jan 2027" in message
+    # Other kinds of request are not capped.
+    product = prismic_advanced.organization.contracts.get().plan.categories.get(
+        slug="product-support"
+    )
+    open_ticket(prismic_advanced.user, 3, "2026-11-20T10:00:00Z", category=product)
+
+
+def test_time_logged_beyond_the_cap_warns_the_agent_and_shows_as_over(
+    prismic_advanced,
+    admin_client,  # noqa: ANN001
+    client,  # noqa: ANN001
+) -> None:
+    ticket = enablement_ticket(prismic_advanced, "2026-03-02T10:00:00Z")
+    log(ticket, 8 * 60, dt.date(2026, 3, 2))
+    admin = type(prismic_advanced.user).objects.get(username="admin")
+    with at("2026-11-20T10:00:00Z"):
+        admin_client.force_login(admin)
+        response = admin_client.post(
+            f"/admin/tickets/ticket/{ticket.pk}/time/",
+            {
+                "time-agent": admin.pk,
+                "time-date": "2026-11-20",
+                "time-minutes": 60,
+                "time-billable": "on",
+                "time-note": "Ninth hour",
+            },
+            follow=True,
+        )
+        page = response.content.decode()
+        assert "1.00 h over the 8.00 h of a cap" in page
+        client.force_login(prismic_advanced.user)
+        plan = client.get("/plan/").content.decode()
+    # The customer no longer reads "Used 9.00 h, Left 0.00 h" and nothing else.
+    assert "enablement-over" in plan
+    assert "1.00 h beyond the 8.00 hours of this contract year" in plan
+
+
+def test_pooling_three_months_is_refused_naming_the_limit() -> None:
+    # "upon agreement with the support manager, the hours of two months can be grouped".
+    from django.core.exceptions import ValidationError
+
+    from plans.services import pooled_months_agree
+
+    load_example_policy("agency")
+    contract = customer_on("agency-20h").organization.contracts.get()
+    with pytest.raises(ValidationError) as refused:
+        pooled_months_agree(
+            contract=contract, first_month=dt.date(2026, 11, 1), months=3, agreed_by=None
+        )
+    assert refused.value.message_dict["months"] == [
+        "The Support package, 20 hours a month plan allows pooling at most 2 months' hours "
+        "(upon agreement with the support manager); 3 were asked."
+    ]
+    pool = pooled_months_agree(
+        contract=contract, first_month=dt.date(2026, 11, 1), months=2, agreed_by=None
+    )
+    assert pool.months == 2

@@ -16,6 +16,7 @@ from django.utils import timezone
 from plans.models import TicketCategory
 from sla import services as sla
 from tickets import emails
+from tickets.allowances import check_enablement_request
 from tickets.entitlements import (
     can_request_post_incident_report,
     check_submission,
@@ -119,6 +120,7 @@ def ticket_create(
     severity = check_submission(
         plan=plan, severity_level=severity_level, category=category, channel=channel
     )
+    check_enablement_request(contract=entitlement.contract, category=category)
     if request_post_incident_report and not can_request_post_incident_report(
         plan=plan, severity_level=severity_level
     ):
