@@ -423,7 +423,11 @@ def plan_hours_summary(*, organization: Organization, today: dt.date) -> dict[st
 
 
 def overage_by_organization(
-    month_start: dt.date, month_end: dt.date, *, today: dt.date | None = None
+    month_start: dt.date,
+    month_end: dt.date,
+    *,
+    today: dt.date | None = None,
+    organization: Organization | None = None,
 ) -> list[OverageRow]:
     """Periods with overage whose first day falls between `month_start` and `month_end`
     (inclusive), for every contract that sells monthly hours, by organization then period.
@@ -433,12 +437,15 @@ def overage_by_organization(
     """
     if month_end < month_start:
         return []
-    contracts = list(
+    rows = (
         Contract.objects.filter(plan__monthly_support_hours__isnull=False, starts_on__lte=month_end)
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=month_start))
         .select_related("organization", "plan")
         .order_by("organization__name", "organization_id", "starts_on")
     )
+    if organization is not None:
+        rows = rows.filter(organization=organization)
+    contracts = list(rows)
     if not contracts:
         return []
     pools: dict[int, list[PooledMonths]] = defaultdict(list)

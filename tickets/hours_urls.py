@@ -8,4 +8,9 @@ app_name = "hours"
 urlpatterns = [
     path("", hours_views.overage_report, name="overage"),
     path("overage.csv", hours_views.overage_csv, name="overage_csv"),
+    path(
+        "statement/<slug:organization>/<str:month>/",
+        hours_views.statement,
+        name="statement",
+    ),
 ]

@@ -49,7 +49,7 @@ def manager(username: str = "boss") -> object:
     return user
 
 
-# -- 2. A ladder never loses a rung silently ---------------------------------------------------
+# -- 2. A ladder never loses a rung silently -------------------------------------------------------
 
 
 @pytest.fixture
@@ -157,7 +157,7 @@ def test_the_sla_report_counts_escalations_that_fell_back(
     assert "1 in the period" in page
 
 
-# -- 3. "Local business hours" follow the customer ----------------------------------------------
+# -- 3. "Local business hours" follow the customer -------------------------------------------------
 
 
 def calculate(*args: str) -> dict:
@@ -227,7 +227,7 @@ def test_the_plan_page_names_the_customers_zone_for_local_hours(client) -> None:
     assert "Local business hours, Mon-Fri 9am-5pm (Europe/London)" in page
 
 
-# -- 8. The policy's own words reach the customer -------------------------------------------------
+# -- 8. The policy's own words reach the customer --------------------------------------------------
 
 
 def test_the_plan_page_quotes_the_policys_wording_beside_each_computed_target(
@@ -282,7 +282,7 @@ def test_every_example_policy_carries_the_seeds_notes(name: str) -> None:
     assert worded.exists() == (name != "agency")
 
 
-# -- 6. The people the plan promises are visible -----------------------------------------------
+# -- 6. The people the plan promises are visible ---------------------------------------------------
 
 
 def test_enterprise_names_its_customer_success_manager_and_offers_the_tam(
@@ -429,3 +429,133 @@ def test_pooling_three_months_is_refused_naming_the_limit() -> None:
         contract=contract, first_month=dt.date(2026, 11, 1), months=2, agreed_by=None
     )
     assert pool.months == 2
+
+
+# -- 5. Every billable hour reaches billing --------------------------------------------------------
+
+
+def statement_total(client, slug: str, month: str) -> str:  # noqa: ANN001
+    page = client.get(f"/reports/hours/statement/{slug}/{month}/").content.decode()
+    return page.split('id="statement-total">')[1].split("<")[0]
+
+
+def test_on_demand_time_is_billed_as_used_with_the_one_year_discount(client) -> None:  # noqa: ANN001
+    # The agency: support without a package is possible, "all time is billed as used"; "a 10
+    # percent discount for a 1 year contract". 90 + 45 minutes = 2.25 h at 60.00 = 135.00,
+    # less 10% (13.50) = 121.50.
+    from decimal import Decimal
+
+    load_example_policy("agency")
+    contact = customer_on("agency-on-demand", org_slug="shop")
+    contract = contact.organization.contracts.get()
+    contract.starts_on = dt.date(2026, 1, 1)
+    contract.ends_on = dt.date(2026, 12, 31)
+    contract.overage_hourly_rate = Decimal("60.00")
+    contract.discount_percent = Decimal("10")
+    contract.save()
+    ticket = open_ticket(contact.user, 4, "2026-11-03T09:00:00Z")
+    log(ticket, 90, dt.date(2026, 11, 3))
+    log(ticket, 45, dt.date(2026, 11, 20))
+    with at("2026-12-02T12:00:00Z"):
+        client.force_login(manager())
+        csv_text = client.get(
+            "/reports/hours/overage.csv", {"start": "2026-11", "end": "2026-11"}
+        ).content.decode()
+        total = statement_total(client, "shop", "2026-11")
+        statement = client.get("/reports/hours/statement/shop/2026-11/").content.decode()
+    assert (
+        "Shop,On-demand support (no package),2026-11-01,2026-11-30,1,,2.25,2.25,60.00,135.00,"
+        "closed,Hours billed as used,13.50,121.50"
+    ) in csv_text
+    assert total == "121.50"
+    assert "−13.50 (10%)" in statement
+
+
+def test_package_overage_carries_the_contract_discount(client) -> None:  # noqa: ANN001
+    # 10-hour package, 11.5 h used in November: 1.5 h over at 80.00 = 120.00, less 10% = 108.00.
+    from decimal import Decimal
+
+    load_example_policy("agency")
+    contact = customer_on("agency-10h", org_slug="pkg")
+    contract = contact.organization.contracts.get()
+    contract.starts_on = dt.date(2026, 1, 1)
+    contract.overage_hourly_rate = Decimal("80.00")
+    contract.discount_percent = Decimal("10")
+    contract.save()
+    ticket = open_ticket(contact.user, 3, "2026-11-03T09:00:00Z")
+    log(ticket, 690, dt.date(2026, 11, 3))
+    with at("2026-12-02T12:00:00Z"):
+        client.force_login(manager())
+        assert statement_total(client, "pkg", "2026-11") == "108.00"
+
+
+# -- 7. Charges for unwarranted escalations (OpenBack) ---------------------------------------------
+
+
+def test_the_third_unwarranted_escalation_warns_once_and_later_ones_are_charged(
+    client,  # noqa: ANN001
+    django_capture_on_commit_callbacks,  # noqa: ANN001
+) -> None:
+    # The example policy: warned after 3 unwarranted escalations in a 3-month period from the
+    # contract start (1 Jan 2020: Q4 2026 is 1 Oct - 31 Dec), then 150.00 each.
+    from decimal import Decimal
+
+    from tests.factories import AgentFactory
+    from tickets.models import UnwarrantedEscalationWarning
+
+    load_example_policy("openback")
+    contact = customer_on("openback-pro")
+    contract = contact.organization.contracts.get()
+    contract.discount_percent = Decimal("10")
+    contract.save()
+    agent = AgentFactory()
+    ticket = open_ticket(contact.user, 3, "2026-11-02T09:00:00Z")
+    mail.outbox.clear()
+    for day in (2, 3, 4, 5, 6):
+        with at(f"2026-11-{day:02d}T10:00:00Z"):
+            escalation = services.ticket_request_escalation(
+                ticket=ticket, by=contact.user, reason="Still slow"
+            )
+        with at(f"2026-11-{day:02d}T11:00:00Z"), django_capture_on_commit_callbacks(execute=True):
+            services.escalation_mark_unwarranted(escalation=escalation, by=agent)
+    warning = UnwarrantedEscalationWarning.objects.get()
+    assert (warning.period_start, warning.period_end, warning.unwarranted) == (
+        dt.date(2026, 10, 1),
+        dt.date(2026, 12, 31),
+        3,
+    )
+    warnings = [m for m in mail.outbox if "will be charged" in m.subject]
+    assert [m.to for m in warnings] == [["acme-csm@example.com", "alice@example.com"]]
+    assert "until 31 December 2026 will be charged 150.00" in warnings[0].body
+    assert ticket.events.filter(kind=TicketEvent.Kind.UNWARRANTED_WARNING).count() == 1
+    # Escalations 4 and 5 are charged: 2 x 150.00 = 300.00, less 10% = 270.00.
+    with at("2026-12-02T12:00:00Z"):
+        client.force_login(manager())
+        csv_text = client.get(
+            "/reports/hours/overage.csv", {"start": "2026-11", "end": "2026-11"}
+        ).content.decode()
+        assert statement_total(client, "acme", "2026-11") == "270.00"
+    assert (
+        "Acme,Pro,2026-10-01,2026-12-31,3,3,5,2,150.00,300.00,in progress,"
+        "Unwarranted escalations,30.00,270.00"
+    ) in csv_text
+
+
+def test_below_the_threshold_nothing_is_sent_or_charged(
+    django_capture_on_commit_callbacks,  # noqa: ANN001
+) -> None:
+    from tests.factories import AgentFactory
+    from tickets.billing import billing_lines
+    from tickets.models import UnwarrantedEscalationWarning
+
+    load_example_policy("openback")
+    contact = customer_on("openback-pro")
+    ticket = open_ticket(contact.user, 3, "2026-11-02T09:00:00Z")
+    for day in (2, 3):
+        with at(f"2026-11-{day:02d}T10:00:00Z"):
+            escalation = services.ticket_request_escalation(
+                ticket=ticket, by=contact.user, reason="Still slow"
+            )
+            services.escalation_mark_unwarranted(escalation=escalation, by=AgentFactory())
+    assert not UnwarrantedEscalationWarning.objects.exists()
+    assert billing_lines(dt.date(2026, 11, 1), dt.date(2026, 11, 30)) == []
