@@ -23,7 +23,7 @@ from plans.models import (
     PooledMonths,
     UserProfile,
 )
-from plans.selectors import contract_active
+from plans.selectors import contract_for_contacts
 
 
 @transaction.atomic
@@ -40,9 +40,11 @@ def named_contact_add(
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
     if NamedContact.objects.filter(user=user).exists():
         raise ValidationError({"user": f"{user} is already a named contact."})
-    contract = contract_active(organization=organization)
+    contract = contract_for_contacts(organization=organization)
     if contract is None:
-        raise ValidationError({"organization": f"{organization} has no active contract."})
+        raise ValidationError(
+            {"organization": f"{organization} has no contract in force or about to start."}
+        )
     # The contract's own plan sets the limit, even before onboarding: who may talk to support
     # is part of what was bought, only response levels wait for onboarding.
     limit = contract.plan.named_contacts

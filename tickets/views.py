@@ -18,7 +18,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from plans.models import ContactRole, UserProfile
-from plans.selectors import account_team, contract_active, effective_plan
+from plans.selectors import (
+    account_team,
+    contract_active,
+    contract_conditions,
+    effective_plan,
+    support_refused,
+)
 from plans.services import named_contact_invite, named_contact_remove, user_time_zone_set
 from tickets import selectors, services
 from tickets.entitlements import (
@@ -128,7 +134,13 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "tickets/new.html",
-        {"form": form, "entitlement": entitlement, "plan": plan, "channel_map": channel_map},
+        {
+            "form": form,
+            "entitlement": entitlement,
+            "plan": plan,
+            "channel_map": channel_map,
+            "refused": support_refused(contract=entitlement.contract),
+        },
         status=400 if form.errors else 200,
     )
 
@@ -308,6 +320,7 @@ def _plan_context(request: HttpRequest, add_form: ContactAddForm | None = None) 
         not_covered=plan.policy.not_covered,
         limit=plan.named_contacts,
         account_team=account_team(contract=contract),
+        conditions=contract_conditions(contract=contract),
     )
     if plan_hours_summary is not None:
         context["hours"] = plan_hours_summary(organization=organization, today=timezone.localdate())

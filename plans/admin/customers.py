@@ -21,6 +21,7 @@ from plans.admin.display import EMPTY, ReadOnlyInline, add_link, admin_link, cha
 from plans.admin.fields import FormFieldsMixin
 from plans.models import (
     Contract,
+    ContractCondition,
     NamedContact,
     NamedContactChange,
     Organization,
@@ -174,6 +175,20 @@ class OrganizationAdmin(admin.ModelAdmin):
         )
 
 
+class ContractConditionInline(admin.TabularInline):
+    """Whether the contract meets its plan's conditions (onboarding completed, SDK included)."""
+
+    model = ContractCondition
+    view_on_site = False
+    extra = 0
+    fields = ["condition", "met", "note", "recorded_at"]
+    readonly_fields = ["recorded_at"]
+    verbose_name_plural = "conditions of the plan (no row: the policy's presumption)"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ContractCondition]:
+        return super().get_queryset(request).select_related("condition", "contract__plan")
+
+
 class PooledMonthsInline(admin.TabularInline):
     """Billing months whose support hours are pooled by agreement (up to the plan's limit)."""
 
@@ -227,7 +242,7 @@ class ContractAdmin(FormFieldsMixin, admin.ModelAdmin):
         ("Billing", {"fields": ["overage_hourly_rate", "discount_percent"]}),
         (None, {"fields": ["notes"]}),
     ]
-    inlines = [PooledMonthsInline]
+    inlines = [ContractConditionInline, PooledMonthsInline]
     view_on_site = False
 
     @admin.display(description="policy", ordering="plan__policy__name")

@@ -559,3 +559,114 @@ def test_below_the_threshold_nothing_is_sent_or_charged(
             services.escalation_mark_unwarranted(escalation=escalation, by=AgentFactory())
     assert not UnwarrantedEscalationWarning.objects.exists()
     assert billing_lines(dt.date(2026, 11, 1), dt.date(2026, 11, 30)) == []
+
+
+# -- 9. Conditions on support --------------------------------------------------------------------
+
+
+def first_response_due(ticket: Ticket) -> dt.datetime:
+    return ticket.sla_clocks.get(metric="first_response").due_at
+
+
+def test_only_standard_support_until_onboarding_for_new_users_only() -> None:
+    # "OpenBack will only provide Standard Support to customers who do not complete the
+    # OpenBack Technical On-boarding (this applies only for customers that are new users)".
+    # Severity 1 opened Friday 20 Nov 2026 10:00 UTC: Growth 6 hours, Pro 3 hours (24x7).
+    from plans.models import ContractCondition, PlanCondition
+
+    load_example_policy("openback")
+    new = customer_on("openback-pro", onboarded=False)
+    ticket = open_ticket(new.user, 1, "2026-11-20T10:00:00Z")
+    assert (ticket.plan.slug, first_response_due(ticket)) == (
+        "openback-growth",
+        dt.datetime(2026, 11, 20, 16, tzinfo=dt.UTC),
+    )
+    existing = customer_on("openback-pro", org_slug="old", contact="olga", onboarded=False)
+    contract = existing.organization.contracts.get()
+    contract.new_user = False
+    contract.save()
+    ticket = open_ticket(existing.user, 1, "2026-11-20T10:00:00Z")
+    assert (ticket.plan.slug, first_response_due(ticket)) == (
+        "openback-pro",
+        dt.datetime(2026, 11, 20, 13, tzinfo=dt.UTC),
+    )
+    # Support records the onboarding condition met: Pro applies to the new user too.
+    ContractCondition.objects.create(
+        contract=new.organization.contracts.get(),
+        condition=PlanCondition.objects.get(plan__slug="openback-pro", slug="technical-onboarding"),
+        met=True,
+    )
+    assert open_ticket(new.user, 1, "2026-11-20T10:00:00Z").plan.slug == "openback-pro"
+
+
+def test_no_technical_support_without_the_sdk_is_shown_and_enforced(client) -> None:  # noqa: ANN001
+    from django.core.exceptions import ValidationError
+
+    from plans.models import ContractCondition, PlanCondition
+
+    load_example_policy("openback")
+    contact = customer_on("openback-enterprise")
+    # Presumed met: a ticket can be opened.
+    open_ticket(contact.user, 2, "2026-11-20T10:00:00Z")
+    ContractCondition.objects.create(
+        contract=contact.organization.contracts.get(),
+        condition=PlanCondition.objects.get(plan__slug="openback-enterprise", slug="sdk-included"),
+        met=False,
+        note="Apps released without the SDK (call of 19 Nov)",
+    )
+    with pytest.raises(ValidationError) as refused:
+        open_ticket(contact.user, 2, "2026-11-20T11:00:00Z")
+    assert "OpenBack will not provide any technical support" in refused.value.messages[0]
+    client.force_login(contact.user)
+    plan_page = client.get("/plan/").content.decode()
+    assert "Conditions on your support" in plan_page
+    assert "Until it is met, no technical support is provided." in plan_page
+    new_page = client.get("/tickets/new/").content.decode()
+    assert "Support is not available until this condition is met" in new_page
+    assert "Apps released without the SDK" in new_page
+
+
+def test_a_category_1_ticket_keeps_its_assignee_until_resolved() -> None:
+    # Prismic category 1: "Resource assigned promptly and remains assigned until resolution."
+    from django.core.exceptions import ValidationError
+
+    from tests.factories import AgentFactory
+
+    load_example_policy("prismic")
+    contact = customer_on("prismic-enterprise-premium")
+    issue = contact.organization.contracts.get().plan.categories.get(slug="issue-report")
+    ticket = open_ticket(contact.user, 1, "2026-11-20T10:00:00Z", category=issue)
+    first, second = AgentFactory(), AgentFactory()
+    services.ticket_assign(ticket=ticket, assignee=first, by=first)
+    with pytest.raises(ValidationError) as refused:
+        services.ticket_assign(ticket=ticket, assignee=None, by=first)
+    assert "keep a resource assigned until resolution" in refused.value.messages[0]
+    services.ticket_assign(ticket=ticket, assignee=second, by=first)  # handing over is fine
+    services.ticket_resolve(ticket=ticket, by=second)
+    services.ticket_assign(ticket=ticket, assignee=None, by=second)  # resolved: free again
+    # Category 3 ("resolved as time permits") carries no such promise.
+    minor = open_ticket(contact.user, 3, "2026-11-20T10:00:00Z", category=issue)
+    services.ticket_assign(ticket=minor, assignee=first, by=first)
+    services.ticket_assign(ticket=minor, assignee=None, by=first)
+
+
+def test_named_contacts_can_be_designated_before_the_contract_starts() -> None:
+    # "Customers shall designate named individuals": before the service starts, within the
+    # plan's limit (Pro: 1 named support contact).
+    from django.core.exceptions import ValidationError
+
+    from plans.models import Plan
+    from plans.services import named_contact_add
+    from tests.factories import ContractFactory, OrganizationFactory
+
+    load_example_policy("openback")
+    organization = OrganizationFactory(slug="future")
+    ContractFactory(
+        organization=organization,
+        plan=Plan.objects.get(slug="openback-pro"),
+        starts_on=dt.date(2027, 1, 1),
+    )
+    with at("2026-12-01T12:00:00Z"):
+        named_contact_add(organization=organization, user=UserFactory(), changed_by=None)
+        with pytest.raises(ValidationError, match="allows 1 named contact"):
+            named_contact_add(organization=organization, user=UserFactory(), changed_by=None)

@@ -471,6 +471,8 @@ def test_pooled_months_are_agreed_on_the_contract_page(admin_client: Client) -> 
         "plan": world.plan.pk,
         "starts_on": "2020-01-01",
         "onboarding_completed": "on",
+        "condition_records-TOTAL_FORMS": "0",
+        "condition_records-INITIAL_FORMS": "0",
         "pooled_months-TOTAL_FORMS": "1",
         "pooled_months-INITIAL_FORMS": "0",
         "pooled_months-0-first_month": "2026-11-01",
