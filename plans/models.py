@@ -518,8 +518,11 @@ class ContractCondition(models.Model):
         return f"{self.contract}: {self.condition.name} {'met' if self.met else 'not met'}"
 
     def clean(self) -> None:
-        if self.contract_id and self.condition_id:
-            if self.condition.plan_id != self.contract.plan_id:
-                raise ValidationError(
-                    {"condition": f"Not a condition of the {self.contract.plan} plan."}
-                )
+        if (
+            self.contract_id
+            and self.condition_id
+            and self.condition.plan_id != self.contract.plan_id
+        ):
+            raise ValidationError(
+                {"condition": f"Not a condition of the {self.contract.plan} plan."}
+            )
