@@ -69,6 +69,34 @@ class Policy(models.Model):
         help_text="The customer may be charged for unwarranted, repeated escalations.",
     )
     notes = models.TextField(blank=True)
+    includes = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_text_list],
+        help_text="What support includes, in the policy's words.",
+    )
+    prerequisites = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_text_list],
+        help_text="What the customer must know or have before asking for support.",
+    )
+    contact = models.TextField(blank=True, help_text="How to reach support, in the policy's words.")
+    unwarranted_warn_after = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Unwarranted escalations in one period after which the customer is warned.",
+    )
+    unwarranted_period_months = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Length of that period, in months from the contract start."
+    )
+    unwarranted_charge = models.DecimalField(
+        max_digits=9,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Charged for each unwarranted escalation after the warning, in the period.",
+    )
     loaded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -112,6 +140,10 @@ class Plan(models.Model):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     position = models.PositiveSmallIntegerField(default=0)
+    priority = models.SmallIntegerField(
+        default=0,
+        help_text="How the policy ranks this plan's work: a higher number goes first.",
+    )
     channels = models.JSONField(default=list, blank=True, validators=[validate_channels])
     self_help = models.BooleanField(default=True, help_text="Documentation and FAQs.")
     priority_routing = models.BooleanField(default=False)
@@ -147,6 +179,14 @@ class Plan(models.Model):
     overage_billed = models.BooleanField(default=False)
     enablement_hours_per_year = models.DecimalField(
         max_digits=7, decimal_places=2, null=True, blank=True
+    )
+    enablement_hours_capped = models.BooleanField(
+        default=False,
+        help_text="Enablement hours are a cap ('up to'): requests beyond them are refused.",
+    )
+    all_time_billed = models.BooleanField(
+        default=False,
+        help_text="No package: all billable time is billed as used, at the contract's rate.",
     )
     base_plan = models.ForeignKey(
         "self",
@@ -246,7 +286,48 @@ class Contract(models.Model):
     technical_account_manager = models.BooleanField(
         default=False, help_text="The optional technical account manager was bought."
     )
-    overage_hourly_rate = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
+    overage_hourly_rate = models.DecimalField(
+        max_digits=9,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Hourly rate: overage beyond a package, or every hour where all time is billed.",
+    )
+    discount_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Discount on every amount billed (e.g. 10 for a one-year contract).",
+    )
+    new_user = models.BooleanField(
+        default=True,
+        help_text="A new user of the product: conditions for new users only apply.",
+    )
+    customer_success_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="csm_contracts",
+        help_text="Empty: the organization's customer success manager.",
+    )
+    technical_account_manager_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tam_contracts",
+        verbose_name="technical account manager (person)",
+        help_text="Empty: the organization's technical account manager.",
+    )
+    account_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="account_manager_contracts",
+    )
     notes = models.TextField(blank=True)
 
     class Meta:
@@ -255,6 +336,11 @@ class Contract(models.Model):
             models.CheckConstraint(
                 condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
                 name="contract_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_percent__isnull=True)
+                | (Q(discount_percent__gte=0) & Q(discount_percent__lte=100)),
+                name="contract_discount_is_a_percentage",
             ),
         ]
         indexes = [models.Index(fields=["organization", "starts_on"])]
@@ -355,3 +441,88 @@ class PooledMonths(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract}: {self.months} months from {self.first_month}"
+
+    def clean(self) -> None:
+        """Refuse pooling more months than the plan allows (the seed: "the hours of two months
+        can be grouped together"), naming the limit."""
+        if self.contract_id is None or self.months is None:
+            return
+        plan = self.contract.plan
+        limit = plan.poolable_months
+        if limit < 2:
+            raise ValidationError(
+                {"months": f"The {plan} plan does not allow pooling months' hours."}
+            )
+        if self.months > limit:
+            raise ValidationError(
+                {
+                    "months": f"The {plan} plan allows pooling at most {limit} months' hours "
+                    f"(upon agreement with the support manager); {self.months} were asked."
+                }
+            )
+
+
+class ConditionLimit(models.TextChoices):
+    BASE_PLAN = "base_plan", "Only the base plan's support applies"
+    NO_TECHNICAL_SUPPORT = "no_technical_support", "No technical support"
+
+
+class PlanCondition(models.Model):
+    """A condition the policy puts on a plan's support (OpenBack: onboarding completed, SDK
+    included); while a contract does not meet it, support is limited as `limit` says."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="conditions")
+    slug = models.SlugField()
+    name = models.CharField(max_length=200, help_text="The condition, e.g. 'SDK included'.")
+    description = models.TextField(blank=True, help_text="The policy's own words.")
+    limit = models.CharField(max_length=30, choices=ConditionLimit.choices)
+    new_users_only = models.BooleanField(
+        default=False, help_text="Applies only to contracts of new users of the product."
+    )
+    presumed_met = models.BooleanField(
+        default=False, help_text="Met unless a contract records otherwise."
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["plan", "position", "slug"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "slug"], name="condition_unique_slug_per_plan"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan}: {self.name}"
+
+
+class ContractCondition(models.Model):
+    """Whether a contract meets one of its plan's conditions (recorded by support)."""
+
+    contract = models.ForeignKey(
+        Contract, on_delete=models.CASCADE, related_name="condition_records"
+    )
+    condition = models.ForeignKey(PlanCondition, on_delete=models.CASCADE, related_name="+")
+    met = models.BooleanField(default=False)
+    recorded_at = models.DateTimeField(auto_now=True)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["contract", "condition__position"]
+        constraints = [
+            # One answer per contract and condition.
+            models.UniqueConstraint(
+                fields=["contract", "condition"], name="contract_condition_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract}: {self.condition.name} {'met' if self.met else 'not met'}"
+
+    def clean(self) -> None:
+        if (
+            self.contract_id
+            and self.condition_id
+            and self.condition.plan_id != self.contract.plan_id
+        ):
+            raise ValidationError(
+                {"condition": f"Not a condition of the {self.contract.plan} plan."}
+            )

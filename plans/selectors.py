@@ -2,11 +2,23 @@
 
 import datetime as dt
 import zoneinfo
+from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
-from plans.models import Contract, NamedContact, Organization, Plan, UserProfile
+from plans.models import (
+    ConditionLimit,
+    Contract,
+    ContractCondition,
+    NamedContact,
+    Organization,
+    Plan,
+    PlanCondition,
+    TamOption,
+    UserProfile,
+)
 
 
 def contract_active(*, organization: Organization, on: dt.date | None = None) -> Contract | None:
@@ -14,7 +26,13 @@ def contract_active(*, organization: Organization, on: dt.date | None = None) ->
     if on is None:
         on = timezone.localdate(timezone=zoneinfo.ZoneInfo(organization.time_zone))
     return (
-        Contract.objects.select_related("plan", "plan__base_plan")
+        Contract.objects.select_related(
+            "plan",
+            "plan__base_plan",
+            "customer_success_manager",
+            "technical_account_manager_user",
+            "account_manager",
+        )
         .filter(organization=organization, starts_on__lte=on)
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on))
         .order_by("-starts_on")
@@ -22,12 +40,95 @@ def contract_active(*, organization: Organization, on: dt.date | None = None) ->
     )
 
 
+@dataclass(frozen=True)
+class ConditionState:
+    """One condition of the contract's plan, as it stands for this contract."""
+
+    condition: PlanCondition
+    met: bool
+    applies: bool  # False: the condition is for new users only and this customer is not one
+    note: str = ""
+
+    @property
+    def limits(self) -> bool:
+        """Unmet and applicable: support is limited as the condition says."""
+        return self.applies and not self.met
+
+
+def contract_conditions(*, contract: Contract) -> list[ConditionState]:
+    """The conditions of the contract's plan and whether the contract meets each (one query,
+    cached on the contract). A condition no record speaks about is met when the policy presumes
+    it (`presumed_met`); one that limits support to the base plan reads the contract's
+    "onboarding completed" box, which records the onboarding condition."""
+    cached = getattr(contract, "_condition_states", None)
+    if cached is not None:
+        return cached
+    records = ContractCondition.objects.filter(contract=contract, condition=OuterRef("pk"))
+    rows = (
+        PlanCondition.objects.filter(plan_id=contract.plan_id)
+        .annotate(
+            recorded=Subquery(records.values("met")[:1]),
+            recorded_note=Subquery(records.values("note")[:1]),
+        )
+        .order_by("position", "slug")
+    )
+    states = []
+    for condition in rows:
+        recorded = condition.recorded  # type: ignore[attr-defined]
+        if recorded is not None:
+            met = bool(recorded)
+        elif condition.limit == ConditionLimit.BASE_PLAN:
+            met = contract.onboarding_completed
+        else:
+            met = condition.presumed_met
+        applies = contract.new_user or not condition.new_users_only
+        note = condition.recorded_note or ""  # type: ignore[attr-defined]
+        states.append(ConditionState(condition, met, applies, note))
+    contract._condition_states = states  # type: ignore[attr-defined]
+    return states
+
+
 def effective_plan(*, contract: Contract) -> Plan:
-    """The plan whose support applies: the base tier until technical onboarding is completed."""
+    """The plan whose support applies: the base tier while a condition that limits support to
+    it is unmet (OpenBack: technical onboarding, for new users only). A plan with a base plan
+    but no such condition declared falls back to the contract's "onboarding completed" box."""
     plan = contract.plan
-    if plan.base_plan_id is not None and not contract.onboarding_completed:
-        return plan.base_plan  # type: ignore[return-value]
-    return plan
+    if plan.base_plan_id is None:
+        return plan
+    limiting = [
+        state
+        for state in contract_conditions(contract=contract)
+        if state.condition.limit == ConditionLimit.BASE_PLAN
+    ]
+    if limiting:
+        pending = any(state.limits for state in limiting)
+    else:
+        pending = not contract.onboarding_completed
+    return plan.base_plan if pending else plan  # type: ignore[return-value]
+
+
+def support_refused(*, contract: Contract) -> list[ConditionState]:
+    """Unmet conditions that withhold technical support altogether (OpenBack's SDK clause)."""
+    return [
+        state
+        for state in contract_conditions(contract=contract)
+        if state.limits and state.condition.limit == ConditionLimit.NO_TECHNICAL_SUPPORT
+    ]
+
+
+def contract_for_contacts(*, organization: Organization) -> Contract | None:
+    """The contract whose plan sets the named-contact limit: the one in force, else the next one
+    to start (contacts can be designated before a contract starts)."""
+    current = contract_active(organization=organization)
+    if current is not None:
+        return current
+    today = timezone.localdate(timezone=zoneinfo.ZoneInfo(organization.time_zone))
+    return (
+        Contract.objects.select_related("plan")
+        .filter(organization=organization, starts_on__gt=today)
+        .order_by("starts_on")
+        .first()
+    )
 
 
 def viewer_time_zone(*, user: object) -> str:
@@ -47,3 +148,100 @@ def viewer_time_zone(*, user: object) -> str:
     )
     user._viewer_tz = zone  # type: ignore[attr-defined]
     return zone
+
+
+# -- the people a plan promises -----------------------------------------------------------------
+
+ACCOUNT_ROLES = (
+    ("customer_success_manager", "Customer success manager"),
+    ("technical_account_manager", "Technical account manager"),
+    ("account_manager", "Account manager"),
+)
+
+
+@dataclass(frozen=True)
+class AccountPerson:
+    """One role of the account team: whether the plan includes it and who holds it."""
+
+    role: str
+    label: str
+    included: bool  # the plan includes it (or the optional one was bought)
+    optional: bool  # the plan offers it as an option that was not bought
+    user: Any  # the person, or None when nobody is recorded yet
+
+    @property
+    def name(self) -> str:
+        if self.user is None:
+            return ""
+        return self.user.get_full_name() or self.user.get_username()
+
+    @property
+    def email(self) -> str:
+        return self.user.email if self.user is not None else ""
+
+
+def contract_person(*, contract: Contract | None, organization: Organization, role: str) -> Any:
+    """Who holds `role` for the organization: the contract's person, else the organization's.
+
+    `role` is one of `customer_success_manager`, `technical_account_manager`, `account_manager`.
+    Read from loaded relations (select them with the contract and organization)."""
+    if role == "customer_success_manager":
+        person = contract.customer_success_manager if contract is not None else None
+        return person or organization.customer_success_manager
+    if role == "technical_account_manager":
+        person = contract.technical_account_manager_user if contract is not None else None
+        return person or organization.technical_account_manager
+    if role == "account_manager":
+        return contract.account_manager if contract is not None else None
+    raise ValueError(f"unknown account role {role!r}")
+
+
+def account_team(*, contract: Contract) -> list[AccountPerson]:
+    """The roles the contract's plan includes (or offers), with the people recorded for them."""
+    plan = contract.plan
+    organization = contract.organization
+    included = {
+        "customer_success_manager": plan.customer_success_manager,
+        "technical_account_manager": plan.technical_account_manager == TamOption.INCLUDED
+        or (
+            plan.technical_account_manager == TamOption.OPTIONAL
+            and contract.technical_account_manager
+        ),
+        "account_manager": plan.account_manager,
+    }
+    optional = (
+        plan.technical_account_manager == TamOption.OPTIONAL
+        and not included["technical_account_manager"]
+    )
+    team = []
+    for role, label in ACCOUNT_ROLES:
+        if not included[role] and not (role == "technical_account_manager" and optional):
+            continue
+        team.append(
+            AccountPerson(
+                role=role,
+                label=label,
+                included=included[role],
+                optional=role == "technical_account_manager" and optional,
+                user=contract_person(contract=contract, organization=organization, role=role)
+                if included[role]
+                else None,
+            )
+        )
+    return team
+
+
+def contracts_in_force(*, organization_ids: list[int], on: dt.date) -> dict[int, Contract]:
+    """The contract in force on `on` for each organization, in one query (people loaded)."""
+    rows = (
+        Contract.objects.filter(organization_id__in=organization_ids, starts_on__lte=on)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on))
+        .select_related(
+            "plan",
+            "customer_success_manager",
+            "technical_account_manager_user",
+            "account_manager",
+        )
+        .order_by("organization_id", "starts_on")
+    )
+    return {contract.organization_id: contract for contract in rows}

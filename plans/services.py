@@ -1,5 +1,6 @@
 """Writes for plans: named contacts (with the plan's limit) and contracts."""
 
+import datetime as dt
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -13,8 +14,16 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from plans.models import ContactRole, NamedContact, NamedContactChange, Organization, UserProfile
-from plans.selectors import contract_active
+from plans.models import (
+    ContactRole,
+    Contract,
+    NamedContact,
+    NamedContactChange,
+    Organization,
+    PooledMonths,
+    UserProfile,
+)
+from plans.selectors import contract_for_contacts
 
 
 @transaction.atomic
@@ -31,9 +40,11 @@ def named_contact_add(
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
     if NamedContact.objects.filter(user=user).exists():
         raise ValidationError({"user": f"{user} is already a named contact."})
-    contract = contract_active(organization=organization)
+    contract = contract_for_contacts(organization=organization)
     if contract is None:
-        raise ValidationError({"organization": f"{organization} has no active contract."})
+        raise ValidationError(
+            {"organization": f"{organization} has no contract in force or about to start."}
+        )
     # The contract's own plan sets the limit, even before onboarding: who may talk to support
     # is part of what was bought, only response levels wait for onboarding.
     limit = contract.plan.named_contacts
@@ -156,3 +167,21 @@ def _invitation(
         "from_email": None,
         "recipient_list": [user.email],
     }
+
+
+@transaction.atomic
+def pooled_months_agree(
+    *,
+    contract: Contract,
+    first_month: dt.date,
+    months: int,
+    agreed_by: AbstractBaseUser | None,
+    note: str = "",
+) -> PooledMonths:
+    """Pool `months` billing months' hours from `first_month`, within the plan's limit."""
+    pool = PooledMonths(
+        contract=contract, first_month=first_month, months=months, agreed_by=agreed_by, note=note
+    )
+    pool.full_clean()
+    pool.save()
+    return pool

@@ -24,9 +24,9 @@ YEARS_BEFORE = 1
 YEARS_AFTER = 3
 _CACHE_SIZE = 256
 
-_cache: OrderedDict[int, tuple[tuple[dt.datetime, int, int], clock.BusinessCalendar]] = (
-    OrderedDict()
-)
+_cache: OrderedDict[
+    tuple[int, str], tuple[tuple[dt.datetime, int, int], clock.BusinessCalendar]
+] = OrderedDict()
 _lock = threading.Lock()
 
 
@@ -94,14 +94,27 @@ def calendar_touch(*, calendar: BusinessCalendar) -> None:
     BusinessCalendar.objects.filter(pk=calendar.pk).update(updated_at=calendar.updated_at)
 
 
+def zone_of(calendar: BusinessCalendar, organization_zone: str | None) -> str:
+    """The zone a calendar's hours run in: the customer organization's for local business hours
+    (`follows_organization`) when one is known, else the calendar's own."""
+    if calendar.follows_organization and organization_zone:
+        return organization_zone
+    return calendar.timezone
+
+
 def clock_for(
-    calendar: BusinessCalendar, around: dt.datetime | None = None
+    calendar: BusinessCalendar,
+    around: dt.datetime | None = None,
+    zone: str | None = None,
 ) -> clock.BusinessCalendar:
     """The pure clock for a calendar row, with holidays generated for the years around `around`.
 
-    Cached per process by (updated_at, holiday window): editing the calendar in any process moves
-    `updated_at`, and the next call anywhere rebuilds.
+    `zone`: the customer organization's time zone, used by calendars that follow it (local
+    business hours); other calendars ignore it. Cached per process by (calendar, zone) and
+    (updated_at, holiday window): editing the calendar in any process moves `updated_at`, and
+    the next call anywhere rebuilds.
     """
+    zone = zone_of(calendar, zone)
     year = (around or timezone.now()).year
     first, last = holiday_window()
     first, last = min(first, year - 1), max(last, year + 2)
@@ -109,28 +122,30 @@ def clock_for(
     if calendar.holiday_countries and (low is None or high is None or low > first or high < last):
         calendar_ensure_holidays(calendar=calendar, first_year=first, last_year=last)
     stamp = (calendar.updated_at, calendar.holidays_from_year or 0, calendar.holidays_to_year or 0)
+    key = (calendar.pk, zone)
     with _lock:
-        hit = _cache.get(calendar.pk)
+        hit = _cache.get(key)
         if hit is not None and hit[0] == stamp:
-            _cache.move_to_end(calendar.pk)
+            _cache.move_to_end(key)
             return hit[1]
-    built = build_clock(calendar)
+    built = build_clock(calendar, zone)
     with _lock:
-        _cache[calendar.pk] = (stamp, built)
+        _cache[key] = (stamp, built)
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
     return built
 
 
-def build_clock(calendar: BusinessCalendar) -> clock.BusinessCalendar:
+def build_clock(calendar: BusinessCalendar, zone: str | None = None) -> clock.BusinessCalendar:
+    zone = zone or calendar.timezone
     if calendar.always_open:
-        return clock.BusinessCalendar(calendar.timezone, always_open=True)
+        return clock.BusinessCalendar(zone, always_open=True)
     periods = [
         clock.Period(weekday=p.weekday, start=p.start_minute, end=p.end_minute)
         for p in calendar.periods.all()
     ]
     closed = calendar.closures.filter(active=True).values_list("date", flat=True)
-    return clock.BusinessCalendar(calendar.timezone, periods=periods, closures=list(closed))
+    return clock.BusinessCalendar(zone, periods=periods, closures=list(closed))
 
 
 def clear_cache() -> None:

@@ -33,6 +33,11 @@ class BusinessCalendar(models.Model):
     name = models.CharField(max_length=200)
     timezone = models.CharField(max_length=64, validators=[validate_time_zone])
     always_open = models.BooleanField(default=False)
+    follows_organization = models.BooleanField(
+        default=False,
+        help_text="Local business hours: the hours run in the customer organization's time zone "
+        "(`timezone` is used where no organization is known).",
+    )
     holiday_countries = models.JSONField(
         default=list,
         blank=True,
@@ -143,6 +148,16 @@ class Target(models.Model):
     first_response = models.DurationField(null=True, blank=True)
     resolution = models.DurationField(null=True, blank=True)
     note = models.CharField(max_length=300, blank=True)
+    assigned_until_resolved = models.BooleanField(
+        default=False,
+        help_text="A resource is assigned and remains assigned until resolution (Prismic 1-2).",
+    )
+    wording = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The policy's own words per metric, "
+        'e.g. {"first_response": "2 - 4 business days"}.',
+    )
 
     class Meta:
         ordering = ["plan", "severity__level", "category"]
@@ -169,6 +184,9 @@ class Target(models.Model):
 
     def duration_for(self, metric: str) -> timedelta | None:
         return getattr(self, metric)
+
+    def wording_for(self, metric: str) -> str:
+        return str((self.wording or {}).get(metric, ""))
 
 
 class EscalationRule(models.Model):
@@ -270,6 +288,12 @@ class SlaClock(models.Model):
         TicketCategory, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, related_name="clocks")
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The customer's zone the calendar runs in (local business hours); empty: the "
+        "calendar's own.",
+    )
     target = models.DurationField(null=True, blank=True, help_text="Empty: no guarantee.")
     started_at = models.DateTimeField()
     due_at = models.DateTimeField(null=True, blank=True)
@@ -369,6 +393,10 @@ class EscalationFiring(models.Model):
     fired_at = models.DateTimeField()
     late = models.BooleanField(default=False, help_text="Fired after a worker outage.")
     notified = models.JSONField(default=list, blank=True)
+    fell_back = models.BooleanField(
+        default=False, help_text="A role named nobody, so the support managers were told instead."
+    )
+    fallback_reason = models.CharField(max_length=300, blank=True)
     moved_to = models.CharField(max_length=50, blank=True)
     sweep = models.UUIDField(
         editable=False, help_text="The sweep that recorded it: a sweep acts on its own inserts."

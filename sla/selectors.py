@@ -112,7 +112,8 @@ def standing_for(clock: SlaClock, *, now: dt.datetime) -> ClockStanding:
 
     The clock's `calendar` should be loaded with it (`select_related("calendar")`).
     """
-    return clock_standing(clock, now=now, calendar=clock_for(clock.calendar, around=now))
+    calendar = clock_for(clock.calendar, around=now, zone=clock.time_zone or None)
+    return clock_standing(clock, now=now, calendar=calendar)
 
 
 # -- a ticket's standing from the summary it stores (`sla.standing.TicketSla`) ----------------

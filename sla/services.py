@@ -30,7 +30,9 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from helpdesk.db import bulk_set
+from plans.models import Organization
 from sla.calendars import clock_for
+from sla.clock import BusinessCalendar as PureCalendar
 from sla.models import (
     LIVE_STATES,
     BusinessCalendar,
@@ -83,6 +85,8 @@ class EscalationAction:
 class EscalationOutcome:
     notified: list[str] = field(default_factory=list)
     moved_to: str = ""
+    fell_back: bool = False  # a role reached nobody: the support managers were told instead
+    fallback_reason: str = ""
 
 
 # Takes the actions of one sweep batch; returns the outcome of each by firing id.
@@ -120,7 +124,13 @@ def _terms_for(ticket: Any, at: dt.datetime) -> SlaTerms:
         severity=ticket.severity.level,
         category=ticket.category.slug if ticket.category_id else None,
         around=at,
+        zone=ticket.organization.time_zone,
     )
+
+
+def _calendar(clock: SlaClock, around: dt.datetime) -> PureCalendar:
+    """The pure calendar a clock runs on (in the customer's zone for local business hours)."""
+    return clock_for(clock.calendar, around=around, zone=clock.time_zone or None)
 
 
 def _schedule(clock: SlaClock) -> None:
@@ -128,7 +138,7 @@ def _schedule(clock: SlaClock) -> None:
     if clock.target is None:
         clock.due_at = clock.at_risk_at = None
         return
-    calendar = clock_for(clock.calendar, around=clock.started_at)
+    calendar = _calendar(clock, clock.started_at)
     clock.due_at = calendar.add(clock.started_at, clock.target + clock.paused_business)
     clock.at_risk_at = calendar.add(
         clock.started_at, clock.target * AT_RISK_SHARE + clock.paused_business
@@ -147,7 +157,7 @@ def _rule_instant(clock: SlaClock, rule: EscalationRule) -> dt.datetime | None:
     offset = _rule_offset(rule, clock.target)
     if offset is None:
         return None
-    calendar = clock_for(clock.calendar, around=clock.started_at)
+    calendar = _calendar(clock, clock.started_at)
     return calendar.add(clock.started_at, offset + clock.paused_business)
 
 
@@ -253,6 +263,7 @@ def _new_clock(
         severity_id=ticket.severity_id,
         category_id=ticket.category_id,
         calendar_id=terms.calendar_id,
+        time_zone=terms.time_zone,
         target=terms.targets[metric],
         started_at=at,
         state=ClockState.RUNNING,
@@ -288,6 +299,7 @@ def _save(clocks: list[SlaClock]) -> None:
             "next_action_at",
             "target",
             "calendar",
+            "time_zone",
             "severity",
             "plan",
             "category",
@@ -297,7 +309,7 @@ def _save(clocks: list[SlaClock]) -> None:
 
 
 def _meet(clock: SlaClock, at: dt.datetime) -> None:
-    calendar = clock_for(clock.calendar, around=at)
+    calendar = _calendar(clock, at)
     if clock.state == ClockState.PAUSED and clock.paused_at is not None:
         clock.paused_business += calendar.elapsed(clock.paused_at, at)
         clock.paused_at = None
@@ -363,7 +375,7 @@ def clock_on_ticket_event(
 
 def _cancel(clock: SlaClock, at: dt.datetime, reason: str) -> None:
     if clock.state == ClockState.PAUSED and clock.paused_at is not None:
-        calendar = clock_for(clock.calendar, around=at)
+        calendar = _calendar(clock, at)
         clock.paused_business += calendar.elapsed(clock.paused_at, at)
         clock.paused_at = None
     clock.state = ClockState.CANCELLED
@@ -372,7 +384,7 @@ def _cancel(clock: SlaClock, at: dt.datetime, reason: str) -> None:
 
 
 def _resume(clock: SlaClock, at: dt.datetime) -> None:
-    calendar = clock_for(clock.calendar, around=at)
+    calendar = _calendar(clock, at)
     paused = calendar.elapsed(clock.paused_at, at) if clock.paused_at else dt.timedelta(0)
     clock.paused_business += paused
     clock.paused_at = None
@@ -415,6 +427,7 @@ def clocks_retarget(
             terms_cache[key] = _terms_for(subject, at)
         terms = terms_cache[key]
         before = (clock.target, clock.due_at, clock.calendar_id, clock.severity_id)
+        clock.time_zone = terms.time_zone
         clock.plan_id, clock.severity_id = subject.plan_id, subject.severity_id
         clock.category_id = subject.category_id
         clock.target = terms.targets[clock.metric]
@@ -553,7 +566,8 @@ def _act(
     for firing in won:
         outcome = outcomes.get(firing.pk, EscalationOutcome())
         firing.notified, firing.moved_to = outcome.notified, outcome.moved_to
-    bulk_set(won, ["notified", "moved_to"])
+        firing.fell_back, firing.fallback_reason = outcome.fell_back, outcome.fallback_reason[:300]
+    bulk_set(won, ["notified", "moved_to", "fell_back", "fallback_reason"])
     result.fired += len(won)
     result.late += sum(1 for firing in won if firing.late)
 
@@ -586,12 +600,20 @@ def clocks_recalculate(
                 .select_related("calendar", "ticket")
                 .filter(pk__in=ids[first : first + chunk], state__in=LIVE_STATES)
             )
+            _attach_organizations(clocks)
             changed += clocks_retarget(
                 clocks=clocks, at=timezone.now(), reason="policy changed: recalculated"
             )
         if progress is not None:
             progress(min(chunk, len(ids) - first))
     return changed
+
+
+def _attach_organizations(clocks: list[SlaClock]) -> None:
+    """Give each clock's ticket its organization (for local business hours) in one query."""
+    organizations = Organization.objects.in_bulk({c.ticket.organization_id for c in clocks})
+    for clock in clocks:
+        clock.ticket.organization = organizations[clock.ticket.organization_id]
 
 
 def live_clock_count(

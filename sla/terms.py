@@ -55,6 +55,8 @@ class SlaTerms:
     calendar: clock.BusinessCalendar
     targets: dict[str, dt.timedelta | None]
     rules: tuple[RuleTerms, ...]
+    # The customer's zone where the calendar follows it (local business hours), else "".
+    time_zone: str = ""
 
     def due(self, metric: str, start: dt.datetime) -> dt.datetime | None:
         target = self.targets[metric]
@@ -75,8 +77,11 @@ def sla_terms(
     severity: int,
     category: str | None = None,
     around: dt.datetime | None = None,
+    zone: str | None = None,
 ) -> SlaTerms:
-    """The terms for a plan (object or slug), severity level and optional category slug."""
+    """The terms for a plan (object or slug), severity level and optional category slug.
+
+    `zone`: the customer organization's time zone, for calendars of local business hours."""
     if isinstance(plan, str):
         found = Plan.objects.select_related("policy").filter(slug=plan).first()
         if found is None:
@@ -118,7 +123,8 @@ def sla_terms(
         severity_level=severity,
         category_slug=category_row.slug if category_row else None,
         calendar_id=calendar_row.pk,
-        calendar=clock_for(calendar_row, around=around),
+        calendar=clock_for(calendar_row, around=around, zone=zone),
+        time_zone=zone if calendar_row.follows_organization and zone else "",
         targets=targets,
         rules=tuple(
             RuleTerms(

@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 from django_q.tasks import async_task
 
 from plans.roles import SUPPORT_MANAGERS
-from tickets.models import CustomerEscalation, Message, Ticket
+from tickets.models import CustomerEscalation, Message, Ticket, UnwarrantedEscalationWarning
 
 
 @dataclass
@@ -128,4 +128,30 @@ def sla_escalation(*, ticket_id: int, to: list[str], rule: str, metric: str, lat
     ticket = _ticket(ticket_id)
     return Mail(
         "sla_escalation", to, {"ticket": ticket, "rule": rule, "metric": metric, "late": late}
+    )
+
+
+@builder
+def unwarranted_warning(*, warning_id: int) -> Mail:
+    """The notice that further unwarranted escalations will be charged: to the organization's
+    named contacts and its customer success manager."""
+    warning = UnwarrantedEscalationWarning.objects.select_related(
+        "contract__organization__customer_success_manager",
+        "contract__customer_success_manager",
+        "contract__plan__policy",
+    ).get(pk=warning_id)
+    contract = warning.contract
+    organization = contract.organization
+    to = set(
+        organization.contacts.filter(user__is_active=True)
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+    )
+    manager = contract.customer_success_manager or organization.customer_success_manager
+    if manager is not None and manager.is_active and manager.email:
+        to.add(manager.email)
+    return Mail(
+        "unwarranted_warning",
+        sorted(to),
+        {"warning": warning, "organization": organization, "policy": contract.plan.policy},
     )

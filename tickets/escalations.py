@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from sla.services import EscalationAction, EscalationOutcome
 from tickets import emails
+from tickets.escalation_fallback import contracts_for, resolve_recipients
 from tickets.models import Queue, Ticket, TicketEvent
 from tickets.services import ticket_move_to_queue
 
@@ -97,6 +98,7 @@ def handle_escalations(actions: list[EscalationAction]) -> dict[int, EscalationO
         "assignee", "organization__customer_success_manager"
     ).in_bulk({a.ticket_id for a in actions})
     recipients = Recipients(tickets.values(), {queue.pk for queue in moved.values()})
+    contracts = contracts_for(tickets.values())
     now = timezone.now()
     outcomes: dict[int, EscalationOutcome] = {}
     events: list[TicketEvent] = []
@@ -104,9 +106,35 @@ def handle_escalations(actions: list[EscalationAction]) -> dict[int, EscalationO
     for action in actions:
         ticket = tickets[action.ticket_id]
         queue = moved.get(action.firing_id)
-        to = recipients.for_ticket(ticket, action.notify, queue_id=queue.pk if queue else None)
+        resolution = resolve_recipients(
+            recipients,
+            ticket,
+            action.notify,
+            queue_id=queue.pk if queue else None,
+            contract=contracts.get(ticket.organization_id),
+        )
+        to = resolution.to
         moved_to = queue.slug if queue else ""
-        outcomes[action.firing_id] = EscalationOutcome(notified=to, moved_to=moved_to)
+        outcomes[action.firing_id] = EscalationOutcome(
+            notified=to,
+            moved_to=moved_to,
+            fell_back=resolution.fell_back,
+            fallback_reason=resolution.reason,
+        )
+        if resolution.fell_back:
+            events.append(
+                TicketEvent(
+                    ticket=ticket,
+                    kind=TicketEvent.Kind.ESCALATION_FELL_BACK,
+                    at=now,
+                    summary=f"Escalation fell back to the support managers: {action.rule_text}"[
+                        :300
+                    ],
+                    reason=resolution.reason,
+                    data={"notified": to, "metric": action.metric},
+                    customer_visible=False,
+                )
+            )
         events.append(
             TicketEvent(
                 ticket=ticket,

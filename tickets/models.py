@@ -220,6 +220,8 @@ class TicketEvent(models.Model):
         ESCALATION_REQUESTED = "escalation_requested", "Customer requested escalation"
         ESCALATION_UNWARRANTED = "escalation_unwarranted", "Escalation marked unwarranted"
         SLA_ESCALATED = "sla_escalated", "Escalated by SLA rule"
+        ESCALATION_FELL_BACK = "escalation_fell_back", "Escalation fell back to support managers"
+        UNWARRANTED_WARNING = "unwarranted_warning", "Warned about unwarranted escalations"
         TIME_LOGGED = "time_logged", "Time logged"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
@@ -317,3 +319,28 @@ class HoursWarning(models.Model):
 
     def __str__(self) -> str:
         return f"{self.threshold}% warning for {self.contract} from {self.period_start}"
+
+
+class UnwarrantedEscalationWarning(models.Model):
+    """The notice that further unwarranted escalations will be charged (OpenBack), sent once per
+    contract and period: the row is the record, the mail goes out on its commit."""
+
+    contract = models.ForeignKey(
+        "plans.Contract", on_delete=models.CASCADE, related_name="unwarranted_warnings"
+    )
+    period_start = models.DateField()
+    period_end = models.DateField()
+    unwarranted = models.PositiveSmallIntegerField(help_text="Unwarranted escalations counted.")
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-period_start"]
+        constraints = [
+            # The warning goes out once per period, however many agents mark escalations at once.
+            models.UniqueConstraint(
+                fields=["contract", "period_start"], name="unwarranted_warning_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Unwarranted escalation warning for {self.contract} from {self.period_start}"

@@ -16,7 +16,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from plans.models import NamedContact, Organization, Plan, Severity
-from sla.models import LIVE_STATES, Metric, SlaClock, SupportHours, Target
+from sla.models import LIVE_STATES, BusinessCalendar, Metric, SlaClock, SupportHours, Target
 from sla.selectors import standing_for
 from sla.standing import ClockStanding, Standing, most_urgent
 from tickets.models import OPEN_STATUSES, Attachment, Message, Ticket, TicketEvent
@@ -173,6 +173,7 @@ class ClockView:
     met_at: dt.datetime | None
     standing: ClockStanding
     calendar_name: str
+    wording: str = ""  # the policy's own words for this target ("2 - 4 business days")
 
     @property
     def target(self) -> dt.timedelta | None:
@@ -208,14 +209,17 @@ class ClockView:
 CUSTOMER_LABELS = {Standing.PAUSED: "Paused (waiting on you)"}
 
 
-def clock_view(clock: SlaClock, *, now: dt.datetime) -> ClockView:
+def clock_view(
+    clock: SlaClock, *, now: dt.datetime, wording: dict[str, str] | None = None
+) -> ClockView:
     return ClockView(
         metric=clock.metric,
         label=Metric(clock.metric).label,
         cycle=clock.cycle,
         met_at=clock.met_at,
         standing=standing_for(clock, now=now),
-        calendar_name=clock.calendar.name,
+        calendar_name=calendar_label(clock.calendar.name, clock.time_zone),
+        wording=(wording or {}).get(clock.metric, "") if clock.target is not None else "",
     )
 
 
@@ -228,9 +232,31 @@ def ticket_clocks(*, ticket: Ticket, now: dt.datetime) -> list[ClockView]:
         .order_by("metric", "cycle")
     ):
         latest[clock.metric] = clock
+    wording = target_wording(
+        plan_id=ticket.plan_id, severity_id=ticket.severity_id, category_id=ticket.category_id
+    )
     return [
-        clock_view(latest[metric.value], now=now) for metric in Metric if metric.value in latest
+        clock_view(latest[metric.value], now=now, wording=wording)
+        for metric in Metric
+        if metric.value in latest
     ]
+
+
+def calendar_label(name: str, time_zone: str) -> str:
+    """A calendar's name, with the customer's zone when its hours follow the customer."""
+    return f"{name} ({time_zone})" if time_zone else name
+
+
+def target_wording(*, plan_id: int, severity_id: int, category_id: int | None) -> dict[str, str]:
+    """The policy's words for the target row a ticket uses (its category's, else the plan's
+    row for the severity). One query."""
+    rows = Target.objects.filter(plan_id=plan_id, severity_id=severity_id).values(
+        "category_id", "wording"
+    )
+    by_category = {row["category_id"]: row["wording"] or {} for row in rows}
+    if category_id in by_category:
+        return by_category[category_id]
+    return by_category.get(None, {})
 
 
 def next_due(ticket: Ticket, *, now: dt.datetime) -> ClockView | None:
@@ -252,6 +278,7 @@ class TargetRow:
     resolution: dt.timedelta | None
     calendar_name: str
     note: str
+    wording: dict[str, str] | None = None
 
     @property
     def has_guarantee(self) -> bool:
@@ -262,10 +289,21 @@ class TargetRow:
         """Acknowledge, first response and resolution as text; None: no guarantee."""
         return [duration_text(v) for v in (self.acknowledge, self.first_response, self.resolution)]
 
+    @property
+    def worded_cells(self) -> list[tuple[str | None, str]]:
+        """Each cell with the policy's own words for it ("" where the policy gives none)."""
+        words = self.wording or {}
+        metrics = ("acknowledge", "first_response", "resolution")
+        return [
+            (cell, words.get(metric, "") if cell else "")
+            for cell, metric in zip(self.cells, metrics, strict=True)
+        ]
 
-def response_times(*, plan: Plan) -> list[TargetRow]:
+
+def response_times(*, plan: Plan, time_zone: str = "") -> list[TargetRow]:
     """The plan's targets per severity (and category); severities without a row: no guarantee.
 
+    `time_zone`: the customer's, named beside calendars of local business hours.
     Three queries: the severities, the target rows, the plan's support hours.
     """
     severities = list(Severity.objects.filter(policy_id=plan.policy_id).order_by("level"))
@@ -275,7 +313,13 @@ def response_times(*, plan: Plan) -> list[TargetRow]:
         .order_by("severity__level", "category__position", "category__name")
     )
     hours = SupportHours.objects.filter(plan=plan).select_related("calendar").first()
-    default_calendar = hours.calendar.name if hours else ""
+
+    def label(calendar: BusinessCalendar) -> str:
+        return calendar_label(
+            calendar.name, time_zone if calendar.follows_organization and time_zone else ""
+        )
+
+    default_calendar = label(hours.calendar) if hours else ""
     by_level: dict[int, list[Target]] = {}
     for target in targets:
         by_level.setdefault(target.severity.level, []).append(target)
@@ -293,8 +337,9 @@ def response_times(*, plan: Plan) -> list[TargetRow]:
                     acknowledge=target.acknowledge,
                     first_response=target.first_response,
                     resolution=target.resolution,
-                    calendar_name=target.calendar.name,
+                    calendar_name=label(target.calendar),
                     note=target.note,
+                    wording=target.wording or {},
                 )
             )
     return rows

@@ -21,6 +21,7 @@ from plans.admin.display import EMPTY, ReadOnlyInline, add_link, admin_link
 from plans.admin.fields import FormFieldsMixin
 from plans.models import (
     Contract,
+    ContractCondition,
     NamedContact,
     NamedContactChange,
     Organization,
@@ -42,6 +43,7 @@ class ContractInline(FormFieldsMixin, admin.TabularInline):
         "onboarding_completed",
         "technical_account_manager",
         "overage_hourly_rate",
+        "discount_percent",
     ]
     autocomplete_fields = ["plan"]
     show_change_link = True
@@ -152,6 +154,20 @@ class OrganizationAdmin(admin.ModelAdmin):
         )
 
 
+class ContractConditionInline(admin.TabularInline):
+    """Whether the contract meets its plan's conditions (onboarding completed, SDK included)."""
+
+    model = ContractCondition
+    view_on_site = False
+    extra = 0
+    fields = ["condition", "met", "note", "recorded_at"]
+    readonly_fields = ["recorded_at"]
+    verbose_name_plural = "conditions of the plan (no row: the policy's presumption)"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ContractCondition]:
+        return super().get_queryset(request).select_related("condition", "contract__plan")
+
+
 class PooledMonthsInline(admin.TabularInline):
     """Billing months whose support hours are pooled by agreement (up to the plan's limit)."""
 
@@ -180,19 +196,32 @@ class ContractAdmin(FormFieldsMixin, admin.ModelAdmin):
     list_select_related = ["organization", "plan__policy", "plan__base_plan"]
     list_filter = ["plan__policy", "plan", "onboarding_completed", "technical_account_manager"]
     search_fields = ["organization__name", "plan__name", "plan__slug"]
-    autocomplete_fields = ["organization", "plan"]
-    date_hierarchy = "starts_on"
-    fields = [
+    autocomplete_fields = [
         "organization",
         "plan",
-        "starts_on",
-        "ends_on",
-        "onboarding_completed",
-        "technical_account_manager",
-        "overage_hourly_rate",
-        "notes",
+        "customer_success_manager",
+        "technical_account_manager_user",
+        "account_manager",
     ]
-    inlines = [PooledMonthsInline]
+    date_hierarchy = "starts_on"
+    fieldsets = [
+        (None, {"fields": ["organization", "plan", "starts_on", "ends_on", "new_user"]}),
+        (
+            "Account team (empty: the organization's)",
+            {
+                "fields": [
+                    "customer_success_manager",
+                    "technical_account_manager",
+                    "technical_account_manager_user",
+                    "account_manager",
+                ]
+            },
+        ),
+        ("Onboarding", {"fields": ["onboarding_completed"]}),
+        ("Billing", {"fields": ["overage_hourly_rate", "discount_percent"]}),
+        (None, {"fields": ["notes"]}),
+    ]
+    inlines = [ContractConditionInline, PooledMonthsInline]
     view_on_site = False
 
     @admin.display(description="policy", ordering="plan__policy__name")

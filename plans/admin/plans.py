@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
@@ -15,6 +16,7 @@ from plans.admin.display import EMPTY, changelist_link, channels_text, levels_te
 from plans.admin.fields import ChannelsField, FormFieldsMixin, LevelsField
 from plans.models import (
     Plan,
+    PlanCondition,
     TicketCategory,
 )
 
@@ -88,6 +90,16 @@ class TicketCategoryInline(FormFieldsMixin, admin.TabularInline):
     form_field_factories = {"channels": ChannelsField, "severity_levels": LevelsField}
 
 
+class PlanConditionInline(admin.TabularInline):
+    """Conditions the policy puts on the plan's support (contracts record whether they are met)."""
+
+    model = PlanCondition
+    view_on_site = False
+    extra = 0
+    fields = ["slug", "name", "limit", "new_users_only", "presumed_met", "description"]
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2})}}
+
+
 @admin.register(Plan)
 class PlanAdmin(FormFieldsMixin, admin.ModelAdmin):
     form = PlanForm
@@ -100,6 +112,7 @@ class PlanAdmin(FormFieldsMixin, admin.ModelAdmin):
         "named_contact_limit",
         "technical_account_manager",
         "base_plan",
+        "priority",
         "contract_count",
     ]
     list_select_related = ["policy", "base_plan"]
@@ -108,7 +121,10 @@ class PlanAdmin(FormFieldsMixin, admin.ModelAdmin):
     ordering = ["policy__name", "position", "name"]
     readonly_fields = ["contracts_link"]
     fieldsets = [
-        (None, {"fields": ["policy", "name", "slug", "position", "description", "notes"]}),
+        (
+            None,
+            {"fields": ["policy", "name", "slug", "position", "priority", "description", "notes"]},
+        ),
         ("Channels", {"fields": ["channels", "self_help", "priority_routing"]}),
         (
             "People",
@@ -139,14 +155,16 @@ class PlanAdmin(FormFieldsMixin, admin.ModelAdmin):
                     "hours_rollover",
                     "poolable_months",
                     "overage_billed",
+                    "all_time_billed",
                     "enablement_hours_per_year",
+                    "enablement_hours_capped",
                 ]
             },
         ),
         ("Onboarding", {"fields": ["assisted_onboarding", "base_plan"]}),
         ("Customers", {"fields": ["contracts_link"]}),
     ]
-    inlines = [TicketCategoryInline]
+    inlines = [TicketCategoryInline, PlanConditionInline]
     form_field_factories = {
         "channels": ChannelsField,
         "post_incident_report_levels": LevelsField,

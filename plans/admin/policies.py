@@ -43,12 +43,35 @@ class PolicyAdmin(FormFieldsMixin, admin.ModelAdmin):
         (None, {"fields": ["name", "slug", "source", "loaded_at", "notes"]}),
         (
             "What support covers",
-            {"fields": ["not_covered", "severity_clarification", "unwarranted_escalation_charges"]},
+            {
+                "fields": [
+                    "includes",
+                    "not_covered",
+                    "prerequisites",
+                    "contact",
+                    "severity_clarification",
+                ]
+            },
+        ),
+        (
+            "Unwarranted escalations",
+            {
+                "fields": [
+                    "unwarranted_escalation_charges",
+                    "unwarranted_warn_after",
+                    "unwarranted_period_months",
+                    "unwarranted_charge",
+                ]
+            },
         ),
         ("Plans", {"fields": ["plans_table"]}),
     ]
     inlines = [SeverityInline]
-    form_field_factories = {"not_covered": TextListField}
+    form_field_factories = {
+        "not_covered": TextListField,
+        "includes": TextListField,
+        "prerequisites": TextListField,
+    }
     view_on_site = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Policy]:

@@ -6,7 +6,7 @@ pages: `PlanAdmin` and `PolicyAdmin` are re-registered here as subclasses that s
 support hours, targets and escalation rules, and the policy's calendars.
 """
 
-from sla.admin import calendars, fields, plans, targets
+from sla.admin import calendars, fields, organizations, plans, targets
 from sla.admin.fields import SeverityLevelFilter
 
-__all__ = ["SeverityLevelFilter", "calendars", "fields", "plans", "targets"]
+__all__ = ["SeverityLevelFilter", "calendars", "fields", "organizations", "plans", "targets"]

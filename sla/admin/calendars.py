@@ -136,7 +136,19 @@ class BusinessCalendarAdmin(FormFieldsMixin, admin.ModelAdmin):
     search_fields = ["name", "slug", "policy__name", "timezone"]
     ordering = ["policy__name", "name"]
     fieldsets = [
-        (None, {"fields": ["policy", "slug", "name", "timezone", "always_open"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "policy",
+                    "slug",
+                    "name",
+                    "timezone",
+                    "follows_organization",
+                    "always_open",
+                ]
+            },
+        ),
         (
             "Public holidays",
             {"fields": ["holiday_countries", "holiday_years", "updated_at"]},

@@ -205,6 +205,8 @@ class TargetAdmin(TargetColumns, FormFieldsMixin, admin.ModelAdmin):
         "first_response",
         "resolution",
         "note",
+        "wording",
+        "assigned_until_resolved",
     ]
     form_field_factories = {
         "acknowledge": target_duration_field,

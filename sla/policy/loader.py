@@ -16,13 +16,14 @@ from django.db import models, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
-from plans.models import Plan, Policy, Severity, TicketCategory
+from plans.models import Plan, PlanCondition, Policy, Severity, TicketCategory
 from sla.calendars import (
     calendar_ensure_holidays,
     calendar_reset_holidays,
     calendar_touch,
     holiday_window,
 )
+from sla.ladders import ladder_gaps
 from sla.models import (
     BusinessCalendar,
     Closure,
@@ -51,6 +52,7 @@ class LoadResult:
     policy: str
     changes: list[Change] = field(default_factory=list)
     dry_run: bool = False
+    gaps: list[str] = field(default_factory=list)  # organizations a ladder would not reach
 
     def count(self, action: str) -> int:
         return sum(1 for change in self.changes if change.action == action)
@@ -89,6 +91,8 @@ def policy_load(*, spec: PolicySpec, source: str = "", dry_run: bool = False) ->
     try:
         with transaction.atomic():
             _Loader(spec, source, result).run()
+            plans = Plan.objects.filter(policy__slug=spec.slug)
+            result.gaps = [str(gap) for gap in ladder_gaps(plans=plans)]
             if dry_run:
                 raise _Rollback
     except _Rollback:
@@ -159,7 +163,13 @@ class _Loader:
                 "not_covered": spec.not_covered,
                 "severity_clarification": spec.severity_clarification,
                 "unwarranted_escalation_charges": spec.unwarranted_escalation_charges,
+                "unwarranted_warn_after": spec.unwarranted_warn_after,
+                "unwarranted_period_months": spec.unwarranted_period_months,
+                "unwarranted_charge": spec.unwarranted_charge,
                 "notes": spec.notes,
+                "includes": spec.includes,
+                "prerequisites": spec.prerequisites,
+                "contact": spec.contact,
                 "source": self.source,
             },
             f"policy {spec.slug}",
@@ -211,6 +221,7 @@ class _Loader:
                 "name": spec.name,
                 "timezone": spec.timezone,
                 "always_open": spec.always_open,
+                "follows_organization": spec.follows_organization,
                 "holiday_countries": spec.holiday_countries,
             },
             what,
@@ -261,6 +272,7 @@ class _Loader:
                 "name": spec.name,
                 "description": spec.description,
                 "position": spec.position,
+                "priority": spec.priority,
                 "notes": spec.notes,
                 **spec.entitlements,
             },
@@ -303,6 +315,8 @@ class _Loader:
                     "first_response": t.first_response,
                     "resolution": t.resolution,
                     "note": t.note,
+                    "wording": t.wording,
+                    "assigned_until_resolved": t.assigned_until_resolved,
                 },
                 f"{what} target severity {t.severity}{' ' + t.category if t.category else ''}",
             )
@@ -335,6 +349,25 @@ class _Loader:
         self.remove(
             plan.categories.exclude(slug__in=categories),
             lambda c: f"{what} category {c.slug}",
+        )
+        conditions = [
+            self.upsert(
+                PlanCondition,
+                {"plan": plan, "slug": c.slug},
+                {
+                    "name": c.name,
+                    "description": c.description,
+                    "limit": c.limit,
+                    "new_users_only": c.new_users_only,
+                    "presumed_met": c.presumed_met,
+                    "position": c.position,
+                },
+                f"{what} condition {c.slug}",
+            ).pk
+            for c in spec.conditions
+        ]
+        self.remove(
+            plan.conditions.exclude(pk__in=conditions), lambda c: f"{what} condition {c.slug}"
         )
         return plan
 

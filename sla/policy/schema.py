@@ -20,6 +20,8 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 METRICS = ("acknowledge", "first_response", "resolution")
 CHANNELS = ("portal", "email", "chat", "phone", "forum", "call")
 TAM_OPTIONS = ("none", "optional", "included")
+CONDITION_LIMITS = ("base_plan", "no_technical_support")
+ORGANIZATION_ZONE = "organization"
 NOTIFY_ROLES = ("assignee", "queue", "customer_success_manager", "support_managers")
 SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
 DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
@@ -41,6 +43,7 @@ class CalendarSpec:
     name: str
     timezone: str
     always_open: bool
+    follows_organization: bool
     periods: list[tuple[int, int, int]]  # (weekday, start minute, end minute)
     holiday_countries: list[str]
     extra_closures: list[dt.date]
@@ -77,6 +80,8 @@ class TargetSpec:
     first_response: dt.timedelta | None
     resolution: dt.timedelta | None
     note: str
+    wording: dict[str, str] = field(default_factory=dict)
+    assigned_until_resolved: bool = False
 
 
 @dataclass
@@ -92,6 +97,17 @@ class EscalationSpec:
 
 
 @dataclass
+class ConditionSpec:
+    slug: str
+    name: str
+    description: str
+    limit: str
+    new_users_only: bool
+    presumed_met: bool
+    position: int
+
+
+@dataclass
 class PlanSpec:
     slug: str
     name: str
@@ -101,6 +117,8 @@ class PlanSpec:
     position: int
     entitlements: dict[str, Any]
     notes: str
+    priority: int = 0
+    conditions: list[ConditionSpec] = field(default_factory=list)
     categories: list[CategorySpec] = field(default_factory=list)
     targets: list[TargetSpec] = field(default_factory=list)
     escalations: list[EscalationSpec] = field(default_factory=list)
@@ -117,6 +135,12 @@ class PolicySpec:
     calendars: list[CalendarSpec]
     severities: list[SeveritySpec]
     plans: list[PlanSpec]
+    includes: list[str] = field(default_factory=list)
+    prerequisites: list[str] = field(default_factory=list)
+    contact: str = ""
+    unwarranted_warn_after: int | None = None
+    unwarranted_period_months: int | None = None
+    unwarranted_charge: Decimal | None = None
 
 
 _MISSING = object()
@@ -300,11 +324,19 @@ def _holiday_code(code: str) -> str | None:
 def _calendar(node: Node) -> CalendarSpec:
     slug, name = node.slug("slug"), node.text("name", "")
     tz_name = node.text("timezone")
+    follows_organization = tz_name == ORGANIZATION_ZONE
+    if follows_organization:
+        # Local business hours: the customer's zone; this one where no customer is known.
+        tz_name = node.text("fallback_timezone", "UTC")
+        tz_key = "fallback_timezone"
+    else:
+        node.raw("fallback_timezone", None)
+        tz_key = "timezone"
     if tz_name:
         try:
             zoneinfo.ZoneInfo(tz_name)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            node.error(f"{tz_name!r} is not an IANA time zone (e.g. Europe/London)", "timezone")
+            node.error(f"{tz_name!r} is not an IANA time zone (e.g. Europe/London)", tz_key)
     always_open = node.flag("always_open")
     periods: list[tuple[int, int, int]] = []
     hours = Node(node.raw("hours", {}), node.at("hours"), node.errors)
@@ -361,6 +393,7 @@ def _calendar(node: Node) -> CalendarSpec:
         name=name or slug,
         timezone=tz_name,
         always_open=always_open,
+        follows_organization=follows_organization,
         periods=periods,
         holiday_countries=list(dict.fromkeys(countries)),
         extra_closures=sorted(set(extra)),
@@ -400,6 +433,8 @@ def _entitlements(node: Node, known_levels: set[int]) -> dict[str, Any]:
         "poolable_months": node.integer("poolable_months", 1, minimum=1) or 1,
         "overage_billed": node.flag("overage_billed"),
         "enablement_hours_per_year": node.decimal("enablement_hours_per_year"),
+        "enablement_hours_capped": node.flag("enablement_hours_capped"),
+        "all_time_billed": node.flag("all_time_billed"),
     }
     node.done()
     return values
@@ -448,7 +483,11 @@ def _plan(
             Node(node.raw("entitlements", {}), node.at("entitlements"), node.errors), levels
         ),
         notes=node.text("notes", ""),
+        priority=_priority(node),
     )
+    for index, (path, item) in enumerate(node.items("conditions")):
+        plan.conditions.append(_condition(Node(item, path, node.errors), index))
+    _unique(node, "conditions", [c.slug for c in plan.conditions], "slug")
     if plan.calendar and plan.calendar not in calendars:
         node.error(f"no calendar {plan.calendar!r}", "calendar")
     if plan.base_plan == plan.slug and plan.slug:
@@ -503,9 +542,79 @@ def _target(node: Node, calendars: set[str], levels: set[int], categories: set[s
         first_response=_duration_or_none(node, "first_response"),
         resolution=_duration_or_none(node, "resolution"),
         note=node.text("note", ""),
+        assigned_until_resolved=node.flag("assigned_until_resolved"),
+    )
+    spec.wording = _wording(node, spec)
+    node.done()
+    return spec
+
+
+def _priority(node: Node) -> int:
+    value = node.raw("priority", 0)
+    if isinstance(value, bool) or not isinstance(value, int):
+        node.error(f"expected a whole number (higher goes first), got {_kind(value)}", "priority")
+        return 0
+    if not -1000 <= value <= 1000:
+        node.error("must be between -1000 and 1000", "priority")
+        return 0
+    return value
+
+
+def _condition(node: Node, position: int) -> ConditionSpec:
+    limit = node.text("limit")
+    if limit and limit not in CONDITION_LIMITS:
+        node.error(f"{limit!r} is not one of {', '.join(CONDITION_LIMITS)}", "limit")
+    spec = ConditionSpec(
+        slug=node.slug("slug"),
+        name=node.text("name"),
+        description=node.text("description", ""),
+        limit=limit,
+        new_users_only=node.flag("new_users_only"),
+        presumed_met=node.flag("presumed_met"),
+        position=position,
     )
     node.done()
     return spec
+
+
+def _wording(node: Node, spec: TargetSpec) -> dict[str, str]:
+    """`wording: "2 - 4 business days"` (every metric of the row that has a target) or
+    `wording: {acknowledge: ..., first_response: ...}`."""
+    value = node.raw("wording", None)
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        text = value.strip()
+        metrics = [m for m in METRICS if getattr(spec, m) is not None]
+        if not metrics:
+            node.error("the row has no target for the wording to describe", "wording")
+        return {metric: text for metric in metrics if text}
+    words = Node(value, node.at("wording"), node.errors)
+    result = {}
+    for metric in METRICS:
+        text = words.text(metric, "")
+        if text:
+            if getattr(spec, metric) is None:
+                words.error(f"no {metric} target in this row", metric)
+            result[metric] = text
+    words.done()
+    return result
+
+
+def _unwarranted(meta: Node) -> tuple[bool, int | None, int | None, Decimal | None]:
+    """`unwarranted_escalation_charges: true`, or a mapping with the terms:
+    `{warn_after: 3, period_months: 3, charge: 150}`."""
+    value = meta.raw("unwarranted_escalation_charges", False)
+    if isinstance(value, bool):
+        return value, None, None, None
+    terms = Node(value, meta.at("unwarranted_escalation_charges"), meta.errors)
+    warn_after = terms.integer("warn_after", minimum=1)
+    period = terms.integer("period_months", minimum=1)
+    charge = terms.decimal("charge")
+    if charge is None and terms.ok:
+        terms.raw("charge")
+    terms.done()
+    return True, warn_after, period, charge
 
 
 def _escalation(
@@ -605,8 +714,11 @@ def parse_policy(data: object, default_slug: str) -> PolicySpec:
     name = meta.text("name", "") or slug
     not_covered = meta.texts("not_covered")
     clarification = meta.flag("severity_clarification", True)
-    charges = meta.flag("unwarranted_escalation_charges")
+    charges, warn_after, period_months, charge = _unwarranted(meta)
     notes = meta.text("notes", "")
+    includes = meta.texts("includes")
+    prerequisites = meta.texts("prerequisites")
+    contact = meta.text("contact", "")
     meta.done()
 
     calendars = _collect(top, "calendars", lambda n, _: _calendar(n))
@@ -636,4 +748,10 @@ def parse_policy(data: object, default_slug: str) -> PolicySpec:
         calendars=calendars,
         severities=severities,
         plans=plans,
+        includes=includes,
+        prerequisites=prerequisites,
+        contact=contact,
+        unwarranted_warn_after=warn_after,
+        unwarranted_period_months=period_months,
+        unwarranted_charge=charge,
     )

@@ -442,7 +442,7 @@ def test_a_named_contact_without_a_contract_in_force_is_a_form_error(
         {"organization": data.organization.pk, "user": newcomer.pk, "role": "contact"},
     )
     assert response.status_code == 200
-    assert "has no active contract" in response.content.decode()
+    assert "has no contract in force or about to start" in response.content.decode()
     assert not NamedContact.objects.filter(user=newcomer).exists()
 
 

@@ -270,7 +270,7 @@ class QueueAdmin(admin.ModelAdmin):
     @admin.display(description="open tickets", ordering="open_total")
     def open_count(self, obj: Queue) -> SafeString:
         total = obj.open_total or 0  # type: ignore[attr-defined]
-        return changelist_link("tickets.ticket", total, queue__id__exact=obj.pk, open="yes")
+        return changelist_link("tickets.ticket", total, queue__id__exact=obj.pk)
 
 
 # --------------------------------------------------------------------------------------------

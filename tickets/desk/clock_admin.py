@@ -36,7 +36,16 @@ class SlaClockEventInline(ReadOnlyInline):
 class EscalationFiringInline(ReadOnlyInline):
     model = EscalationFiring
     verbose_name_plural = "escalations fired"
-    fields = ["rule_text", "due_at", "fired_at", "late", "notified", "moved_to"]
+    fields = [
+        "rule_text",
+        "due_at",
+        "fired_at",
+        "late",
+        "notified",
+        "fell_back",
+        "fallback_reason",
+        "moved_to",
+    ]
     readonly_fields = fields
 
 
@@ -126,9 +135,18 @@ class SlaClockAdmin(ReadOnlyAdmin):
 
 @admin.register(EscalationFiring)
 class EscalationFiringAdmin(ReadOnlyAdmin):
-    list_display = ["fired_at", "ticket_link", "metric", "rule_text", "due_at", "late", "moved_to"]
+    list_display = [
+        "fired_at",
+        "ticket_link",
+        "metric",
+        "rule_text",
+        "due_at",
+        "late",
+        "fell_back",
+        "moved_to",
+    ]
     list_select_related = ["clock__ticket"]
-    list_filter = ["late", "clock__metric"]
+    list_filter = ["late", "fell_back", "clock__metric"]
     search_fields = ["clock__ticket__reference", "rule_text"]
     date_hierarchy = "fired_at"
     fields = [
@@ -140,6 +158,8 @@ class EscalationFiringAdmin(ReadOnlyAdmin):
         "fired_at",
         "late",
         "notified",
+        "fell_back",
+        "fallback_reason",
         "moved_to",
     ]
     readonly_fields = fields

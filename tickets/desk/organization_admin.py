@@ -1,7 +1,7 @@
 """The organizations page, with what the desk knows of them: unwarranted customer escalations.
 
-`plans` must not know about tickets, so its `OrganizationAdmin` is re-registered here as a
-subclass that adds the column (as `sla.admin.plans` does for the plan page).
+`plans` and `sla` must not know about tickets, so the organization page (as `sla.admin` last
+registered it) is re-registered here as a subclass that adds the column.
 """
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
 from plans.admin import changelist_link
-from plans.admin import customers as plans_customers
 from plans.models import Organization
+from sla.admin import organizations as sla_organizations
 
 admin.site.unregister(Organization)
 
 
 @admin.register(Organization)
-class OrganizationAdmin(plans_customers.OrganizationAdmin):
-    list_display = [*plans_customers.OrganizationAdmin.list_display, "unwarranted_escalations"]
+class OrganizationAdmin(sla_organizations.OrganizationAdmin):
+    list_display = [*sla_organizations.OrganizationAdmin.list_display, "unwarranted_escalations"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Organization]:
         return (

@@ -27,6 +27,7 @@ from django.utils import timezone
 from sla.models import format_duration
 from sla.selectors import standing_for
 from tickets import services
+from tickets.allowances import time_warning
 from tickets.desk.forms import (
     AssignForm,
     ClarifyForm,
@@ -282,6 +283,9 @@ class TicketWorkMixin(admin.ModelAdmin):
             note=data["note"],
         )
         kind = "billable" if entry.billable else "non-billable"
+        warning = time_warning(ticket=ticket, date=entry.date) if entry.billable else ""
+        if warning:
+            self.message_user(request, warning, messages.WARNING)
         return f"Logged {entry.minutes} {kind} minutes for {entry.date:%d %b %Y}."
 
     def unwarranted_view(

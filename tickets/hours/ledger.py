@@ -183,9 +183,17 @@ class EnablementYear:
         return min(self.used_minutes * 100 // self.allowance_minutes, 100)
 
     @property
+    def over_minutes(self) -> int:
+        return max(self.used_minutes - self.allowance_minutes, 0)
+
+    @property
+    def left_minutes(self) -> int:
+        return max(self.allowance_minutes - self.used_minutes, 0)
+
+    @property
     def over(self) -> Decimal:
         """Hours used beyond the yearly allowance (best effort: shown, never billed)."""
-        return hours(max(self.used_minutes - self.allowance_minutes, 0))
+        return hours(self.over_minutes)
 
 
 @dataclass
@@ -415,7 +423,11 @@ def plan_hours_summary(*, organization: Organization, today: dt.date) -> dict[st
 
 
 def overage_by_organization(
-    month_start: dt.date, month_end: dt.date, *, today: dt.date | None = None
+    month_start: dt.date,
+    month_end: dt.date,
+    *,
+    today: dt.date | None = None,
+    organization: Organization | None = None,
 ) -> list[OverageRow]:
     """Periods with overage whose first day falls between `month_start` and `month_end`
     (inclusive), for every contract that sells monthly hours, by organization then period.
@@ -425,12 +437,15 @@ def overage_by_organization(
     """
     if month_end < month_start:
         return []
-    contracts = list(
+    rows = (
         Contract.objects.filter(plan__monthly_support_hours__isnull=False, starts_on__lte=month_end)
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=month_start))
         .select_related("organization", "plan")
         .order_by("organization__name", "organization_id", "starts_on")
     )
+    if organization is not None:
+        rows = rows.filter(organization=organization)
+    contracts = list(rows)
     if not contracts:
         return []
     pools: dict[int, list[PooledMonths]] = defaultdict(list)

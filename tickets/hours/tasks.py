@@ -26,21 +26,20 @@ from tickets.models import HoursWarning
 
 
 def warning_recipients(contract: Contract) -> list[str]:
-    """The organization's named contacts and its account manager.
-
-    There is no separate account-manager field: the organization's `customer_success_manager`
-    user serves as the account manager for plans that include one (the agency's packages,
-    where "an account manager will consult with you, plan monthly tasks").
-    """
+    """The organization's named contacts, the contract's account manager and the customer
+    success manager (the organization's, where the contract names none)."""
     organization = contract.organization
     addresses = set(
         organization.contacts.filter(user__is_active=True)
         .exclude(user__email="")
         .values_list("user__email", flat=True)
     )
-    manager = organization.customer_success_manager
-    if manager is not None and manager.is_active and manager.email:
-        addresses.add(manager.email)
+    for manager in (
+        contract.account_manager,
+        contract.customer_success_manager or organization.customer_success_manager,
+    ):
+        if manager is not None and manager.is_active and manager.email:
+            addresses.add(manager.email)
     return sorted(addresses)
 
 
@@ -75,7 +74,11 @@ def hours_check_warnings(*, contract_id: int) -> list[int]:
     """
     contract = (
         Contract.objects.select_related(
-            "organization", "organization__customer_success_manager", "plan"
+            "organization",
+            "organization__customer_success_manager",
+            "plan",
+            "account_manager",
+            "customer_success_manager",
         )
         .filter(pk=contract_id)
         .first()

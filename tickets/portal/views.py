@@ -18,7 +18,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from plans.models import ContactRole, UserProfile
-from plans.selectors import contract_active, effective_plan
+from plans.selectors import (
+    account_team,
+    contract_active,
+    contract_conditions,
+    effective_plan,
+    support_refused,
+)
 from plans.services import named_contact_invite, named_contact_remove, user_time_zone_set
 from tickets import selectors, services
 from tickets.entitlements import (
@@ -128,7 +134,13 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portal/new.html",
-        {"form": form, "entitlement": entitlement, "plan": plan, "channel_map": channel_map},
+        {
+            "form": form,
+            "entitlement": entitlement,
+            "plan": plan,
+            "channel_map": channel_map,
+            "refused": support_refused(contract=entitlement.contract),
+        },
         status=400 if form.errors else 200,
     )
 
@@ -290,20 +302,25 @@ def _plan_context(request: HttpRequest, add_form: ContactAddForm | None = None) 
     }
     if contract is None:
         return context
+    contract.organization = organization  # already read with the contact
     plan = contract.plan
     applies = effective_plan(contract=contract)
     context.update(
         plan=plan,
         applies=applies,
         onboarding_pending=applies.pk != plan.pk,
-        response_times=selectors.response_times(plan=plan),
+        response_times=selectors.response_times(plan=plan, time_zone=organization.time_zone),
         applies_response_times=(
-            selectors.response_times(plan=applies) if applies.pk != plan.pk else None
+            selectors.response_times(plan=applies, time_zone=organization.time_zone)
+            if applies.pk != plan.pk
+            else None
         ),
         severities=list(plan.policy.severities.order_by("level")),
         categories=selectors.plan_categories(plan=plan),
         not_covered=plan.policy.not_covered,
         limit=plan.named_contacts,
+        account_team=account_team(contract=contract),
+        conditions=contract_conditions(contract=contract),
     )
     if plan_hours_summary is not None:
         context["hours"] = plan_hours_summary(organization=organization, today=timezone.localdate())

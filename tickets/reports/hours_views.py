@@ -1,7 +1,9 @@
-"""Managers' support-hours pages: overage by organization and billing month, and its CSV.
+"""Managers' support-hours pages: what to bill by organization and billing month (overage,
+hours billed as used, unwarranted escalations, each less the contract's discount), its CSV and
+each organization's billing statement.
 
-The rules live in `tickets.hours`; these views parse the months asked for, check access and
-render the rows (the page and the CSV show the very same cells).
+The rules live in `tickets.hours` and `tickets.billing`; these views parse the months asked for,
+check access and render the rows (the page and the CSV show the very same cells).
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from plans.models import Organization
 from plans.roles import is_support_manager
-from tickets.hours.ledger import OverageRow, add_months, overage_by_organization
+from tickets.billing import ESCALATIONS, BillingLine, billing_lines
+from tickets.hours.ledger import add_months
 
 MAX_MONTHS = 36
 CSV_HEADER = [
@@ -29,14 +33,17 @@ CSV_HEADER = [
     "Period start",
     "Period end",
     "Months",
-    "Allowance (h)",
-    "Used (h)",
-    "Overage (h)",
-    "Hourly rate",
+    "Allowance",
+    "Used",
+    "Billed",
+    "Rate",
     "Amount",
     "Status",
+    "Billed for",
+    "Discount",
+    "Net amount",
 ]
-NUMERIC_COLUMNS = frozenset(range(4, 10))
+NUMERIC_COLUMNS = frozenset({*range(4, 10), 12, 13})
 
 
 class MonthInput(forms.DateInput):
@@ -92,29 +99,38 @@ def _money(value: Decimal | None) -> str:
     return "" if value is None else f"{value:.2f}"
 
 
-def overage_cells(row: OverageRow) -> list[str]:
+def _quantity(line: BillingLine, value: object) -> str:
+    if value is None:
+        return ""
+    return f"{value:.0f}" if line.kind == ESCALATIONS else f"{value:.2f}"
+
+
+def overage_cells(row: BillingLine) -> list[str]:
     """One report line as text: the page's table cells and the CSV's fields."""
-    period = row.period
+    gross = row.gross
     return [
         row.organization.name,
         row.contract.plan.name,
-        period.start.isoformat(),
-        period.end.isoformat(),
-        str(period.months),
-        f"{period.allowance:.2f}",
-        f"{period.used:.2f}",
-        f"{period.overage:.2f}",
-        _money(row.contract.overage_hourly_rate if period.overage_billed else None),
-        _money(period.amount) if period.amount is not None else "rate not set",
+        row.start.isoformat(),
+        row.end.isoformat(),
+        str(row.months),
+        _quantity(row, row.allowance),
+        _quantity(row, row.used),
+        _quantity(row, row.quantity),
+        _money(row.rate),
+        _money(gross) if gross is not None else "rate not set",
         "closed" if row.closed else "in progress",
+        row.kind_label,
+        _money(row.discount) if gross is not None else "",
+        _money(row.net),
     ]
 
 
-def _report(request: HttpRequest) -> tuple[OverageFilterForm, list[OverageRow]]:
+def _report(request: HttpRequest) -> tuple[OverageFilterForm, list[BillingLine]]:
     form = OverageFilterForm(request.GET if request.GET else _default_months())
     if not form.is_valid():
         return form, []
-    rows = overage_by_organization(form.cleaned_data["start"], form.cleaned_data["end"])
+    rows = billing_lines(form.cleaned_data["start"], form.cleaned_data["end"])
     return form, rows
 
 
@@ -123,14 +139,19 @@ def _report(request: HttpRequest) -> tuple[OverageFilterForm, list[OverageRow]]:
 def overage_report(request: HttpRequest) -> HttpResponse:
     _require_manager(request)
     form, rows = _report(request)
-    amounts = [row.period.amount for row in rows]
+    amounts = [row.net for row in rows]
     context = {
         "form": form,
         "header": CSV_HEADER,
         "numeric": NUMERIC_COLUMNS,
         "lines": [overage_cells(row) for row in rows],
         "organizations": len({row.organization.pk for row in rows}),
-        "total_hours": sum((row.period.overage for row in rows), Decimal("0.00")),
+        "statement_organizations": list(
+            {row.organization.pk: row.organization for row in rows}.values()
+        ),
+        "total_hours": sum(
+            (row.quantity for row in rows if row.kind != ESCALATIONS), Decimal("0.00")
+        ),
         "total_amount": sum((a for a in amounts if a is not None), Decimal("0.00")),
         "missing_rates": sum(1 for a in amounts if a is None),
         "open_periods": sum(1 for row in rows if not row.closed),
@@ -163,3 +184,42 @@ def overage_csv(request: HttpRequest) -> HttpResponse:
     for row in rows:
         writer.writerow(overage_cells(row))
     return response
+
+
+def parse_month(value: str) -> tuple[int, int] | None:
+    """`YYYY-MM` as (year, month); None when it is not a month."""
+    try:
+        parsed = dt.datetime.strptime(value, "%Y-%m")  # noqa: DTZ007 - a month, not an instant
+    except ValueError:
+        return None
+    return (parsed.year, parsed.month) if 2000 <= parsed.year <= 2100 else None
+
+
+@login_required
+@require_GET
+def statement(request: HttpRequest, organization: str, month: str) -> HttpResponse:
+    """One organization's billing statement for one calendar month: every line with its
+    discount, and the total to bill."""
+    _require_manager(request)
+    parsed = parse_month(month)
+    if parsed is None:
+        return HttpResponse(
+            f"month: {month!r} is not a month; write it as YYYY-MM.",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    first = dt.date(parsed[0], parsed[1], 1)
+    org = get_object_or_404(Organization, slug=organization)
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    lines = billing_lines(first, last, organization=org)
+    nets = [line.net for line in lines]
+    context = {
+        "organization": org,
+        "month": first,
+        "lines": lines,
+        "gross": sum((line.gross or Decimal("0.00") for line in lines), Decimal("0.00")),
+        "discount": sum((line.discount for line in lines), Decimal("0.00")),
+        "total": sum((n for n in nets if n is not None), Decimal("0.00")),
+        "missing_rates": sum(1 for n in nets if n is None),
+    }
+    return render(request, "portal/hours_statement.html", context)

@@ -463,6 +463,29 @@ def customer_escalation_filter(filters: ReportFilters) -> Q:
     return q
 
 
+@dataclass
+class FallbackList:
+    """Escalations fired in the period whose roles reached nobody (support managers told)."""
+
+    firings: list[EscalationFiring]
+    total: int
+
+
+def fallback_firings(filters: ReportFilters) -> FallbackList:
+    """The most recent fallbacks (two queries: the rows and how many)."""
+    rows = (
+        EscalationFiring.objects.filter(
+            clock_filter(filters, prefix="clock__"),
+            fired_at__gte=filters.start,
+            fired_at__lt=filters.end,
+            fell_back=True,
+        )
+        .select_related("clock__ticket__organization")
+        .order_by("-fired_at", "-id")
+    )
+    return FallbackList(firings=list(rows[:LIVE_LIST_LIMIT]), total=rows.count())
+
+
 # --- the whole report ------------------------------------------------------------------------
 
 
@@ -476,6 +499,7 @@ class SlaReport:
     at_risk: LiveList
     breached_now: LiveList
     escalations: list[OrganizationEscalations] = field(default_factory=list)
+    fell_back: FallbackList = field(default_factory=lambda: FallbackList([], 0))
 
 
 def sla_report(filters: ReportFilters, *, now: dt.datetime) -> SlaReport:
@@ -489,6 +513,7 @@ def sla_report(filters: ReportFilters, *, now: dt.datetime) -> SlaReport:
         at_risk=live_list(at_risk_clocks(filters, now)),
         breached_now=live_list(breached_now_clocks(filters, now)),
         escalations=escalations_by_organization(filters),
+        fell_back=fallback_firings(filters),
     )
 
 

@@ -215,6 +215,27 @@ def report_sections(report: SlaReport) -> list[Section]:
                 for e in report.escalations
             ],
         ),
+        Section(
+            "fell_back",
+            "Escalations that fell back to the support managers",
+            ["Ticket", "Organization", "Rule", f"Fired ({zone_name})", "Why", "Notified"],
+            [
+                Row(
+                    [
+                        firing.clock.ticket.reference or f"#{firing.clock.ticket_id}",
+                        firing.clock.ticket.organization.name,
+                        firing.rule_text,
+                        instant_text(firing.fired_at, zone),
+                        firing.fallback_reason,
+                        ", ".join(firing.notified) or "nobody",
+                    ],
+                    link=ticket_admin_url(firing.clock.ticket_id),
+                )
+                for firing in report.fell_back.firings
+            ],
+            note=f"A role of the rule reached nobody, so the support managers were told. "
+            f"{report.fell_back.total} in the period.",
+        ),
     ]
 
 

@@ -11,4 +11,9 @@ urlpatterns = [
     path("sla/statement/<slug:organization>/<str:month>/", sla_views.statement, name="statement"),
     path("hours/", hours_views.overage_report, name="hours_overage"),
     path("hours/overage.csv", hours_views.overage_csv, name="hours_overage_csv"),
+    path(
+        "hours/statement/<slug:organization>/<str:month>/",
+        hours_views.statement,
+        name="hours_statement",
+    ),
 ]

@@ -105,4 +105,9 @@ def escalation_mark_unwarranted(
         reason=note,
         customer_visible=False,
     )
+    # Repeated unwarranted escalations: the customer is warned once per period that charges
+    # will be levied (imported here: the billing rules import this package's models).
+    from tickets.unwarranted import warn_if_due  # noqa: PLC0415
+
+    warn_if_due(escalation=escalation)
     return escalation

@@ -16,6 +16,8 @@ from django.utils import timezone
 from plans.models import TicketCategory
 from sla import services as sla
 from tickets import emails
+from tickets.allowances import check_enablement_request
+from tickets.conditions import check_support_conditions
 from tickets.entitlements import (
     can_request_post_incident_report,
     check_submission,
@@ -119,6 +121,8 @@ def ticket_create(
     severity = check_submission(
         plan=plan, severity_level=severity_level, category=category, channel=channel
     )
+    check_support_conditions(contract=entitlement.contract)
+    check_enablement_request(contract=entitlement.contract, category=category)
     if request_post_incident_report and not can_request_post_incident_report(
         plan=plan, severity_level=severity_level
     ):

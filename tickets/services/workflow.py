@@ -10,6 +10,7 @@ from django.utils import timezone
 from plans.models import Severity
 from sla import services as sla
 from tickets import emails
+from tickets.conditions import assignee_required_reason
 from tickets.models import (
     Queue,
     Status,
@@ -39,6 +40,8 @@ def ticket_assign(
     ticket = locked(ticket)
     if ticket.assignee_id == (assignee.pk if assignee else None):
         return ticket
+    if assignee is None and (reason := assignee_required_reason(ticket=ticket)):
+        raise ValidationError({"assignee": reason})
     now = timezone.now()
     ticket.assignee = assignee
     touch(ticket, now, "assignee")

@@ -51,3 +51,10 @@ class Command(BaseCommand):
         if verbosity >= 1 and (result.dry_run or verbosity >= 2):
             for change in result.changes:
                 self.stdout.write(f"  {change}")
+        if result.gaps:
+            self.stdout.write(
+                f"  {len(result.gaps)} organization(s) lack a person an escalation ladder names "
+                "(the support managers would be told instead):"
+            )
+            for gap in result.gaps:
+                self.stdout.write(f"    ! {gap}")

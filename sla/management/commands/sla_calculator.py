@@ -1,6 +1,7 @@
 """`python manage.py sla_calculator`: when is each target due, and when does each rule fire?
 
 manage.py sla_calculator --plan SLUG --severity N --at ISO8601 [--category SLUG]
+                         [--organization SLUG]   # local business hours in its time zone
 manage.py sla_calculator --batch -      # one JSON query per line in, one JSON result out
 """
 
@@ -14,6 +15,7 @@ from typing import IO, Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from plans.models import Organization
 from sla.terms import METRICS, SlaTerms, TermsError, sla_terms
 
 
@@ -50,6 +52,8 @@ def answer(terms: SlaTerms, opened_at: dt.datetime) -> dict[str, Any]:
     }
     if terms.category_slug:
         result["category"] = terms.category_slug
+    if terms.time_zone:
+        result["time_zone"] = terms.time_zone
     return result
 
 
@@ -57,9 +61,32 @@ class Calculator:
     """Answers queries, reading each (plan, severity, category) from the database once."""
 
     def __init__(self) -> None:
-        self.terms: dict[tuple[str, int, str | None, int], SlaTerms] = {}
+        self.terms: dict[tuple[str, int, str | None, int, str | None], SlaTerms] = {}
+        self.zones: dict[str, str] = {}
 
-    def ask(self, plan: object, severity: object, at: object, category: object = None) -> dict:
+    def zone(self, organization: object) -> str | None:
+        """The organization's time zone (local business hours follow it)."""
+        if organization is None:
+            return None
+        if not isinstance(organization, str) or not organization:
+            raise TermsError("'organization' must be an organization slug")
+        if organization not in self.zones:
+            found = Organization.objects.filter(slug=organization).values_list(
+                "time_zone", flat=True
+            )
+            if not found:
+                raise TermsError(f"no organization {organization!r}")
+            self.zones[organization] = found[0]
+        return self.zones[organization]
+
+    def ask(
+        self,
+        plan: object,
+        severity: object,
+        at: object,
+        category: object = None,
+        organization: object = None,
+    ) -> dict:
         if not isinstance(plan, str) or not plan:
             raise TermsError("'plan' must be a plan slug")
         if isinstance(severity, bool) or not isinstance(severity, int):
@@ -67,10 +94,15 @@ class Calculator:
         if category is not None and not isinstance(category, str):
             raise TermsError(f"'category' must be a category slug, got {category!r}")
         opened_at = parse_instant(at)
-        key = (plan, severity, category or None, opened_at.year)
+        zone = self.zone(organization)
+        key = (plan, severity, category or None, opened_at.year, zone)
         if key not in self.terms:
             self.terms[key] = sla_terms(
-                plan=plan, severity=severity, category=category or None, around=opened_at
+                plan=plan,
+                severity=severity,
+                category=category or None,
+                around=opened_at,
+                zone=zone,
             )
         return answer(self.terms[key], opened_at)
 
@@ -83,6 +115,10 @@ class Command(BaseCommand):
         parser.add_argument("--severity", type=int, help="severity level")
         parser.add_argument("--at", help="when the ticket was opened (ISO 8601 with offset)")
         parser.add_argument("--category", help="ticket category slug (optional)")
+        parser.add_argument(
+            "--organization",
+            help="customer organization slug: local business hours run in its time zone",
+        )
         parser.add_argument(
             "--batch", metavar="FILE", help="'-' reads one JSON query per line from stdin"
         )
@@ -104,7 +140,11 @@ class Command(BaseCommand):
             raise CommandError(f"missing {', '.join(missing)} (or use --batch -)")
         try:
             result = calculator.ask(
-                options["plan"], options["severity"], options["at"], options["category"]
+                options["plan"],
+                options["severity"],
+                options["at"],
+                options["category"],
+                options["organization"],
             )
         except ValueError as exc:  # TermsError, or a calendar that never opens
             raise CommandError(str(exc)) from exc
@@ -119,11 +159,15 @@ class Command(BaseCommand):
                 query = json.loads(line)
                 if not isinstance(query, dict):
                     raise TermsError("a query is a JSON object")
-                unknown = set(query) - {"plan", "severity", "at", "category"}
+                unknown = set(query) - {"plan", "severity", "at", "category", "organization"}
                 if unknown:
                     raise TermsError(f"unknown key(s) {', '.join(sorted(unknown))}")
                 result = calculator.ask(
-                    query.get("plan"), query.get("severity"), query.get("at"), query.get("category")
+                    query.get("plan"),
+                    query.get("severity"),
+                    query.get("at"),
+                    query.get("category"),
+                    query.get("organization"),
                 )
             except json.JSONDecodeError as exc:
                 result = {"error": f"line {number}: not JSON ({exc.msg})"}

@@ -463,18 +463,25 @@ def test_a_staff_user_without_permission_cannot_use_the_work_views(client: Clien
 
 def test_pooled_months_are_agreed_on_the_contract_page(admin_client: Client) -> None:
     world = build_world()
+    world.plan.poolable_months = 2  # the plan allows two months to be pooled
+    world.plan.save()
     url = reverse("admin:plans_contract_change", args=[world.contract.pk])
     data = {
         "organization": world.organization.pk,
         "plan": world.plan.pk,
         "starts_on": "2020-01-01",
         "onboarding_completed": "on",
+        "condition_records-TOTAL_FORMS": "0",
+        "condition_records-INITIAL_FORMS": "0",
         "pooled_months-TOTAL_FORMS": "1",
         "pooled_months-INITIAL_FORMS": "0",
         "pooled_months-0-first_month": "2026-11-01",
         "pooled_months-0-months": "2",
         "pooled_months-0-note": "Agreed on the phone",
     }
+    refused = admin_client.post(url, {**data, "pooled_months-0-months": "3"})
+    assert refused.status_code == 200
+    assert "allows pooling at most 2 months" in refused.content.decode()
     response = admin_client.post(url, data)
     assert response.status_code == 302, response.content.decode()[:2000]
     assert world.contract.pooled_months.get().note == "Agreed on the phone"

@@ -124,9 +124,9 @@ def test_the_plan_page_runs_a_fixed_number_of_queries(
 
 
 # Session, user, zone (profile, organization), contact, contract, contacts, response times
-# (severities, targets, support hours), policy, severity definitions, categories, the hours
-# ledger's contract, the nav's support-manager check.
-PLAN_QUERIES = 15
+# (severities, targets, support hours), policy, severity definitions, categories, the
+# contract's conditions, the hours ledger's contract, the nav's support-manager check.
+PLAN_QUERIES = 16
 
 
 # -- named contacts --------------------------------------------------------------------------

@@ -344,3 +344,8 @@ def test_a_paused_clock_past_its_old_due_instant_shows_paused_not_breached(world
     resolution = next(c for c in response.context["clocks"] if c.metric == "resolution")
     assert (resolution.state, resolution.state_label) == ("paused", "Paused (waiting on you)")
     assert "6 h left in support hours, on hold while we wait for you" in response.content.decode()
+
+
+# loose attachments, events, clocks, the policy's wording of the targets, the nav's
+# support-manager check.
+TICKET_PAGE_QUERIES = 13

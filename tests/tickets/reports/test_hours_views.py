@@ -147,6 +147,9 @@ def test_the_page_lists_overage_by_organization_and_month(manager) -> None:
             "75.50",
             "50.33",
             "closed",
+            "Hours beyond the package",
+            "0.00",
+            "50.33",
         ]
         for m in (1, 2, 3)
     ]
@@ -186,8 +189,8 @@ def test_the_page_runs_a_fixed_number_of_queries(
     client = _client(manager)
     client.get(URL, RANGE)  # warm the session and the viewer's zone
     # session, user, viewer zone (2), the manager check (cached for the navigation too),
-    # contracts, pools, entries
-    with django_assert_num_queries(8):
+    # contracts, pools, entries, the contracts billed as used or charged for escalations
+    with django_assert_num_queries(9):
         response = client.get(URL, RANGE)
     assert len(_page_rows(response.content.decode())) == 1 + 3 * organizations
 

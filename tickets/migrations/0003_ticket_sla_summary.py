@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('plans', '0002_userprofile_pooledmonths'),
-        ('tickets', '0001_initial'),
+        ('tickets', '0002_policy_promises'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
