@@ -3,6 +3,7 @@
 import datetime as dt
 import zoneinfo
 
+from django.contrib.auth.models import User
 from django.db.models import Q
 from django.utils import timezone
 
@@ -30,7 +31,7 @@ def effective_plan(*, contract: Contract) -> Plan:
     return plan
 
 
-def viewer_time_zone(*, user: object) -> str:
+def viewer_time_zone(*, user: User) -> str:
     """The zone to show times in: the user's preference, their organization's, else UTC.
 
     Cached on the user object so a request reads it once.

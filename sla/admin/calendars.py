@@ -55,7 +55,8 @@ class OpenPeriodForm(forms.ModelForm):
     end_minute = MinuteField(label="Closes", help_text="24:00 is the end of the day.")
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         start, end = cleaned.get("start_minute"), cleaned.get("end_minute")
         if start is not None and end is not None and end <= start:
             self.add_error(

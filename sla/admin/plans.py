@@ -56,7 +56,7 @@ class SupportHoursInline(FormFieldsMixin, admin.TabularInline):
 class PlanTargetInline(TargetColumns, ReadOnlyInline):
     model = Target
     verbose_name_plural = "response targets"
-    fields = [
+    fields = (
         "severity_text",
         "category_name",
         "calendar",
@@ -65,7 +65,7 @@ class PlanTargetInline(TargetColumns, ReadOnlyInline):
         "resolution_text",
         "note",
         "edit",
-    ]
+    )
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Target]:
@@ -77,7 +77,7 @@ class PlanTargetInline(TargetColumns, ReadOnlyInline):
 class PlanEscalationRuleInline(TargetColumns, ReadOnlyInline):
     model = EscalationRule
     verbose_name_plural = "escalation rules"
-    fields = [
+    fields = (
         "severity_text",
         "category_name",
         "metric",
@@ -85,7 +85,7 @@ class PlanEscalationRuleInline(TargetColumns, ReadOnlyInline):
         "notify_text",
         "move_to",
         "edit",
-    ]
+    )
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[EscalationRule]:
@@ -126,7 +126,7 @@ class PlanAdmin(plans_admin.PlanAdmin):
     @admin.display(description="support hours", ordering="support_hours__calendar__name")
     def support_calendar(self, obj: Plan) -> str:
         try:
-            return obj.support_hours.calendar.name  # type: ignore[attr-defined]
+            return obj.support_hours.calendar.name
         except SupportHours.DoesNotExist:
             return EMPTY
 

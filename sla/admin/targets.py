@@ -42,8 +42,8 @@ class PlanScopedForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         plan_id = self.data.get(self.add_prefix("plan")) if self.is_bound else None
-        plan_id = plan_id or self.initial.get("plan")
-        plan = Plan.objects.filter(pk=plan_id).first() if str(plan_id or "").isdigit() else None
+        plan_id = str(plan_id or self.initial.get("plan") or "")
+        plan = Plan.objects.filter(pk=int(plan_id)).first() if plan_id.isdigit() else None
         if plan is None:
             return
         for name, lookup in (
@@ -58,7 +58,8 @@ class PlanScopedForm(forms.ModelForm):
 
 class TargetForm(PlanScopedForm):
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         plan, severity = cleaned.get("plan"), cleaned.get("severity")
         if plan is None or severity is None or "category" in self.errors:
             return cleaned
@@ -89,7 +90,8 @@ class EscalationRuleForm(PlanScopedForm):
         return recipients
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if {"after", "after_percent"} & set(self.errors):
             return cleaned
         after, percent = cleaned.get("after"), cleaned.get("after_percent")

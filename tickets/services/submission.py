@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -68,7 +68,7 @@ def _attach(
     ticket: Ticket,
     files: Iterable[UploadedFile],
     *,
-    by: AbstractBaseUser,
+    by: User,
     message: Message | None,
     at: dt.datetime,
 ) -> list[Attachment]:
@@ -104,7 +104,7 @@ def _attach(
 @transaction.atomic
 def ticket_create(
     *,
-    requester: AbstractBaseUser,
+    requester: User,
     subject: str,
     body: str,
     severity_level: int,
@@ -184,7 +184,7 @@ def ticket_create(
 def ticket_reply(
     *,
     ticket: Ticket,
-    author: AbstractBaseUser,
+    author: User,
     body: str,
     internal: bool = False,
     attachments: Iterable[UploadedFile] = (),
@@ -244,9 +244,7 @@ def ticket_reply(
 
 
 @transaction.atomic
-def attachment_add(
-    *, ticket: Ticket, by: AbstractBaseUser, files: Iterable[UploadedFile]
-) -> list[Attachment]:
+def attachment_add(*, ticket: Ticket, by: User, files: Iterable[UploadedFile]) -> list[Attachment]:
     ticket = locked(ticket)
     now = timezone.now()
     saved = _attach(ticket, files, by=by, message=None, at=now)
