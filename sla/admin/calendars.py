@@ -19,7 +19,12 @@ from plans.admin import (
     FormFieldsMixin,
 )
 from sla.admin.fields import MinuteField, holiday_codes_field
-from sla.calendars import calendar_touch
+from sla.calendars import (
+    calendar_ensure_holidays,
+    calendar_reset_holidays,
+    calendar_touch,
+    holiday_window,
+)
 from sla.models import (
     BusinessCalendar,
     Closure,
@@ -183,13 +188,6 @@ class BusinessCalendarAdmin(FormFieldsMixin, admin.ModelAdmin):
         formsets: list[BaseInlineFormSet],
         change: bool,
     ) -> None:
-        from sla.calendars import (  # sla/clock.py is not in the tree yet
-            calendar_ensure_holidays,
-            calendar_reset_holidays,
-            calendar_touch,
-            holiday_window,
-        )
-
         super().save_related(request, form, formsets, change)
         calendar = form.instance
         countries_changed = "holiday_countries" in form.changed_data
