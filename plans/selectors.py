@@ -26,8 +26,8 @@ def contract_active(*, organization: Organization, on: dt.date | None = None) ->
 def effective_plan(*, contract: Contract) -> Plan:
     """The plan whose support applies: the base tier until technical onboarding is completed."""
     plan = contract.plan
-    if plan.base_plan_id is not None and not contract.onboarding_completed:
-        return plan.base_plan  # type: ignore[return-value]
+    if not contract.onboarding_completed and plan.base_plan is not None:
+        return plan.base_plan
     return plan
 
 

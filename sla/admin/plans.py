@@ -39,8 +39,12 @@ class SupportHoursFormSet(BaseInlineFormSet):
     def add_fields(self, form: forms.Form, index: int | None) -> None:
         super().add_fields(form, index)
         field = form.fields.get("calendar")
-        if isinstance(field, forms.ModelChoiceField) and self.instance.policy_id is not None:
-            field.queryset = field.queryset.filter(policy_id=self.instance.policy_id)  # type: ignore[union-attr]
+        if (
+            isinstance(field, forms.ModelChoiceField)
+            and field.queryset is not None
+            and self.instance.policy_id is not None
+        ):
+            field.queryset = field.queryset.filter(policy_id=self.instance.policy_id)
 
 
 class SupportHoursInline(FormFieldsMixin, admin.TabularInline):

@@ -52,8 +52,8 @@ class PlanScopedForm(forms.ModelForm):
             ("category", {"plan_id": plan.pk}),
         ):
             field = self.fields.get(name)
-            if isinstance(field, forms.ModelChoiceField):
-                field.queryset = field.queryset.filter(**lookup)  # type: ignore[union-attr]
+            if isinstance(field, forms.ModelChoiceField) and field.queryset is not None:
+                field.queryset = field.queryset.filter(**lookup)
 
 
 class TargetForm(PlanScopedForm):
@@ -130,7 +130,7 @@ class TargetColumns:
 
     @admin.display(description="category", ordering="category__name")
     def category_name(self, obj: Target | EscalationRule) -> str:
-        return obj.category.name if obj.category_id else "any"  # type: ignore[union-attr]
+        return obj.category.name if obj.category is not None else "any"
 
     @admin.display(description="acknowledge", ordering="acknowledge")
     def acknowledge_text(self, obj: Target) -> str:
