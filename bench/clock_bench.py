@@ -20,9 +20,9 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import holidays  # noqa: E402
+import holidays
 
-from sla.clock import BusinessCalendar, Period  # noqa: E402
+from sla.clock import BusinessCalendar, Period
 
 YEARS = range(2025, 2031)
 CALLS = 100_000

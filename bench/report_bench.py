@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -44,11 +44,9 @@ from django.utils import timezone  # noqa: E402
 
 from plans.models import Organization, Plan, Policy, Severity, UserProfile  # noqa: E402
 from sla.models import BusinessCalendar, EscalationFiring, SlaClock, SupportHours  # noqa: E402
+from tickets.models import CustomerEscalation, Queue, Ticket  # noqa: E402
 from tickets.reports.sla_queries import ReportFilters, default_dates, period_for_dates, sla_report  # noqa: E402
 
-Ticket = SlaClock._meta.get_field("ticket").related_model
-Queue = Ticket._meta.get_field("queue").related_model
-CustomerEscalation = Ticket._meta.get_field("escalations").related_model
 User = get_user_model()
 
 H = dt.timedelta(hours=1)
@@ -114,7 +112,7 @@ def delete_bench_rows() -> None:
 
 
 def next_id(model: type[Model]) -> int:
-    return (model.objects.aggregate(top=Max("id"))["top"] or 0) + 1
+    return (model._default_manager.aggregate(top=Max("id"))["top"] or 0) + 1
 
 
 def ticket_and_clocks(
@@ -214,7 +212,7 @@ def insert(model: type[Model], rows: list[dict[str, Any]]) -> None:
     """COPY on PostgreSQL; bulk_create elsewhere. Missing columns take the field default."""
     fields = model._meta.concrete_fields
     if connection.vendor != "postgresql":
-        model.objects.bulk_create([model(**row) for row in rows], batch_size=2000)
+        model._default_manager.bulk_create([model(**row) for row in rows], batch_size=2000)
         return
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     defaults = {f.attname: (f.get_default() if f.has_default() else None) for f in fields}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import connections, models
 
@@ -21,25 +22,30 @@ def bulk_set(objs: Sequence[models.Model], fields: Sequence[str], *, using: str 
     model = type(objs[0])
     meta = model._meta
     pk = meta.pk
-    columns = [pk] + [meta.get_field(name) for name in fields]
+    columns: list[models.Field[Any, Any]] = [pk]
+    names: list[str] = []  # the database column of each field in `fields`
+    for name in fields:
+        field = meta.get_field(name)
+        if not isinstance(field, models.Field) or field.column is None:
+            raise ValueError(f"{meta.label}.{name} is not a column")
+        columns.append(field)
+        names.append(field.column)
     quote = connection.ops.quote_name
     cast = connection.vendor == "postgresql"
 
-    def placeholder(field: models.Field) -> str:
+    def placeholder(field: models.Field[Any, Any]) -> str:
         # PostgreSQL types VALUES columns from the first row; say what each column is.
         return f"CAST(%s AS {field.db_type(connection)})" if cast else "%s"
 
     row = "(" + ", ".join(placeholder(field) for field in columns) + ")"
-    assignments = ", ".join(
-        f"{quote(field.column)} = v.column{i + 2}" for i, field in enumerate(columns[1:])
-    )
+    assignments = ", ".join(f"{quote(column)} = v.column{i + 2}" for i, column in enumerate(names))
     limit = connection.features.max_query_params or 65535
     per_batch = max(1, limit // len(columns))
     table = quote(meta.db_table)
     with connection.cursor() as cursor:
         for start in range(0, len(objs), per_batch):
             batch = objs[start : start + per_batch]
-            params: list[object] = []
+            params: list[Any] = []
             for obj in batch:
                 params.append(pk.get_db_prep_value(obj.pk, connection))
                 for field in columns[1:]:

@@ -5,6 +5,7 @@ import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
@@ -74,7 +75,7 @@ def contract_conditions(*, contract: Contract) -> list[ConditionState]:
     )
     states = []
     for condition in rows:
-        recorded = condition.recorded  # type: ignore[attr-defined]
+        recorded = condition.recorded
         if recorded is not None:
             met = bool(recorded)
         elif condition.limit == ConditionLimit.BASE_PLAN:
@@ -82,7 +83,7 @@ def contract_conditions(*, contract: Contract) -> list[ConditionState]:
         else:
             met = condition.presumed_met
         applies = contract.new_user or not condition.new_users_only
-        note = condition.recorded_note or ""  # type: ignore[attr-defined]
+        note = condition.recorded_note or ""
         states.append(ConditionState(condition, met, applies, note))
     contract._condition_states = states  # type: ignore[attr-defined]
     return states
@@ -131,7 +132,7 @@ def contract_for_contacts(*, organization: Organization) -> Contract | None:
     )
 
 
-def viewer_time_zone(*, user: object) -> str:
+def viewer_time_zone(*, user: User) -> str:
     """The zone to show times in: the user's preference, their organization's, else UTC.
 
     Cached on the user object so a request reads it once.

@@ -4,7 +4,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -30,9 +30,9 @@ from plans.selectors import contract_for_contacts
 def named_contact_add(
     *,
     organization: Organization,
-    user: AbstractBaseUser,
+    user: User,
     role: str = ContactRole.CONTACT,
-    changed_by: AbstractBaseUser | None,
+    changed_by: User | None,
     reason: str = "",
 ) -> NamedContact:
     """Make `user` a named support contact of `organization`, within the plan's limit."""
@@ -68,7 +68,7 @@ def named_contact_add(
 
 @transaction.atomic
 def named_contact_remove(
-    *, contact: NamedContact, changed_by: AbstractBaseUser | None, reason: str = ""
+    *, contact: NamedContact, changed_by: User | None, reason: str = ""
 ) -> None:
     NamedContactChange.objects.create(
         organization=contact.organization,
@@ -83,7 +83,7 @@ def named_contact_remove(
 
 @transaction.atomic
 def named_contact_set_role(
-    *, contact: NamedContact, role: str, changed_by: AbstractBaseUser | None
+    *, contact: NamedContact, role: str, changed_by: User | None
 ) -> NamedContact:
     if contact.role == role:
         return contact
@@ -108,7 +108,7 @@ def named_contact_invite(
     first_name: str = "",
     last_name: str = "",
     role: str = ContactRole.CONTACT,
-    by: AbstractBaseUser,
+    by: User,
     site_url: str,
 ) -> NamedContact:
     """An organization admin adds a person by email: the account is created if needed (with no
@@ -134,7 +134,7 @@ def named_contact_invite(
     return contact
 
 
-def user_time_zone_set(*, user: AbstractBaseUser, time_zone: str) -> UserProfile:
+def user_time_zone_set(*, user: User, time_zone: str) -> UserProfile:
     """The zone a person's pages show times in."""
     profile = UserProfile.objects.filter(user=user).first() or UserProfile(user=user)
     profile.time_zone = time_zone
@@ -144,7 +144,7 @@ def user_time_zone_set(*, user: AbstractBaseUser, time_zone: str) -> UserProfile
 
 
 def _invitation(
-    *, user: AbstractBaseUser, organization: Organization, by: AbstractBaseUser, site_url: str
+    *, user: User, organization: Organization, by: User, site_url: str
 ) -> dict[str, Any]:
     link = site_url.rstrip("/") + reverse(
         "password_reset_confirm",
@@ -175,7 +175,7 @@ def pooled_months_agree(
     contract: Contract,
     first_month: dt.date,
     months: int,
-    agreed_by: AbstractBaseUser | None,
+    agreed_by: User | None,
     note: str = "",
 ) -> PooledMonths:
     """Pool `months` billing months' hours from `first_month`, within the plan's limit."""

@@ -222,12 +222,12 @@ class BusinessCalendar:
         # Merged open periods per weekday, in microseconds since local midnight.
         weekly: list[list[tuple[int, int]]] = [[] for _ in range(7)]
         for period in self.periods:
-            day = weekly[period.weekday]
+            merged = weekly[period.weekday]
             start, end = period.start * _MINUTE, period.end * _MINUTE
-            if day and start <= day[-1][1]:
-                day[-1] = (day[-1][0], max(day[-1][1], end))
+            if merged and start <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], end))
             else:
-                day.append((start, end))
+                merged.append((start, end))
         self._weekly = tuple(tuple(day) for day in weekly)
         self._never_open = not self.always_open and not self.periods
         self._lock = threading.Lock()

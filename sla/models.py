@@ -176,7 +176,7 @@ class Target(models.Model):
         ]
 
     def __str__(self) -> str:
-        suffix = f" / {self.category.name}" if self.category_id else ""
+        suffix = f" / {self.category.name}" if self.category is not None else ""
         return f"{self.plan} severity {self.severity.level}{suffix}"
 
     def get_absolute_url(self) -> str:

@@ -43,6 +43,7 @@ from sla.models import (
     SlaClock,
     SlaClockEvent,
 )
+from sla.ports import SlaTicket
 from sla.standing import AT_RISK_SHARE
 from sla.terms import SlaTerms, sla_terms
 
@@ -118,11 +119,11 @@ def _changed(clocks: Iterable[SlaClock]) -> None:
 # -- clock arithmetic helpers ----------------------------------------------------------------
 
 
-def _terms_for(ticket: Any, at: dt.datetime) -> SlaTerms:
+def _terms_for(ticket: SlaTicket, at: dt.datetime) -> SlaTerms:
     return sla_terms(
         plan=ticket.plan,
         severity=ticket.severity.level,
-        category=ticket.category.slug if ticket.category_id else None,
+        category=ticket.category.slug if ticket.category is not None else None,
         around=at,
         zone=ticket.organization.time_zone,
     )
@@ -238,7 +239,7 @@ def _refresh_next_action(clocks: list[SlaClock]) -> None:
 # -- lifecycle --------------------------------------------------------------------------------
 
 
-def clocks_start(*, ticket: Any, at: dt.datetime) -> list[SlaClock]:
+def clocks_start(*, ticket: SlaTicket, at: dt.datetime) -> list[SlaClock]:
     """A clock per metric for a new ticket, on the calendar of its plan x severity x category."""
     terms = _terms_for(ticket, at)
     clocks = [_new_clock(ticket, terms, metric, at, cycle=1) for metric in METRICS]
@@ -253,7 +254,7 @@ def clocks_start(*, ticket: Any, at: dt.datetime) -> list[SlaClock]:
 
 
 def _new_clock(
-    ticket: Any, terms: SlaTerms, metric: str, at: dt.datetime, *, cycle: int
+    ticket: SlaTicket, terms: SlaTerms, metric: str, at: dt.datetime, *, cycle: int
 ) -> SlaClock:
     clock = SlaClock(
         ticket_id=ticket.pk,
@@ -273,7 +274,7 @@ def _new_clock(
     return clock
 
 
-def _live(ticket: Any, *metrics: str) -> list[SlaClock]:
+def _live(ticket: SlaTicket, *metrics: str) -> list[SlaClock]:
     """The ticket's live clocks (latest cycle per metric), locked for update."""
     rows = (
         SlaClock.objects.select_for_update()
@@ -327,7 +328,7 @@ def _meet(clock: SlaClock, at: dt.datetime) -> None:
 
 
 def clock_on_ticket_event(
-    *, ticket: Any, event: TicketEvent, at: dt.datetime, reason: str = ""
+    *, ticket: SlaTicket, event: TicketEvent, at: dt.datetime, reason: str = ""
 ) -> list[SlaClock]:
     """Apply what happened on the ticket to its clocks; returns the clocks that changed."""
     if event == TicketEvent.AGENT_ACTION:
@@ -393,7 +394,7 @@ def _resume(clock: SlaClock, at: dt.datetime) -> None:
     _event(clock, SlaClockEvent.Kind.RESUMED, at, paused_seconds=int(paused.total_seconds()))
 
 
-def _reopen(ticket: Any, at: dt.datetime, reason: str) -> list[SlaClock]:
+def _reopen(ticket: SlaTicket, at: dt.datetime, reason: str) -> list[SlaClock]:
     """A new resolution cycle from the reopen instant; earlier cycles keep their history."""
     last = (
         SlaClock.objects.filter(ticket_id=ticket.pk, metric=Metric.RESOLUTION)
@@ -412,7 +413,7 @@ def _reopen(ticket: Any, at: dt.datetime, reason: str) -> list[SlaClock]:
 
 
 def clocks_retarget(
-    *, clocks: list[SlaClock], at: dt.datetime, reason: str, ticket: Any | None = None
+    *, clocks: list[SlaClock], at: dt.datetime, reason: str, ticket: SlaTicket | None = None
 ) -> int:
     """Retarget live clocks from their original start with the terms that apply now (after a
     severity change, or a changed calendar, closure or target). Returns how many changed."""
@@ -421,7 +422,7 @@ def clocks_retarget(
     for clock in clocks:
         if clock.state not in LIVE_STATES:
             continue
-        subject = ticket if ticket is not None else clock.ticket
+        subject: SlaTicket = ticket if ticket is not None else clock.ticket
         key = (subject.plan_id, subject.severity_id, subject.category_id)
         if key not in terms_cache:
             terms_cache[key] = _terms_for(subject, at)
@@ -585,7 +586,7 @@ def clocks_recalculate(
     calendar_ids: Iterable[int] | None = None,
     plan_ids: Iterable[int] | None = None,
     chunk: int = 500,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> int:
     """Retarget the live clocks on these calendars or plans (all live clocks if neither is
     given) after a calendar, closure or target changed. Met, cancelled and earlier-cycle clocks

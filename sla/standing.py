@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -212,7 +213,7 @@ def _earliest(*values: dt.datetime | None) -> dt.datetime | None:
     return min(present) if present else None
 
 
-def ticket_sla(clocks: list[ClockFacts]) -> TicketSla:
+def ticket_sla(clocks: Sequence[ClockFacts]) -> TicketSla:
     summary = TicketSla()
     for clock in clocks:
         if clock.target is None or clock.state not in ("running", "breached", "paused"):

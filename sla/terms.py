@@ -111,8 +111,11 @@ def sla_terms(
         if hours is None:
             raise TermsError(f"plan {plan.slug!r} has no support hours")
         calendar_row = hours.calendar
-    guaranteed = row is not None and (category_row is None or category_row.sla_applies)
-    targets = {metric: row.duration_for(metric) if guaranteed else None for metric in METRICS}
+    guaranteed = category_row is None or category_row.sla_applies
+    targets = {
+        metric: row.duration_for(metric) if row is not None and guaranteed else None
+        for metric in METRICS
+    }
     rules = EscalationRule.objects.filter(plan=plan, severity__level=severity)
     if category_row is None:
         rules = rules.filter(category__isnull=True)

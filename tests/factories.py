@@ -1,9 +1,11 @@
 """One factory per model a test builds; each test builds only what it needs."""
 
 import datetime as dt
+from io import StringIO
 
 import factory
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
@@ -267,10 +269,6 @@ class TimeEntryFactory(DjangoModelFactory):
 
 def load_example_policy(name: str) -> None:
     """Load `examples/policies/<name>.yaml` quietly."""
-    from io import StringIO
-
-    from django.core.management import call_command
-
     call_command("load_policy", f"examples/policies/{name}.yaml", stdout=StringIO())
 
 

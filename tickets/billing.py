@@ -131,7 +131,10 @@ def _as_used_lines(
                 entry.minutes
                 for entry in entries[contract.organization_id]
                 if start <= entry.date <= end
-                and not (entry.ticket.category_id and entry.ticket.category.draws_enablement_hours)
+                and not (
+                    entry.ticket.category is not None
+                    and entry.ticket.category.draws_enablement_hours
+                )
             )
             if minutes:
                 lines.append(
@@ -209,7 +212,7 @@ def _escalation_lines(
                     start=start,
                     end=end,
                     months=policy.unwarranted_period_months or 12,
-                    allowance=Decimal(policy.unwarranted_warn_after),
+                    allowance=Decimal(policy.unwarranted_warn_after or 0),
                     used=Decimal(len(escalations)),
                     quantity=Decimal(len(charged)),
                     rate=policy.unwarranted_charge,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 
 from plans.models import Contract, NamedContact, Organization, Plan, Severity, TicketCategory
@@ -29,7 +29,7 @@ class Entitlement:
         return self.plan.pk != self.contract.plan_id
 
 
-def entitlement_for(*, user: AbstractBaseUser) -> Entitlement:
+def entitlement_for(*, user: User) -> Entitlement:
     """The requester's entitlement; only named contacts with an active contract submit."""
     contact = (
         NamedContact.objects.select_related("organization").filter(user_id=user.pk).first()

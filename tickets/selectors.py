@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
@@ -28,7 +28,7 @@ STATUS_FILTERS = {
 }
 
 
-def contact_for(*, user: AbstractBaseUser) -> NamedContact | None:
+def contact_for(*, user: User) -> NamedContact | None:
     """The viewer's named-contact row (with the organization), or None for anyone else."""
     if not user.is_authenticated:
         return None
@@ -40,7 +40,7 @@ def contact_for(*, user: AbstractBaseUser) -> NamedContact | None:
     return contact
 
 
-def organization_for(*, user: AbstractBaseUser) -> Organization:
+def organization_for(*, user: User) -> Organization:
     """The viewer's organization; 404 for people who are not named contacts."""
     contact = contact_for(user=user)
     if contact is None:
@@ -91,7 +91,7 @@ def severities_for(*, organization: Organization) -> QuerySet[Severity]:
     return Severity.objects.filter(policy__plans__contracts__organization=organization).distinct()
 
 
-def ticket_for_viewer(*, user: AbstractBaseUser, reference: str) -> Ticket:
+def ticket_for_viewer(*, user: User, reference: str) -> Ticket:
     """A ticket of the viewer's organization, or 404."""
     organization = organization_for(user=user)
     ticket = (
@@ -132,7 +132,7 @@ def ticket_timeline(*, ticket: Ticket) -> QuerySet[TicketEvent]:
     )
 
 
-def attachment_for_viewer(*, user: AbstractBaseUser, reference: str, pk: int) -> Attachment:
+def attachment_for_viewer(*, user: User, reference: str, pk: int) -> Attachment:
     """An attachment the viewer may download: their organization's ticket, not on a note."""
     organization = organization_for(user=user)
     attachment = (
@@ -253,7 +253,9 @@ def target_wording(*, plan_id: int, severity_id: int, category_id: int | None) -
     rows = Target.objects.filter(plan_id=plan_id, severity_id=severity_id).values(
         "category_id", "wording"
     )
-    by_category = {row["category_id"]: row["wording"] or {} for row in rows}
+    by_category: dict[int | None, dict[str, str]] = {
+        row["category_id"]: row["wording"] or {} for row in rows
+    }
     if category_id in by_category:
         return by_category[category_id]
     return by_category.get(None, {})
@@ -333,7 +335,7 @@ def response_times(*, plan: Plan, time_zone: str = "") -> list[TargetRow]:
             rows.append(
                 TargetRow(
                     severity=severity,
-                    category_name=target.category.name if target.category_id else "",
+                    category_name=target.category.name if target.category is not None else "",
                     acknowledge=target.acknowledge,
                     first_response=target.first_response,
                     resolution=target.resolution,

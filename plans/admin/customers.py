@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from helpdesk.http import signed_in_user
 from plans.admin.display import EMPTY, ReadOnlyInline, add_link, admin_link
 from plans.admin.fields import FormFieldsMixin
 from plans.models import (
@@ -55,7 +56,7 @@ class ContractInline(FormFieldsMixin, admin.TabularInline):
 class NamedContactInline(ReadOnlyInline):
     model = NamedContact
     verbose_name_plural = "named contacts (add, remove or change them on their own pages)"
-    fields = ["contact", "email", "role", "added_at"]
+    fields = ("contact", "email", "role", "added_at")
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[NamedContact]:
@@ -67,13 +68,13 @@ class NamedContactInline(ReadOnlyInline):
 
     @admin.display(description="email")
     def email(self, obj: NamedContact) -> str:
-        return obj.user.email or EMPTY  # type: ignore[attr-defined]
+        return obj.user.email or EMPTY
 
 
 class NamedContactChangeInline(ReadOnlyInline):
     model = NamedContactChange
     verbose_name_plural = "named contact changes"
-    fields = ["changed_at", "contact_user", "action", "role", "changed_by", "reason"]
+    fields = ("changed_at", "contact_user", "action", "role", "changed_by", "reason")
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[NamedContactChange]:
@@ -249,7 +250,8 @@ class ServiceErrorForm(forms.ModelForm):
     service_error: ClassVar[ValidationError | None] = None
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         error = self.service_error
         if error is not None:
             if hasattr(error, "error_dict"):
@@ -297,10 +299,10 @@ class NamedContactAdmin(admin.ModelAdmin):
     form = NamedContactChangeForm
     view_on_site = False
 
-    def get_fields(self, request: HttpRequest, obj: NamedContact | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: NamedContact | None = None) -> tuple[str, ...]:
         if obj is None:
-            return ["organization", "user", "role", "reason"]
-        return ["organization", "user", "role", "added_at"]
+            return ("organization", "user", "role", "reason")
+        return ("organization", "user", "role", "added_at")
 
     def get_readonly_fields(
         self, request: HttpRequest, obj: NamedContact | None = None
@@ -344,14 +346,16 @@ class NamedContactAdmin(admin.ModelAdmin):
             if "role" in form.changed_data:
                 current = NamedContact.objects.select_related("organization", "user").get(pk=obj.pk)
                 named_contact_set_role(
-                    contact=current, role=form.cleaned_data["role"], changed_by=request.user
+                    contact=current,
+                    role=form.cleaned_data["role"],
+                    changed_by=signed_in_user(request),
                 )
             return
         contact = named_contact_add(
             organization=obj.organization,
             user=obj.user,
             role=obj.role,
-            changed_by=request.user,
+            changed_by=signed_in_user(request),
             reason=form.cleaned_data.get("reason", ""),
         )
         # The admin goes on with `obj` (message, log entry, redirect): make it the saved row.
@@ -359,18 +363,22 @@ class NamedContactAdmin(admin.ModelAdmin):
         obj._state.adding, obj._state.db = False, contact._state.db
 
     def delete_model(self, request: HttpRequest, obj: NamedContact) -> None:
-        named_contact_remove(contact=obj, changed_by=request.user, reason="Removed in the admin.")
+        named_contact_remove(
+            contact=obj, changed_by=signed_in_user(request), reason="Removed in the admin."
+        )
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[NamedContact]) -> None:
         with transaction.atomic():
             for contact in queryset.select_related("organization", "user"):
                 named_contact_remove(
-                    contact=contact, changed_by=request.user, reason="Removed in the admin."
+                    contact=contact,
+                    changed_by=signed_in_user(request),
+                    reason="Removed in the admin.",
                 )
 
     @admin.display(description="email", ordering="user__email")
     def email(self, obj: NamedContact) -> str:
-        return obj.user.email or EMPTY  # type: ignore[attr-defined]
+        return obj.user.email or EMPTY
 
 
 @admin.register(NamedContactChange)
@@ -382,7 +390,7 @@ class NamedContactChangeAdmin(admin.ModelAdmin):
     list_filter = ["action", "role", "organization"]
     search_fields = ["contact_user__username", "organization__name", "reason"]
     date_hierarchy = "changed_at"
-    fields = [
+    fields = (
         "changed_at",
         "organization",
         "contact_user",
@@ -390,7 +398,7 @@ class NamedContactChangeAdmin(admin.ModelAdmin):
         "role",
         "changed_by",
         "reason",
-    ]
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -432,4 +440,4 @@ class UserProfileAdmin(FormFieldsMixin, admin.ModelAdmin):
 
     @admin.display(description="email", ordering="user__email")
     def email(self, obj: UserProfile) -> str:
-        return obj.user.email or EMPTY  # type: ignore[attr-defined]
+        return obj.user.email or EMPTY

@@ -27,14 +27,14 @@ def admin_link(obj: models.Model, text: object | None = None) -> SafeString:
     return format_html('<a href="{}">{}</a>', url, obj if text is None else text)
 
 
-def changelist_link(model: str, text: object, **filters: object) -> SafeString:
+def changelist_link(model: str, text: object, **filters: str | int) -> SafeString:
     """A link to a changelist (`app_label.model`) with `field__id__exact=` style filters."""
     app_label, model_name = model.split(".")
     url = reverse(f"admin:{app_label}_{model_name}_changelist")
     return format_html('<a href="{}?{}">{}</a>', url, urlencode(filters), text)
 
 
-def add_link(model: str, text: str, **initial: object) -> SafeString:
+def add_link(model: str, text: str, **initial: str | int) -> SafeString:
     """A link to an add page with fields filled in from the query string."""
     app_label, model_name = model.split(".")
     url = reverse(f"admin:{app_label}_{model_name}_add")

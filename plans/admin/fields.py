@@ -38,7 +38,7 @@ class TextListField(forms.CharField):
         return value
 
     def to_python(self, value: Any) -> list[Any]:  # type: ignore[override]
-        text = super().to_python(value)
+        text = super().to_python(value) or ""
         return [part.strip() for part in text.split(self.separator) if part.strip()]
 
 
@@ -109,7 +109,9 @@ class FormFieldsMixin(BaseModelAdmin):
         if related is TicketCategory:
             kwargs.setdefault("form_class", CategoryChoiceField)
             kwargs.setdefault("queryset", TicketCategory.objects.select_related("plan__policy"))
-        elif any(field.name == "policy" for field in related._meta.fields):
+        elif not isinstance(related, str) and any(
+            field.name == "policy" for field in related._meta.fields
+        ):
             kwargs.setdefault("form_class", PolicyScopedChoiceField)
             kwargs.setdefault("queryset", related._default_manager.select_related("policy"))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -27,16 +27,17 @@ class PlanForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields.get("base_plan")
-        policy_id = self.instance.policy_id or self.initial.get("policy")
-        if isinstance(field, forms.ModelChoiceField) and str(policy_id or "").isdigit():
+        policy_id = str(self.instance.policy_id or self.initial.get("policy") or "")
+        if isinstance(field, forms.ModelChoiceField) and policy_id.isdigit():
             field.queryset = (
                 Plan.objects.select_related("policy")
-                .filter(policy_id=policy_id)
+                .filter(policy_id=int(policy_id))
                 .exclude(pk=self.instance.pk)
             )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         policy = cleaned.get("policy")
         if policy is None:
             return cleaned
@@ -199,7 +200,8 @@ class PlanAdmin(FormFieldsMixin, admin.ModelAdmin):
 
 class TicketCategoryForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         plan = cleaned.get("plan")
         levels = cleaned.get("severity_levels") or []
         missing = unknown_levels(plan.policy_id if plan else None, levels)

@@ -19,7 +19,12 @@ from plans.admin import (
     FormFieldsMixin,
 )
 from sla.admin.fields import MinuteField, holiday_codes_field
-from sla.calendars import calendar_touch
+from sla.calendars import (
+    calendar_ensure_holidays,
+    calendar_reset_holidays,
+    calendar_touch,
+    holiday_window,
+)
 from sla.models import (
     BusinessCalendar,
     Closure,
@@ -55,7 +60,8 @@ class OpenPeriodForm(forms.ModelForm):
     end_minute = MinuteField(label="Closes", help_text="24:00 is the end of the day.")
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         start, end = cleaned.get("start_minute"), cleaned.get("end_minute")
         if start is not None and end is not None and end <= start:
             self.add_error(
@@ -194,13 +200,6 @@ class BusinessCalendarAdmin(FormFieldsMixin, admin.ModelAdmin):
         formsets: list[BaseInlineFormSet],
         change: bool,
     ) -> None:
-        from sla.calendars import (  # sla/clock.py is not in the tree yet
-            calendar_ensure_holidays,
-            calendar_reset_holidays,
-            calendar_touch,
-            holiday_window,
-        )
-
         super().save_related(request, form, formsets, change)
         calendar = form.instance
         countries_changed = "holiday_countries" in form.changed_data

@@ -39,8 +39,12 @@ class SupportHoursFormSet(BaseInlineFormSet):
     def add_fields(self, form: forms.Form, index: int | None) -> None:
         super().add_fields(form, index)
         field = form.fields.get("calendar")
-        if isinstance(field, forms.ModelChoiceField) and self.instance.policy_id is not None:
-            field.queryset = field.queryset.filter(policy_id=self.instance.policy_id)  # type: ignore[union-attr]
+        if (
+            isinstance(field, forms.ModelChoiceField)
+            and field.queryset is not None
+            and self.instance.policy_id is not None
+        ):
+            field.queryset = field.queryset.filter(policy_id=self.instance.policy_id)
 
 
 class SupportHoursInline(FormFieldsMixin, admin.TabularInline):
@@ -56,7 +60,7 @@ class SupportHoursInline(FormFieldsMixin, admin.TabularInline):
 class PlanTargetInline(TargetColumns, ReadOnlyInline):
     model = Target
     verbose_name_plural = "response targets"
-    fields = [
+    fields = (
         "severity_text",
         "category_name",
         "calendar",
@@ -65,7 +69,7 @@ class PlanTargetInline(TargetColumns, ReadOnlyInline):
         "resolution_text",
         "note",
         "edit",
-    ]
+    )
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Target]:
@@ -77,7 +81,7 @@ class PlanTargetInline(TargetColumns, ReadOnlyInline):
 class PlanEscalationRuleInline(TargetColumns, ReadOnlyInline):
     model = EscalationRule
     verbose_name_plural = "escalation rules"
-    fields = [
+    fields = (
         "severity_text",
         "category_name",
         "metric",
@@ -85,7 +89,7 @@ class PlanEscalationRuleInline(TargetColumns, ReadOnlyInline):
         "notify_text",
         "move_to",
         "edit",
-    ]
+    )
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[EscalationRule]:
@@ -126,7 +130,7 @@ class PlanAdmin(plans_admin.PlanAdmin):
     @admin.display(description="support hours", ordering="support_hours__calendar__name")
     def support_calendar(self, obj: Plan) -> str:
         try:
-            return obj.support_hours.calendar.name  # type: ignore[attr-defined]
+            return obj.support_hours.calendar.name
         except SupportHours.DoesNotExist:
             return EMPTY
 

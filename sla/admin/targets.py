@@ -42,8 +42,8 @@ class PlanScopedForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         plan_id = self.data.get(self.add_prefix("plan")) if self.is_bound else None
-        plan_id = plan_id or self.initial.get("plan")
-        plan = Plan.objects.filter(pk=plan_id).first() if str(plan_id or "").isdigit() else None
+        plan_id = str(plan_id or self.initial.get("plan") or "")
+        plan = Plan.objects.filter(pk=int(plan_id)).first() if plan_id.isdigit() else None
         if plan is None:
             return
         for name, lookup in (
@@ -52,13 +52,14 @@ class PlanScopedForm(forms.ModelForm):
             ("category", {"plan_id": plan.pk}),
         ):
             field = self.fields.get(name)
-            if isinstance(field, forms.ModelChoiceField):
-                field.queryset = field.queryset.filter(**lookup)  # type: ignore[union-attr]
+            if isinstance(field, forms.ModelChoiceField) and field.queryset is not None:
+                field.queryset = field.queryset.filter(**lookup)
 
 
 class TargetForm(PlanScopedForm):
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         plan, severity = cleaned.get("plan"), cleaned.get("severity")
         if plan is None or severity is None or "category" in self.errors:
             return cleaned
@@ -89,7 +90,8 @@ class EscalationRuleForm(PlanScopedForm):
         return recipients
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if {"after", "after_percent"} & set(self.errors):
             return cleaned
         after, percent = cleaned.get("after"), cleaned.get("after_percent")
@@ -128,7 +130,7 @@ class TargetColumns:
 
     @admin.display(description="category", ordering="category__name")
     def category_name(self, obj: Target | EscalationRule) -> str:
-        return obj.category.name if obj.category_id else "any"  # type: ignore[union-attr]
+        return obj.category.name if obj.category is not None else "any"
 
     @admin.display(description="acknowledge", ordering="acknowledge")
     def acknowledge_text(self, obj: Target) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from django.db import models, transaction
@@ -34,6 +34,8 @@ from sla.models import (
     format_duration,
 )
 from sla.policy.schema import CalendarSpec, PlanSpec, PolicyError, PolicySpec, parse_policy
+
+M = TypeVar("M", bound=models.Model)
 
 
 @dataclass
@@ -112,12 +114,12 @@ class _Loader:
 
     def upsert(
         self,
-        model: type[models.Model],
+        model: type[M],
         lookup: dict[str, Any],
         values: dict[str, Any],
         what: str,
-    ) -> models.Model:
-        obj = model.objects.filter(**lookup).first()
+    ) -> M:
+        obj = model._default_manager.filter(**lookup).first()
         if obj is None:
             obj = model(**lookup, **values)
             obj.full_clean()

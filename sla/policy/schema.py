@@ -278,7 +278,8 @@ def _kind(value: object) -> str:
         return f"{value!r}"
     if isinstance(value, int | float):
         return f"the number {value}"
-    return {dict: "a mapping", list: "a list"}.get(type(value), type(value).__name__)
+    kinds: dict[type, str] = {dict: "a mapping", list: "a list"}
+    return kinds.get(type(value), type(value).__name__)
 
 
 def parse_duration(text: object) -> dt.timedelta:

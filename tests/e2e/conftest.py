@@ -29,7 +29,7 @@ def browser() -> Iterator[object]:
         if os.environ.get("E2E_REQUIRED"):
             pytest.fail(message)
         pytest.skip(message)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415  (only when there is a browser)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -47,7 +47,7 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser, live_server) -> Iterator[object]:  # noqa: ANN001
+def page(browser, live_server) -> Iterator[object]:
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
@@ -56,7 +56,7 @@ def page(browser, live_server) -> Iterator[object]:  # noqa: ANN001
 
 
 @pytest.fixture
-def shot(page) -> object:  # noqa: ANN001
+def shot(page) -> object:
     """`shot("name")` saves a full-page screenshot under test-artifacts/screenshots/."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
 

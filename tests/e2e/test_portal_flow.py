@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 CUSTOMER_PASSWORD = "pw-for-tests"  # tests.factories.UserFactory's
 
 
-def sign_in(page, username: str, password: str, *, admin: bool = False) -> None:  # noqa: ANN001
+def sign_in(page, username: str, password: str, *, admin: bool = False) -> None:
     page.goto("/admin/login/" if admin else "/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
@@ -23,7 +23,7 @@ def sign_in(page, username: str, password: str, *, admin: bool = False) -> None:
 def test_a_customer_submits_and_replies_and_an_agent_answers_in_the_admin(
     page,
     shot,
-    django_user_model,  # noqa: ANN001
+    django_user_model,
 ) -> None:
     load_example_policy("vmoso")
     contact = customer_on("vmoso-standard", time_zone="America/Los_Angeles")

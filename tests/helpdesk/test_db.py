@@ -49,7 +49,7 @@ def test_it_runs_one_statement_for_rows_within_the_parameter_limit() -> None:
     assert set(SlaClock.objects.values_list("state", flat=True)) == {"paused"}
 
 
-def test_it_batches_past_the_parameter_limit(settings) -> None:  # noqa: ANN001
+def test_it_batches_past_the_parameter_limit(settings) -> None:
     clocks = SlaClockFactory.create_batch(3)
     for clock in clocks:
         clock.state = "met"

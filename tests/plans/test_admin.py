@@ -10,6 +10,7 @@ import pytest
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth import get_user_model
 from django.db import connection, models
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
@@ -47,8 +48,6 @@ pytestmark = pytest.mark.django_db
 
 def build_dataset(suffix: str = "a") -> SimpleNamespace:
     """A small but complete policy, a customer on it, and a named contact with its log row."""
-    from django.contrib.auth import get_user_model
-
     policy = Policy.objects.create(
         slug=f"acme-{suffix}",
         name=f"Acme {suffix}",

@@ -6,6 +6,7 @@ from io import StringIO
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from sla.calendars import calendar_touch
 from sla.models import BusinessCalendar, Closure, SlaClock, Target
@@ -20,7 +21,7 @@ def utc(iso: str) -> dt.datetime:
 
 
 @pytest.fixture
-def two_tickets():  # noqa: ANN201
+def two_tickets():
     """Vmoso priority 3 tickets opened Monday 23 Nov 2026 09:00 Pacific; one already answered."""
     load_example_policy("vmoso")
     contact = customer_on("vmoso-standard", time_zone="America/Los_Angeles")
@@ -35,11 +36,11 @@ def two_tickets():  # noqa: ANN201
     return open_one, answered
 
 
-def first_response(ticket) -> SlaClock:  # noqa: ANN001
+def first_response(ticket) -> SlaClock:
     return SlaClock.objects.get(ticket=ticket, metric="first_response")
 
 
-def test_a_new_closure_moves_the_due_of_open_clocks(two_tickets) -> None:  # noqa: ANN001
+def test_a_new_closure_moves_the_due_of_open_clocks(two_tickets) -> None:
     open_one, answered = two_tickets
     assert first_response(open_one).due_at == utc("2026-11-24T01:00:00+00:00")  # Mon 17:00 PST
     calendar = BusinessCalendar.objects.get(slug="local-business")
@@ -56,7 +57,7 @@ def test_a_new_closure_moves_the_due_of_open_clocks(two_tickets) -> None:  # noq
     assert not met.events.filter(kind="retargeted").exists()
 
 
-def test_a_changed_target_retargets_from_the_original_start(two_tickets) -> None:  # noqa: ANN001
+def test_a_changed_target_retargets_from_the_original_start(two_tickets) -> None:
     open_one, _ = two_tickets
     Target.objects.filter(plan__slug="vmoso-standard", severity__level=3).update(
         first_response=dt.timedelta(hours=4)
@@ -67,16 +68,14 @@ def test_a_changed_target_retargets_from_the_original_start(two_tickets) -> None
     assert "retargeted" in out.getvalue()
 
 
-def test_an_unknown_calendar_is_named(two_tickets) -> None:  # noqa: ANN001
-    from django.core.management.base import CommandError
-
+def test_an_unknown_calendar_is_named(two_tickets) -> None:
     with pytest.raises(CommandError, match="--calendar: no calendar nope"):
         call_command("recalculate_sla", "--calendar", "nope", stdout=StringIO())
 
 
 def test_the_calendar_admin_action_retargets_and_says_how_many(
     two_tickets,
-    admin_client,  # noqa: ANN001
+    admin_client,
 ) -> None:
     open_one, _ = two_tickets
     calendar = BusinessCalendar.objects.get(slug="local-business")

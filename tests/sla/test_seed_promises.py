@@ -7,20 +7,32 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from io import StringIO
 
 import pytest
 import time_machine
 from django.contrib.auth.models import Group
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
+from plans.models import ContractCondition, Plan, PlanCondition, Policy
 from plans.roles import SUPPORT_MANAGERS
-from sla.models import EscalationFiring
+from plans.services import named_contact_add, pooled_months_agree
+from sla.models import EscalationFiring, Target
 from sla.services import sweep
-from tests.factories import UserFactory, customer_on, load_example_policy
+from tests.factories import (
+    AgentFactory,
+    ContractFactory,
+    OrganizationFactory,
+    UserFactory,
+    customer_on,
+    load_example_policy,
+)
 from tickets import services
-from tickets.models import Ticket, TicketEvent
+from tickets.billing import billing_lines
+from tickets.models import Ticket, TicketEvent, UnwarrantedEscalationWarning
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +43,7 @@ def at(iso: str) -> Iterator[None]:
         yield
 
 
-def open_ticket(user, severity: int, when: str, **kwargs) -> Ticket:  # noqa: ANN001
+def open_ticket(user, severity: int, when: str, **kwargs) -> Ticket:
     with at(when):
         return services.ticket_create(
             requester=user,
@@ -53,7 +65,7 @@ def manager(username: str = "boss") -> object:
 
 
 @pytest.fixture
-def vmoso_without_csm(django_capture_on_commit_callbacks):  # noqa: ANN001, ANN201
+def vmoso_without_csm(django_capture_on_commit_callbacks):
     load_example_policy("vmoso")
     contact = customer_on("vmoso-standard", time_zone="America/Los_Angeles")
     contact.organization.customer_success_manager = None
@@ -64,7 +76,7 @@ def vmoso_without_csm(django_capture_on_commit_callbacks):  # noqa: ANN001, ANN2
 
 def test_it_tells_the_support_managers_when_no_customer_support_manager_is_recorded(
     vmoso_without_csm,
-    django_capture_on_commit_callbacks,  # noqa: ANN001
+    django_capture_on_commit_callbacks,
 ) -> None:
     # "If the problem is not resolved within two business hours, the Vmoso Customer Support
     # Manager for your organization is notified": Friday 15 Jan 2027 16:00 Pacific, 1h on
@@ -86,7 +98,7 @@ def test_it_tells_the_support_managers_when_no_customer_support_manager_is_recor
 
 def test_an_empty_directors_group_falls_back_and_the_next_rung_is_not_lost(
     vmoso_without_csm,
-    django_capture_on_commit_callbacks,  # noqa: ANN001
+    django_capture_on_commit_callbacks,
 ) -> None:
     # "If the problem is still not resolved within three business hours, the relevant Vmoso
     # Directors are notified": Tuesday 11:00 Pacific; the directors group has nobody active.
@@ -105,7 +117,7 @@ def test_an_empty_directors_group_falls_back_and_the_next_rung_is_not_lost(
 
 
 def test_a_staffed_ladder_does_not_fall_back(
-    django_capture_on_commit_callbacks,  # noqa: ANN001
+    django_capture_on_commit_callbacks,
 ) -> None:
     load_example_policy("vmoso")
     contact = customer_on("vmoso-standard", time_zone="America/Los_Angeles")
@@ -129,7 +141,7 @@ def test_the_dry_run_lists_organizations_a_ladder_would_not_reach() -> None:
     assert "support managers would be told instead" in text
 
 
-def test_the_organization_page_shows_the_missing_people(admin_client) -> None:  # noqa: ANN001
+def test_the_organization_page_shows_the_missing_people(admin_client) -> None:
     load_example_policy("vmoso")
     contact = customer_on("vmoso-standard")
     contact.organization.customer_success_manager = None
@@ -141,8 +153,8 @@ def test_the_organization_page_shows_the_missing_people(admin_client) -> None:  
 
 def test_the_sla_report_counts_escalations_that_fell_back(
     vmoso_without_csm,
-    client,  # noqa: ANN001
-    django_capture_on_commit_callbacks,  # noqa: ANN001
+    client,
+    django_capture_on_commit_callbacks,
 ) -> None:
     ticket = open_ticket(vmoso_without_csm.user, 1, "2027-01-16T00:00:00Z")
     with at("2027-01-19T18:00:30Z"), django_capture_on_commit_callbacks(execute=True):
@@ -203,7 +215,7 @@ def test_an_unknown_organization_is_named_in_the_error() -> None:
 
 
 def test_a_london_customers_ticket_and_ladder_follow_london_hours(
-    django_capture_on_commit_callbacks,  # noqa: ANN001
+    django_capture_on_commit_callbacks,
 ) -> None:
     load_example_policy("vmoso")
     contact = customer_on("vmoso-standard", org_slug="london", time_zone="Europe/London")
@@ -219,7 +231,7 @@ def test_a_london_customers_ticket_and_ladder_follow_london_hours(
     assert firing.notified == ["london-csm@example.com"]
 
 
-def test_the_plan_page_names_the_customers_zone_for_local_hours(client) -> None:  # noqa: ANN001
+def test_the_plan_page_names_the_customers_zone_for_local_hours(client) -> None:
     load_example_policy("vmoso")
     contact = customer_on("vmoso-standard", org_slug="london", time_zone="Europe/London")
     client.force_login(contact.user)
@@ -231,7 +243,7 @@ def test_the_plan_page_names_the_customers_zone_for_local_hours(client) -> None:
 
 
 def test_the_plan_page_quotes_the_policys_wording_beside_each_computed_target(
-    client,  # noqa: ANN001
+    client,
 ) -> None:
     load_example_policy("openback")
     contact = customer_on("openback-growth")
@@ -247,7 +259,7 @@ def test_the_plan_page_quotes_the_policys_wording_beside_each_computed_target(
     assert "Implementations not using the OpenBack Limited SDKs" in page
 
 
-def test_the_ticket_page_shows_the_policys_wording_of_its_target(client) -> None:  # noqa: ANN001
+def test_the_ticket_page_shows_the_policys_wording_of_its_target(client) -> None:
     load_example_policy("prismic")
     contact = customer_on("prismic-enterprise-premium")
     issue = contact.organization.contracts.get().plan.categories.get(slug="issue-report")
@@ -259,7 +271,7 @@ def test_the_ticket_page_shows_the_policys_wording_of_its_target(client) -> None
     assert "the policy: “Initial response within eight (8) hours”" in page
 
 
-def test_the_new_ticket_page_lists_what_support_does_not_cover(client) -> None:  # noqa: ANN001
+def test_the_new_ticket_page_lists_what_support_does_not_cover(client) -> None:
     load_example_policy("moboom")
     contact = customer_on("moboom-premium")
     client.force_login(contact.user)
@@ -271,8 +283,6 @@ def test_the_new_ticket_page_lists_what_support_does_not_cover(client) -> None: 
 
 @pytest.mark.parametrize("name", ["agency", "moboom", "openback", "prismic", "vmoso"])
 def test_every_example_policy_carries_the_seeds_notes(name: str) -> None:
-    from plans.models import Policy
-    from sla.models import Target
 
     load_example_policy(name)
     policy = Policy.objects.get(slug=name)
@@ -286,7 +296,7 @@ def test_every_example_policy_carries_the_seeds_notes(name: str) -> None:
 
 
 def test_enterprise_names_its_customer_success_manager_and_offers_the_tam(
-    client,  # noqa: ANN001
+    client,
 ) -> None:
     # OpenBack Enterprise: "assigned a Customer Success Manager who will be the dedicated
     # primary contact"; "Designated Technical Account Manager: Optional".
@@ -305,7 +315,7 @@ def test_enterprise_names_its_customer_success_manager_and_offers_the_tam(
 
 
 def test_a_bought_tam_is_named_and_a_missing_account_manager_is_announced(
-    client,  # noqa: ANN001
+    client,
 ) -> None:
     load_example_policy("openback")
     contact = customer_on("openback-pro")
@@ -331,7 +341,7 @@ def test_a_bought_tam_is_named_and_a_missing_account_manager_is_announced(
     assert "support will assign one and name them here" in page
 
 
-def test_a_plan_without_account_people_shows_no_team(client) -> None:  # noqa: ANN001
+def test_a_plan_without_account_people_shows_no_team(client) -> None:
     load_example_policy("openback")
     contact = customer_on("openback-growth")
     client.force_login(contact.user)
@@ -342,24 +352,23 @@ def test_a_plan_without_account_people_shows_no_team(client) -> None:  # noqa: A
 
 
 @pytest.fixture
-def prismic_advanced():  # noqa: ANN201
+def prismic_advanced():
     """Enterprise Advanced from 1 Jan 2020: contract years run 1 January - 31 December."""
     load_example_policy("prismic")
     return customer_on("prismic-enterprise-advanced", time_zone="Europe/Paris")
 
 
-def enablement_ticket(contact, when: str) -> Ticket:  # noqa: ANN001
+def enablement_ticket(contact, when: str) -> Ticket:
     category = contact.organization.contracts.get().plan.categories.get(slug="enablement")
     return open_ticket(contact.user, 3, when, category=category, channel="call")
 
 
 def log(ticket: Ticket, minutes: int, day: dt.date) -> None:
-    from tests.factories import AgentFactory
 
     services.time_entry_log(ticket=ticket, agent=AgentFactory(), minutes=minutes, date=day)
 
 
-def test_the_ninth_enablement_hour_cannot_be_requested(prismic_advanced) -> None:  # noqa: ANN001
+def test_the_ninth_enablement_hour_cannot_be_requested(prismic_advanced) -> None:
     # "Customer Success Manager & Solution Engineer (call) - up to 8 hours / year."
     first = enablement_ticket(prismic_advanced, "2026-03-02T10:00:00Z")
     log(first, 7 * 60, dt.date(2026, 3, 2))
@@ -381,8 +390,8 @@ def test_the_ninth_enablement_hour_cannot_be_requested(prismic_advanced) -> None
 
 def test_time_logged_beyond_the_cap_warns_the_agent_and_shows_as_over(
     prismic_advanced,
-    admin_client,  # noqa: ANN001
-    client,  # noqa: ANN001
+    admin_client,
+    client,
 ) -> None:
     ticket = enablement_ticket(prismic_advanced, "2026-03-02T10:00:00Z")
     log(ticket, 8 * 60, dt.date(2026, 3, 2))
@@ -411,9 +420,6 @@ def test_time_logged_beyond_the_cap_warns_the_agent_and_shows_as_over(
 
 def test_pooling_three_months_is_refused_naming_the_limit() -> None:
     # "upon agreement with the support manager, the hours of two months can be grouped".
-    from django.core.exceptions import ValidationError
-
-    from plans.services import pooled_months_agree
 
     load_example_policy("agency")
     contract = customer_on("agency-20h").organization.contracts.get()
@@ -434,16 +440,15 @@ def test_pooling_three_months_is_refused_naming_the_limit() -> None:
 # -- 5. Every billable hour reaches billing --------------------------------------------------------
 
 
-def statement_total(client, slug: str, month: str) -> str:  # noqa: ANN001
+def statement_total(client, slug: str, month: str) -> str:
     page = client.get(f"/reports/hours/statement/{slug}/{month}/").content.decode()
     return page.split('id="statement-total">')[1].split("<")[0]
 
 
-def test_on_demand_time_is_billed_as_used_with_the_one_year_discount(client) -> None:  # noqa: ANN001
+def test_on_demand_time_is_billed_as_used_with_the_one_year_discount(client) -> None:
     # The agency: support without a package is possible, "all time is billed as used"; "a 10
     # percent discount for a 1 year contract". 90 + 45 minutes = 2.25 h at 60.00 = 135.00,
     # less 10% (13.50) = 121.50.
-    from decimal import Decimal
 
     load_example_policy("agency")
     contact = customer_on("agency-on-demand", org_slug="shop")
@@ -471,9 +476,8 @@ def test_on_demand_time_is_billed_as_used_with_the_one_year_discount(client) -> 
     assert "−13.50 (10%)" in statement
 
 
-def test_package_overage_carries_the_contract_discount(client) -> None:  # noqa: ANN001
+def test_package_overage_carries_the_contract_discount(client) -> None:
     # 10-hour package, 11.5 h used in November: 1.5 h over at 80.00 = 120.00, less 10% = 108.00.
-    from decimal import Decimal
 
     load_example_policy("agency")
     contact = customer_on("agency-10h", org_slug="pkg")
@@ -493,15 +497,11 @@ def test_package_overage_carries_the_contract_discount(client) -> None:  # noqa:
 
 
 def test_the_third_unwarranted_escalation_warns_once_and_later_ones_are_charged(
-    client,  # noqa: ANN001
-    django_capture_on_commit_callbacks,  # noqa: ANN001
+    client,
+    django_capture_on_commit_callbacks,
 ) -> None:
     # The example policy: warned after 3 unwarranted escalations in a 3-month period from the
     # contract start (1 Jan 2020: Q4 2026 is 1 Oct - 31 Dec), then 150.00 each.
-    from decimal import Decimal
-
-    from tests.factories import AgentFactory
-    from tickets.models import UnwarrantedEscalationWarning
 
     load_example_policy("openback")
     contact = customer_on("openback-pro")
@@ -542,11 +542,8 @@ def test_the_third_unwarranted_escalation_warns_once_and_later_ones_are_charged(
 
 
 def test_below_the_threshold_nothing_is_sent_or_charged(
-    django_capture_on_commit_callbacks,  # noqa: ANN001
+    django_capture_on_commit_callbacks,
 ) -> None:
-    from tests.factories import AgentFactory
-    from tickets.billing import billing_lines
-    from tickets.models import UnwarrantedEscalationWarning
 
     load_example_policy("openback")
     contact = customer_on("openback-pro")
@@ -572,7 +569,6 @@ def test_only_standard_support_until_onboarding_for_new_users_only() -> None:
     # "OpenBack will only provide Standard Support to customers who do not complete the
     # OpenBack Technical On-boarding (this applies only for customers that are new users)".
     # Severity 1 opened Friday 20 Nov 2026 10:00 UTC: Growth 6 hours, Pro 3 hours (24x7).
-    from plans.models import ContractCondition, PlanCondition
 
     load_example_policy("openback")
     new = customer_on("openback-pro", onboarded=False)
@@ -599,10 +595,7 @@ def test_only_standard_support_until_onboarding_for_new_users_only() -> None:
     assert open_ticket(new.user, 1, "2026-11-20T10:00:00Z").plan.slug == "openback-pro"
 
 
-def test_no_technical_support_without_the_sdk_is_shown_and_enforced(client) -> None:  # noqa: ANN001
-    from django.core.exceptions import ValidationError
-
-    from plans.models import ContractCondition, PlanCondition
+def test_no_technical_support_without_the_sdk_is_shown_and_enforced(client) -> None:
 
     load_example_policy("openback")
     contact = customer_on("openback-enterprise")
@@ -628,9 +621,6 @@ def test_no_technical_support_without_the_sdk_is_shown_and_enforced(client) -> N
 
 def test_a_category_1_ticket_keeps_its_assignee_until_resolved() -> None:
     # Prismic category 1: "Resource assigned promptly and remains assigned until resolution."
-    from django.core.exceptions import ValidationError
-
-    from tests.factories import AgentFactory
 
     load_example_policy("prismic")
     contact = customer_on("prismic-enterprise-premium")
@@ -653,11 +643,6 @@ def test_a_category_1_ticket_keeps_its_assignee_until_resolved() -> None:
 def test_named_contacts_can_be_designated_before_the_contract_starts() -> None:
     # "Customers shall designate named individuals": before the service starts, within the
     # plan's limit (Pro: 1 named support contact).
-    from django.core.exceptions import ValidationError
-
-    from plans.models import Plan
-    from plans.services import named_contact_add
-    from tests.factories import ContractFactory, OrganizationFactory
 
     load_example_policy("openback")
     organization = OrganizationFactory(slug="future")

@@ -46,7 +46,7 @@ def clock(ticket: Ticket, metric: str, cycle: int = 1) -> SlaClock:
     return SlaClock.objects.get(ticket=ticket, metric=metric, cycle=cycle)
 
 
-def open_ticket(contact_user, severity: int, when: str, **kwargs) -> Ticket:  # noqa: ANN001
+def open_ticket(contact_user, severity: int, when: str, **kwargs) -> Ticket:
     with at(when):
         return services.ticket_create(
             requester=contact_user,
@@ -58,13 +58,13 @@ def open_ticket(contact_user, severity: int, when: str, **kwargs) -> Ticket:  # 
         )
 
 
-def run_sweep(when: str, capture) -> object:  # noqa: ANN001
+def run_sweep(when: str, capture) -> object:
     with at(when), capture(execute=True):
         return sweep()
 
 
 @pytest.fixture
-def vmoso(django_capture_on_commit_callbacks):  # noqa: ANN001, ANN201
+def vmoso(django_capture_on_commit_callbacks):
     load_example_policy("vmoso")
     contact = customer_on("vmoso-standard", time_zone="America/Los_Angeles")
     directors = Group.objects.create(name="directors")
@@ -73,7 +73,7 @@ def vmoso(django_capture_on_commit_callbacks):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def resolution_plan():  # noqa: ANN201
+def resolution_plan():
     """A 24x7 plan with a 10-hour resolution target and a 50% warning to the assignee."""
     plan = PlanFactory(slug="r24")
     severity = SeverityFactory(policy=plan.policy, level=1)
@@ -108,7 +108,7 @@ def resolution_plan():  # noqa: ANN201
 
 def test_vmoso_ladder_notifies_the_csm_then_directors_across_a_weekend_and_a_holiday(
     vmoso,
-    django_capture_on_commit_callbacks,  # noqa: ANN001
+    django_capture_on_commit_callbacks,
 ) -> None:
     # Friday 15 Jan 2027 16:00 Pacific; Monday 18 Jan is Martin Luther King Day.
     ticket = open_ticket(vmoso.user, 1, "2027-01-16T00:00:00Z")
@@ -131,7 +131,7 @@ def test_vmoso_ladder_notifies_the_csm_then_directors_across_a_weekend_and_a_hol
 
 def test_a_resolved_priority_1_does_not_climb_the_ladder(
     vmoso,
-    django_capture_on_commit_callbacks,  # noqa: ANN001
+    django_capture_on_commit_callbacks,
 ) -> None:
     ticket = open_ticket(vmoso.user, 1, "2027-01-16T00:00:00Z")
     agent = AgentFactory()
@@ -143,7 +143,7 @@ def test_a_resolved_priority_1_does_not_climb_the_ladder(
 
 def test_catch_up_after_downtime_fires_each_rung_once_marked_late(
     vmoso,
-    django_capture_on_commit_callbacks,  # noqa: ANN001
+    django_capture_on_commit_callbacks,
 ) -> None:
     ticket = open_ticket(vmoso.user, 1, "2027-01-16T00:00:00Z")
     result = run_sweep("2027-01-21T12:00:00Z", django_capture_on_commit_callbacks)
@@ -156,7 +156,7 @@ def test_catch_up_after_downtime_fires_each_rung_once_marked_late(
 
 def test_the_first_response_breach_is_recorded_at_the_due_instant(
     vmoso,
-    django_capture_on_commit_callbacks,  # noqa: ANN001
+    django_capture_on_commit_callbacks,
 ) -> None:
     ticket = open_ticket(vmoso.user, 1, "2027-01-16T00:00:00Z")
     run_sweep("2027-01-19T19:30:00Z", django_capture_on_commit_callbacks)
@@ -211,7 +211,7 @@ def test_prismic_assignment_meets_acknowledge_but_not_initial_response() -> None
     assert (first.state, first.breached_at) == (ClockState.MET, utc("2026-11-23T13:00:00Z"))
 
 
-def test_an_internal_note_is_not_a_first_response(resolution_plan) -> None:  # noqa: ANN001
+def test_an_internal_note_is_not_a_first_response(resolution_plan) -> None:
     ticket = open_ticket(resolution_plan.user, 1, "2026-11-23T09:00:00Z")
     with at("2026-11-23T09:10:00Z"):
         services.ticket_reply(ticket=ticket, author=AgentFactory(), body="hm", internal=True)
@@ -222,7 +222,7 @@ def test_an_internal_note_is_not_a_first_response(resolution_plan) -> None:  # n
 
 
 def test_waiting_on_customer_pauses_resolution_and_the_reply_moves_due(
-    resolution_plan,  # noqa: ANN001
+    resolution_plan,
 ) -> None:
     ticket = open_ticket(resolution_plan.user, 1, "2026-11-23T09:00:00Z")
     agent = AgentFactory()
@@ -243,7 +243,7 @@ def test_waiting_on_customer_pauses_resolution_and_the_reply_moves_due(
 
 def test_a_paused_clock_never_escalates(
     resolution_plan,
-    django_capture_on_commit_callbacks,  # noqa: ANN001
+    django_capture_on_commit_callbacks,
 ) -> None:
     ticket = open_ticket(resolution_plan.user, 1, "2026-11-23T09:00:00Z")
     with at("2026-11-23T09:30:00Z"):
@@ -255,7 +255,7 @@ def test_a_paused_clock_never_escalates(
 
 
 def test_resolving_straight_from_waiting_keeps_the_paused_time(
-    resolution_plan,  # noqa: ANN001
+    resolution_plan,
 ) -> None:
     ticket = open_ticket(resolution_plan.user, 1, "2026-11-23T09:00:00Z")
     agent = AgentFactory()
@@ -271,7 +271,7 @@ def test_resolving_straight_from_waiting_keeps_the_paused_time(
 
 def test_the_percentage_rule_fires_at_half_the_target(
     resolution_plan,
-    django_capture_on_commit_callbacks,  # noqa: ANN001
+    django_capture_on_commit_callbacks,
 ) -> None:
     ticket = open_ticket(resolution_plan.user, 1, "2026-11-23T09:00:00Z")
     assert run_sweep("2026-11-23T13:59:00Z", django_capture_on_commit_callbacks).fired == 0
@@ -285,7 +285,7 @@ def test_the_percentage_rule_fires_at_half_the_target(
 
 
 def test_a_severity_change_retargets_from_the_original_start_with_the_reason(
-    resolution_plan,  # noqa: ANN001
+    resolution_plan,
 ) -> None:
     ticket = open_ticket(resolution_plan.user, 2, "2026-11-23T09:00:00Z")
     assert clock(ticket, "first_response").due_at == utc("2026-11-23T17:00:00Z")
@@ -302,7 +302,7 @@ def test_a_severity_change_retargets_from_the_original_start_with_the_reason(
 
 
 def test_reopening_starts_a_new_resolution_cycle_and_keeps_the_old_one(
-    resolution_plan,  # noqa: ANN001
+    resolution_plan,
 ) -> None:
     ticket = open_ticket(resolution_plan.user, 1, "2026-11-23T09:00:00Z")
     agent = AgentFactory()
@@ -318,7 +318,7 @@ def test_reopening_starts_a_new_resolution_cycle_and_keeps_the_old_one(
 
 def test_the_ladder_fires_again_in_a_new_cycle(
     resolution_plan,
-    django_capture_on_commit_callbacks,  # noqa: ANN001
+    django_capture_on_commit_callbacks,
 ) -> None:
     ticket = open_ticket(resolution_plan.user, 1, "2026-11-23T09:00:00Z")
     agent = AgentFactory()
@@ -330,7 +330,7 @@ def test_the_ladder_fires_again_in_a_new_cycle(
     assert EscalationFiring.objects.filter(clock__ticket=ticket).count() == 2
 
 
-def test_closing_as_out_of_scope_cancels_the_clocks(resolution_plan) -> None:  # noqa: ANN001
+def test_closing_as_out_of_scope_cancels_the_clocks(resolution_plan) -> None:
     ticket = open_ticket(resolution_plan.user, 1, "2026-11-23T09:00:00Z")
     with at("2026-11-23T09:30:00Z"):
         services.ticket_close_out_of_scope(
@@ -341,7 +341,7 @@ def test_closing_as_out_of_scope_cancels_the_clocks(resolution_plan) -> None:  #
 
 
 def test_a_rule_moving_the_ticket_puts_it_in_the_queue(
-    django_capture_on_commit_callbacks,  # noqa: ANN001
+    django_capture_on_commit_callbacks,
 ) -> None:
     load_example_policy("moboom")
     contact = customer_on("moboom-partner", time_zone="America/Los_Angeles")
@@ -356,7 +356,7 @@ def test_a_rule_moving_the_ticket_puts_it_in_the_queue(
 # -- scale and races --------------------------------------------------------------------------
 
 
-def _due_tickets(contact, count: int) -> None:  # noqa: ANN001
+def _due_tickets(contact, count: int) -> None:
     for _ in range(count):
         open_ticket(contact.user, 1, "2026-11-23T09:00:00Z")
 
@@ -370,7 +370,7 @@ def _sweep_queries() -> tuple[int, int]:
 
 
 def test_the_sweep_runs_the_same_queries_for_10_and_100_due_clocks(
-    resolution_plan,  # noqa: ANN001
+    resolution_plan,
 ) -> None:
     counts = []
     for due in (10, 100):
@@ -388,7 +388,7 @@ def test_the_sweep_runs_the_same_queries_for_10_and_100_due_clocks(
         assert counts[1] == counts[0]
 
 
-def test_open_tickets_not_yet_due_cost_the_sweep_nothing(resolution_plan) -> None:  # noqa: ANN001
+def test_open_tickets_not_yet_due_cost_the_sweep_nothing(resolution_plan) -> None:
     for _ in range(50):
         open_ticket(resolution_plan.user, 1, "2026-11-23T13:30:00Z")
     queries, fired = _sweep_queries()
@@ -397,7 +397,7 @@ def test_open_tickets_not_yet_due_cost_the_sweep_nothing(resolution_plan) -> Non
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_racing_fire_each_escalation_once(resolution_plan) -> None:  # noqa: ANN001
+def test_two_workers_racing_fire_each_escalation_once(resolution_plan) -> None:
     for _ in range(30):
         open_ticket(resolution_plan.user, 1, "2026-11-23T09:00:00Z")
     barrier = threading.Barrier(2)
@@ -422,7 +422,7 @@ def test_two_workers_racing_fire_each_escalation_once(resolution_plan) -> None: 
 
 
 def test_rungs_firing_together_each_notify_the_queue_they_moved_the_ticket_to(
-    django_capture_on_commit_callbacks,  # noqa: ANN001
+    django_capture_on_commit_callbacks,
 ) -> None:
     load_example_policy("moboom")
     contact = customer_on("moboom-partner", time_zone="America/Los_Angeles")

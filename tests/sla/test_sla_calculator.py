@@ -1,5 +1,6 @@
 import io
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,6 @@ def acme(tmp_path: Path) -> None:
 def calculate(*args: str, stdin: str | None = None) -> str:
     out = io.StringIO()
     if stdin is not None:
-        import sys
-
         old, sys.stdin = sys.stdin, io.StringIO(stdin)
         try:
             call_command("sla_calculator", *args, stdout=out)

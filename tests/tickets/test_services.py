@@ -24,20 +24,20 @@ from tickets.models import CustomerEscalation, Status, Ticket, TicketEvent
 pytestmark = pytest.mark.django_db
 
 
-def submit(user, **kwargs) -> Ticket:  # noqa: ANN001
+def submit(user, **kwargs) -> Ticket:
     values = {"subject": "Checkout fails", "body": "Customers cannot pay.", "severity_level": 2}
     values.update(kwargs)
     return services.ticket_create(requester=user, **values)
 
 
 @pytest.fixture
-def moboom():  # noqa: ANN201
+def moboom():
     load_example_policy("moboom")
     return customer_on("moboom-premium", time_zone="America/Los_Angeles")
 
 
 @pytest.fixture
-def vmoso():  # noqa: ANN201
+def vmoso():
     load_example_policy("vmoso")
     return customer_on("vmoso-standard", time_zone="America/Los_Angeles")
 
@@ -45,24 +45,24 @@ def vmoso():  # noqa: ANN201
 # -- entitlements at submission ---------------------------------------------------------------
 
 
-def test_only_named_contacts_can_submit(moboom) -> None:  # noqa: ANN001
+def test_only_named_contacts_can_submit(moboom) -> None:
     with pytest.raises(ValidationError, match="named support contacts"):
         submit(UserFactory())
 
 
-def test_an_organization_without_an_active_contract_cannot_submit(moboom) -> None:  # noqa: ANN001
+def test_an_organization_without_an_active_contract_cannot_submit(moboom) -> None:
     Contract.objects.update(ends_on="2020-06-30")
     with pytest.raises(ValidationError, match="no active support contract"):
         submit(moboom.user)
 
 
-def test_a_channel_outside_the_plan_is_refused(moboom) -> None:  # noqa: ANN001
+def test_a_channel_outside_the_plan_is_refused(moboom) -> None:
     with pytest.raises(ValidationError) as error:
         submit(moboom.user, channel="phone")
     assert "phone channel is not part of this plan" in error.value.message_dict["channel"][0]
 
 
-def test_a_severity_the_policy_lacks_is_refused(moboom) -> None:  # noqa: ANN001
+def test_a_severity_the_policy_lacks_is_refused(moboom) -> None:
     with pytest.raises(ValidationError) as error:
         submit(moboom.user, severity_level=7)
     assert error.value.message_dict["severity"] == ["The Premium plan has no severity 7."]
@@ -87,7 +87,7 @@ def test_a_category_only_accepts_its_own_channels() -> None:
     assert "channel" in error.value.message_dict
 
 
-def test_post_incident_reports_only_for_the_severities_the_plan_grants(moboom) -> None:  # noqa: ANN001
+def test_post_incident_reports_only_for_the_severities_the_plan_grants(moboom) -> None:
     # Moboom Premium: post-incident reports for level 1 only (assumed in the example policy).
     with pytest.raises(ValidationError) as error:
         submit(moboom.user, severity_level=2, request_post_incident_report=True)
@@ -120,7 +120,7 @@ def test_phone_is_not_a_growth_channel_before_onboarding() -> None:
 # -- references -------------------------------------------------------------------------------
 
 
-def test_a_ticket_gets_a_human_reference(moboom) -> None:  # noqa: ANN001
+def test_a_ticket_gets_a_human_reference(moboom) -> None:
     ticket = submit(moboom.user)
     assert ticket.reference == f"HD-{ticket.pk:06d}"
 
@@ -137,7 +137,7 @@ def test_references_stay_unique_when_20_threads_submit_at_once() -> None:
         try:
             barrier.wait()
             submit(contact.user)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connection.close()
@@ -156,7 +156,7 @@ def test_references_stay_unique_when_20_threads_submit_at_once() -> None:
 # -- the event log ----------------------------------------------------------------------------
 
 
-def test_every_change_is_logged_with_who_and_why(vmoso) -> None:  # noqa: ANN001
+def test_every_change_is_logged_with_who_and_why(vmoso) -> None:
     agent = AgentFactory()
     ticket = submit(vmoso.user, severity_level=3, channel="email")
     services.ticket_assign(ticket=ticket, assignee=agent, by=agent)
@@ -196,7 +196,7 @@ def test_every_change_is_logged_with_who_and_why(vmoso) -> None:  # noqa: ANN001
     assert not ticket.events.get(kind="note").customer_visible
 
 
-def test_a_customer_reply_on_a_waiting_ticket_puts_it_back_in_progress(vmoso) -> None:  # noqa: ANN001
+def test_a_customer_reply_on_a_waiting_ticket_puts_it_back_in_progress(vmoso) -> None:
     agent = AgentFactory()
     ticket = submit(vmoso.user, channel="email")
     services.ticket_set_status(ticket=ticket, status="waiting", by=agent)
@@ -205,13 +205,13 @@ def test_a_customer_reply_on_a_waiting_ticket_puts_it_back_in_progress(vmoso) ->
     assert ticket.status == Status.IN_PROGRESS
 
 
-def test_customers_cannot_write_internal_notes(vmoso) -> None:  # noqa: ANN001
+def test_customers_cannot_write_internal_notes(vmoso) -> None:
     ticket = submit(vmoso.user, channel="email")
     with pytest.raises(ValidationError, match="Only agents"):
         services.ticket_reply(ticket=ticket, author=vmoso.user, body="x", internal=True)
 
 
-def test_an_out_of_scope_close_needs_a_reason_and_cannot_be_reopened(vmoso) -> None:  # noqa: ANN001
+def test_an_out_of_scope_close_needs_a_reason_and_cannot_be_reopened(vmoso) -> None:
     agent = AgentFactory()
     ticket = submit(vmoso.user, channel="email")
     with pytest.raises(ValidationError):
@@ -221,7 +221,7 @@ def test_an_out_of_scope_close_needs_a_reason_and_cannot_be_reopened(vmoso) -> N
         services.ticket_reopen(ticket=ticket, by=vmoso.user)
 
 
-def test_a_severity_change_needs_a_reason(vmoso) -> None:  # noqa: ANN001
+def test_a_severity_change_needs_a_reason(vmoso) -> None:
     ticket = submit(vmoso.user, channel="email")
     with pytest.raises(ValidationError) as error:
         services.ticket_change_severity(ticket=ticket, level=1, by=AgentFactory(), reason="")
@@ -231,7 +231,7 @@ def test_a_severity_change_needs_a_reason(vmoso) -> None:  # noqa: ANN001
 # -- customer escalations ---------------------------------------------------------------------
 
 
-def test_customer_escalation_is_refused_for_priority_1(vmoso) -> None:  # noqa: ANN001
+def test_customer_escalation_is_refused_for_priority_1(vmoso) -> None:
     ticket = submit(vmoso.user, severity_level=1, channel="email")
     with pytest.raises(ValidationError, match="severity 2, 3, 4 only"):
         services.ticket_request_escalation(ticket=ticket, by=vmoso.user, reason="Hurry")
@@ -240,7 +240,7 @@ def test_customer_escalation_is_refused_for_priority_1(vmoso) -> None:  # noqa: 
 def test_customer_escalation_notifies_the_support_managers(
     vmoso,
     django_capture_on_commit_callbacks,
-    mailoutbox,  # noqa: ANN001
+    mailoutbox,
 ) -> None:
     Group.objects.create(name="support managers").user_set.add(
         UserFactory(username="boss", email="boss@vendor.example")
@@ -254,7 +254,7 @@ def test_customer_escalation_notifies_the_support_managers(
     assert ticket.reference in mailoutbox[0].subject
 
 
-def test_an_agent_marks_an_escalation_unwarranted(vmoso) -> None:  # noqa: ANN001
+def test_an_agent_marks_an_escalation_unwarranted(vmoso) -> None:
     ticket = submit(vmoso.user, severity_level=3, channel="email")
     escalation = services.ticket_request_escalation(ticket=ticket, by=vmoso.user, reason="x")
     services.escalation_mark_unwarranted(escalation=escalation, by=AgentFactory(), note="no issue")
@@ -270,7 +270,7 @@ def test_an_agent_marks_an_escalation_unwarranted(vmoso) -> None:  # noqa: ANN00
 def test_submission_emails_an_acknowledgement_with_the_reference(
     moboom,
     django_capture_on_commit_callbacks,
-    mailoutbox,  # noqa: ANN001
+    mailoutbox,
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         ticket = submit(moboom.user)
@@ -284,7 +284,7 @@ def test_submission_emails_an_acknowledgement_with_the_reference(
 def test_a_public_reply_emails_the_customer_and_a_note_does_not(
     moboom,
     django_capture_on_commit_callbacks,
-    mailoutbox,  # noqa: ANN001
+    mailoutbox,
 ) -> None:
     agent = AgentFactory()
     ticket = submit(moboom.user)
@@ -302,7 +302,7 @@ def test_a_public_reply_emails_the_customer_and_a_note_does_not(
 def test_a_status_change_emails_the_reason(
     moboom,
     django_capture_on_commit_callbacks,
-    mailoutbox,  # noqa: ANN001
+    mailoutbox,
 ) -> None:
     ticket = submit(moboom.user)
     with django_capture_on_commit_callbacks(execute=True):
@@ -315,7 +315,7 @@ def test_a_status_change_emails_the_reason(
 def test_nothing_is_emailed_for_a_change_that_rolled_back(
     moboom,
     django_capture_on_commit_callbacks,
-    mailoutbox,  # noqa: ANN001
+    mailoutbox,
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(ValidationError):
         submit(moboom.user, channel="fax")
@@ -326,7 +326,7 @@ def test_nothing_is_emailed_for_a_change_that_rolled_back(
 # -- attachments and Markdown -----------------------------------------------------------------
 
 
-def test_an_attachment_of_a_refused_type_is_named_in_the_error(moboom) -> None:  # noqa: ANN001
+def test_an_attachment_of_a_refused_type_is_named_in_the_error(moboom) -> None:
     upload = SimpleUploadedFile("run.exe", b"MZ", content_type="application/octet-stream")
     with pytest.raises(ValidationError) as error:
         submit(moboom.user, attachments=[upload])
@@ -334,14 +334,14 @@ def test_an_attachment_of_a_refused_type_is_named_in_the_error(moboom) -> None: 
     assert not Ticket.objects.exists()
 
 
-def test_an_attachment_over_the_limit_is_refused(moboom, settings) -> None:  # noqa: ANN001
+def test_an_attachment_over_the_limit_is_refused(moboom, settings) -> None:
     settings.ATTACHMENT_MAX_BYTES = 10
     upload = SimpleUploadedFile("big.log", b"x" * 11, content_type="text/plain")
     with pytest.raises(ValidationError, match="big.log"):
         submit(moboom.user, attachments=[upload])
 
 
-def test_attachments_are_stored_with_the_message(moboom, settings, tmp_path) -> None:  # noqa: ANN001
+def test_attachments_are_stored_with_the_message(moboom, settings, tmp_path) -> None:
     settings.MEDIA_ROOT = tmp_path
     upload = SimpleUploadedFile("trace.log", b"line", content_type="text/plain")
     ticket = submit(moboom.user, attachments=[upload])

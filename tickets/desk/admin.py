@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import ValidationError
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.expressions import OrderBy
@@ -20,6 +21,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from helpdesk.http import AuthenticatedHttpRequest
 from plans.admin import EMPTY, admin_link, changelist_link
 from plans.models import TicketCategory
 from plans.selectors import contract_active
@@ -353,7 +355,7 @@ class TicketAdmin(TicketActionsMixin, TicketWorkMixin, admin.ModelAdmin):
         return queue_order(timezone.now())
 
     def get_readonly_fields(self, request: HttpRequest, obj: Ticket | None = None) -> list[str]:
-        return [field for _name, options in self.fieldsets for field in options["fields"]]
+        return flatten_fieldsets(self.fieldsets)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Customers open tickets through the portal (entitlements apply), not here.
@@ -413,8 +415,8 @@ class TicketAdmin(TicketActionsMixin, TicketWorkMixin, admin.ModelAdmin):
     def requester_link(self, obj: Ticket) -> SafeString:
         requester = obj.requester
         contact = getattr(requester, "named_contact", None)
-        name = requester.get_full_name() or requester.get_username()  # type: ignore[attr-defined]
-        text = format_html("{} &lt;{}&gt;", name, requester.email or EMPTY)  # type: ignore[attr-defined]
+        name = requester.get_full_name() or requester.get_username()
+        text = format_html("{} &lt;{}&gt;", name, requester.email or EMPTY)
         return admin_link(contact, text) if contact is not None else text
 
     @admin.display(description="named contacts")
@@ -449,7 +451,7 @@ class CustomerEscalationAdmin(admin.ModelAdmin):
     list_filter = ["unwarranted", "organization"]
     search_fields = ["ticket__reference", "organization__name", "reason"]
     date_hierarchy = "requested_at"
-    fields = [
+    fields = (
         "ticket_link",
         "organization",
         "requested_by",
@@ -459,7 +461,7 @@ class CustomerEscalationAdmin(admin.ModelAdmin):
         "reviewed_by",
         "reviewed_at",
         "review_note",
-    ]
+    )
     readonly_fields = fields
     actions = ["mark_unwarranted"]
     view_on_site = False
@@ -478,7 +480,7 @@ class CustomerEscalationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Mark the selected escalations unwarranted")
     def mark_unwarranted(
-        self, request: HttpRequest, queryset: QuerySet[CustomerEscalation]
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[CustomerEscalation]
     ) -> None:
         done = 0
         for escalation in queryset.select_related("ticket"):
@@ -503,7 +505,7 @@ class TimeEntryAdmin(admin.ModelAdmin):
     list_filter = ["billable", "date", "ticket__organization"]
     search_fields = ["ticket__reference", "ticket__organization__name", "note"]
     date_hierarchy = "date"
-    fields = ["ticket_link", "agent", "date", "minutes", "billable", "note", "created_at"]
+    fields = ("ticket_link", "agent", "date", "minutes", "billable", "note", "created_at")
     readonly_fields = fields
     view_on_site = False
 
@@ -534,7 +536,7 @@ class TicketEventAdmin(admin.ModelAdmin):
     list_filter = ["kind", "customer_visible"]
     search_fields = ["ticket__reference", "summary", "reason"]
     date_hierarchy = "at"
-    fields = ["ticket_link", "at", "kind", "actor", "summary", "reason", "data", "customer_visible"]
+    fields = ("ticket_link", "at", "kind", "actor", "summary", "reason", "data", "customer_visible")
     readonly_fields = fields
     view_on_site = False
 

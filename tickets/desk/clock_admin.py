@@ -29,14 +29,14 @@ NO_GUARANTEE = "no guarantee"
 class SlaClockEventInline(ReadOnlyInline):
     model = SlaClockEvent
     verbose_name_plural = "clock log"
-    fields = ["at", "kind", "due_at", "reason", "data"]
+    fields = ("at", "kind", "due_at", "reason", "data")
     readonly_fields = fields
 
 
 class EscalationFiringInline(ReadOnlyInline):
     model = EscalationFiring
     verbose_name_plural = "escalations fired"
-    fields = [
+    fields = (
         "rule_text",
         "due_at",
         "fired_at",
@@ -45,7 +45,7 @@ class EscalationFiringInline(ReadOnlyInline):
         "fell_back",
         "fallback_reason",
         "moved_to",
-    ]
+    )
     readonly_fields = fields
 
 
@@ -96,7 +96,7 @@ class SlaClockAdmin(ReadOnlyAdmin):
     list_filter = [ClockStateFilter, "state", "metric", "plan__policy", "plan"]
     search_fields = ["ticket__reference"]
     date_hierarchy = "started_at"
-    fields = [
+    fields = (
         "ticket_link",
         "metric",
         "cycle",
@@ -116,13 +116,13 @@ class SlaClockAdmin(ReadOnlyAdmin):
         "breached_at",
         "business_elapsed",
         "next_action_at",
-    ]
+    )
     readonly_fields = fields
     inlines = [SlaClockEventInline, EscalationFiringInline]
 
     @admin.display(description="ticket", ordering="ticket__reference")
     def ticket_link(self, obj: SlaClock) -> SafeString:
-        return admin_link(obj.ticket, obj.ticket.reference)  # type: ignore[attr-defined]
+        return admin_link(obj.ticket, obj.ticket.reference)
 
     @admin.display(description="target", ordering="target")
     def target_text(self, obj: SlaClock) -> str:
@@ -149,7 +149,7 @@ class EscalationFiringAdmin(ReadOnlyAdmin):
     list_filter = ["late", "fell_back", "clock__metric"]
     search_fields = ["clock__ticket__reference", "rule_text"]
     date_hierarchy = "fired_at"
-    fields = [
+    fields = (
         "ticket_link",
         "clock_link",
         "rule",
@@ -161,12 +161,12 @@ class EscalationFiringAdmin(ReadOnlyAdmin):
         "fell_back",
         "fallback_reason",
         "moved_to",
-    ]
+    )
     readonly_fields = fields
 
     @admin.display(description="ticket", ordering="clock__ticket__reference")
     def ticket_link(self, obj: EscalationFiring) -> SafeString:
-        ticket = obj.clock.ticket  # type: ignore[attr-defined]
+        ticket = obj.clock.ticket
         return admin_link(ticket, ticket.reference)
 
     @admin.display(description="clock")

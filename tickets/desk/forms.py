@@ -7,7 +7,7 @@ services, whose `ValidationError`s are shown on these forms by field name.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -104,7 +104,7 @@ class SeverityForm(ServiceForm):
         super().__init__(*args, ticket=ticket, **kwargs)
         if ticket is not None:
             severities = Severity.objects.filter(policy_id=ticket.plan.policy_id)
-            self.fields["level"].choices = [
+            cast(forms.ChoiceField, self.fields["level"]).choices = [
                 (severity.level, f"{severity.level} - {severity.name}") for severity in severities
             ]
             self.fields["level"].initial = ticket.severity.level
@@ -130,7 +130,7 @@ class AssignForm(ServiceForm):
 
     def __init__(self, *args: Any, ticket: Ticket | None = None, **kwargs: Any) -> None:
         super().__init__(*args, ticket=ticket, **kwargs)
-        self.fields["assignee"].queryset = agents()
+        cast(forms.ModelChoiceField, self.fields["assignee"]).queryset = agents()
         if ticket is not None and not self.is_bound:
             self.fields["assignee"].initial = ticket.assignee_id
 
@@ -181,7 +181,7 @@ class TimeEntryForm(ServiceForm):
 
     def __init__(self, *args: Any, ticket: Ticket | None = None, **kwargs: Any) -> None:
         super().__init__(*args, ticket=ticket, **kwargs)
-        self.fields["agent"].queryset = agents()
+        cast(forms.ModelChoiceField, self.fields["agent"]).queryset = agents()
 
 
 class UnwarrantedForm(ServiceForm):
@@ -213,13 +213,14 @@ class OutOfScopeForm(ServiceForm):
 
     def __init__(self, *args: Any, reasons: Iterable[str] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["choice"].choices = [
+        cast(forms.ChoiceField, self.fields["choice"]).choices = [
             *((reason, reason) for reason in reasons),
             (OTHER, "Other (write it below)"),
         ]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("choice") == OTHER:
             if not (cleaned.get("other") or "").strip():
                 self.add_error("other", "Write the reason, or choose one of the policy's.")

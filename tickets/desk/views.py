@@ -24,6 +24,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
+from helpdesk.http import AuthenticatedHttpRequest
 from sla.models import format_duration
 from sla.selectors import standing_for
 from tickets import services
@@ -43,7 +44,7 @@ from tickets.desk.forms import (
 )
 from tickets.models import CustomerEscalation, Status, Ticket
 
-Run = Callable[[Ticket, Any, HttpRequest], str]
+Run = Callable[[Ticket, Any, AuthenticatedHttpRequest], str]
 
 # name in the URL and the context -> the form class; the page shows them in this order.
 WORK_FORMS: dict[str, type[ServiceForm]] = {
@@ -119,12 +120,13 @@ class TicketWorkMixin(admin.ModelAdmin):
         )
         now = timezone.now()
         for clock in clocks:
-            clock.standing = standing = standing_for(clock, now=now)
+            # Display values for the template, set on the rows it iterates.
+            clock.standing = standing = standing_for(clock, now=now)  # type: ignore[attr-defined]
             left = standing.business_left
             word = "over" if left is not None and left < dt.timedelta(0) else "left"
-            clock.left_text = None if left is None else f"{format_duration(abs(left))} {word}"
-            clock.target_text = format_duration(clock.target) if clock.target else "no guarantee"
-            clock.paused_text = (
+            clock.left_text = None if left is None else f"{format_duration(abs(left))} {word}"  # type: ignore[attr-defined]
+            clock.target_text = format_duration(clock.target) if clock.target else "no guarantee"  # type: ignore[attr-defined]
+            clock.paused_text = (  # type: ignore[attr-defined]
                 format_duration(clock.paused_business) if clock.paused_business else "\u2013"
             )
         firings = sorted(
@@ -132,7 +134,7 @@ class TicketWorkMixin(admin.ModelAdmin):
             key=lambda firing: (firing.fired_at, firing.pk),
         )
         for firing in firings:
-            firing.metric_label = next(
+            firing.metric_label = next(  # type: ignore[attr-defined]
                 c for c in clocks if c.pk == firing.clock_id
             ).get_metric_display()
         time_entries = list(ticket.time_entries.select_related("agent"))
@@ -180,7 +182,7 @@ class TicketWorkMixin(admin.ModelAdmin):
     # -- the work views ----------------------------------------------------------------------
 
     def _work_view(self, name: str) -> Callable[..., HttpResponse]:
-        def view(request: HttpRequest, object_id: str) -> HttpResponse:
+        def view(request: AuthenticatedHttpRequest, object_id: str) -> HttpResponse:
             return self.work(request, object_id, name)
 
         view.__name__ = f"{name}_view"
@@ -194,7 +196,7 @@ class TicketWorkMixin(admin.ModelAdmin):
             raise PermissionDenied
         return ticket
 
-    def work(self, request: HttpRequest, object_id: str, name: str) -> HttpResponse:
+    def work(self, request: AuthenticatedHttpRequest, object_id: str, name: str) -> HttpResponse:
         ticket = self._ticket_for_work(request, object_id)
         change_url = reverse("admin:tickets_ticket_change", args=[ticket.pk])
         if request.method != "POST":
@@ -219,7 +221,9 @@ class TicketWorkMixin(admin.ModelAdmin):
         request.method = "GET"
         return self.change_view(request, str(ticket.pk), extra_context=bound)
 
-    def do_reply(self, ticket: Ticket, data: dict[str, Any], request: HttpRequest) -> str:
+    def do_reply(
+        self, ticket: Ticket, data: dict[str, Any], request: AuthenticatedHttpRequest
+    ) -> str:
         internal = data["kind"] == "internal"
         services.ticket_reply(
             ticket=ticket,
@@ -230,12 +234,16 @@ class TicketWorkMixin(admin.ModelAdmin):
         )
         return "Internal note added." if internal else "Reply sent to the customer."
 
-    def do_assign(self, ticket: Ticket, data: dict[str, Any], request: HttpRequest) -> str:
+    def do_assign(
+        self, ticket: Ticket, data: dict[str, Any], request: AuthenticatedHttpRequest
+    ) -> str:
         assignee = data["assignee"]
         services.ticket_assign(ticket=ticket, assignee=assignee, by=request.user)
         return f"Assigned to {assignee.get_username()}." if assignee else "Unassigned."
 
-    def do_status(self, ticket: Ticket, data: dict[str, Any], request: HttpRequest) -> str:
+    def do_status(
+        self, ticket: Ticket, data: dict[str, Any], request: AuthenticatedHttpRequest
+    ) -> str:
         move, reason, by = data["move"], data["reason"], request.user
         if move == "acknowledge":
             services.ticket_acknowledge(ticket=ticket, by=by)
@@ -250,30 +258,40 @@ class TicketWorkMixin(admin.ModelAdmin):
         ticket.refresh_from_db(fields=["status"])
         return f"{ticket.reference} is now {ticket.get_status_display().lower()}."
 
-    def do_queue(self, ticket: Ticket, data: dict[str, Any], request: HttpRequest) -> str:
+    def do_queue(
+        self, ticket: Ticket, data: dict[str, Any], request: AuthenticatedHttpRequest
+    ) -> str:
         queue = data["queue"]
         services.ticket_move_to_queue(
             ticket=ticket, queue=queue, by=request.user, reason=data["reason"]
         )
         return f"Moved to {queue.name}."
 
-    def do_severity(self, ticket: Ticket, data: dict[str, Any], request: HttpRequest) -> str:
+    def do_severity(
+        self, ticket: Ticket, data: dict[str, Any], request: AuthenticatedHttpRequest
+    ) -> str:
         services.ticket_change_severity(
             ticket=ticket, level=data["level"], by=request.user, reason=data["reason"]
         )
         return f"Severity changed to {data['level']}; the customer was told why."
 
-    def do_clarify(self, ticket: Ticket, data: dict[str, Any], request: HttpRequest) -> str:
+    def do_clarify(
+        self, ticket: Ticket, data: dict[str, Any], request: AuthenticatedHttpRequest
+    ) -> str:
         services.ticket_request_clarification(
             ticket=ticket, by=request.user, question=data["question"]
         )
         return "The customer was asked to clarify the severity."
 
-    def do_out_of_scope(self, ticket: Ticket, data: dict[str, Any], request: HttpRequest) -> str:
+    def do_out_of_scope(
+        self, ticket: Ticket, data: dict[str, Any], request: AuthenticatedHttpRequest
+    ) -> str:
         services.ticket_close_out_of_scope(ticket=ticket, by=request.user, reason=data["reason"])
         return f"{ticket.reference} closed as out of scope."
 
-    def do_time(self, ticket: Ticket, data: dict[str, Any], request: HttpRequest) -> str:
+    def do_time(
+        self, ticket: Ticket, data: dict[str, Any], request: AuthenticatedHttpRequest
+    ) -> str:
         entry = services.time_entry_log(
             ticket=ticket,
             agent=data["agent"],
@@ -289,7 +307,7 @@ class TicketWorkMixin(admin.ModelAdmin):
         return f"Logged {entry.minutes} {kind} minutes for {entry.date:%d %b %Y}."
 
     def unwarranted_view(
-        self, request: HttpRequest, object_id: str, escalation_id: int
+        self, request: AuthenticatedHttpRequest, object_id: str, escalation_id: int
     ) -> HttpResponse:
         ticket = self._ticket_for_work(request, object_id)
         escalation = get_object_or_404(CustomerEscalation, pk=escalation_id, ticket=ticket)
@@ -373,7 +391,7 @@ class TicketActionsMixin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/tickets/ticket/action_form.html", context)
 
     @admin.action(description="Assign to me")
-    def assign_to_me(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
+    def assign_to_me(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Ticket]) -> None:
         self._each(
             request,
             queryset,
@@ -382,7 +400,7 @@ class TicketActionsMixin(admin.ModelAdmin):
         )
 
     @admin.action(description="Acknowledge")
-    def acknowledge(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
+    def acknowledge(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Ticket]) -> None:
         self._each(
             request,
             queryset,
@@ -392,7 +410,7 @@ class TicketActionsMixin(admin.ModelAdmin):
 
     @admin.action(description="Move to a tier\u2026")
     def move_to_tier(
-        self, request: HttpRequest, queryset: QuerySet[Ticket]
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[Ticket]
     ) -> TemplateResponse | None:
         form = MoveToTierForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
@@ -416,7 +434,9 @@ class TicketActionsMixin(admin.ModelAdmin):
         )
 
     @admin.action(description="Waiting on customer")
-    def waiting_on_customer(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
+    def waiting_on_customer(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[Ticket]
+    ) -> None:
         self._each(
             request,
             queryset,
@@ -425,7 +445,7 @@ class TicketActionsMixin(admin.ModelAdmin):
         )
 
     @admin.action(description="Resolve")
-    def resolve(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
+    def resolve(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Ticket]) -> None:
         self._each(
             request,
             queryset,
@@ -435,7 +455,7 @@ class TicketActionsMixin(admin.ModelAdmin):
 
     @admin.action(description="Close as out of scope\u2026")
     def close_out_of_scope(
-        self, request: HttpRequest, queryset: QuerySet[Ticket]
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[Ticket]
     ) -> TemplateResponse | None:
         reasons = policy_reasons(queryset.select_related("plan__policy"))
         form = OutOfScopeForm(request.POST if "apply" in request.POST else None, reasons=reasons)

@@ -17,7 +17,7 @@ import zoneinfo
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from plans.models import Contract, Organization, PooledMonths, Severity, TicketCategory
@@ -39,12 +39,12 @@ ENABLEMENT_SESSIONS = (
 )
 
 
-def _agent(preferred: str) -> AbstractBaseUser | None:
+def _agent(preferred: str) -> User | None:
     users = get_user_model().objects.filter(is_staff=True, is_active=True)
     return users.filter(username=preferred).first() or users.order_by("pk").first()
 
 
-def _requester(organization: Organization) -> AbstractBaseUser | None:
+def _requester(organization: Organization) -> User | None:
     contact = organization.contacts.select_related("user").order_by("pk").first()
     return contact.user if contact else None
 
@@ -95,7 +95,7 @@ def _ticket(
 
 def _spread(
     tickets: list[Ticket],
-    agent: AbstractBaseUser,
+    agent: User,
     *,
     minutes: int,
     first: dt.date,
@@ -127,9 +127,11 @@ def _spread(
     return entries
 
 
-def _seed_package(contract: Contract, *, today: dt.date, agent: AbstractBaseUser) -> None:
+def _seed_package(contract: Contract, *, today: dt.date, agent: User) -> None:
     organization = contract.organization
     plan = contract.plan
+    if not plan.monthly_support_hours:  # no package to draw on
+        return
     if contract.overage_hourly_rate is None:
         contract.overage_hourly_rate = DEMO_RATE
         contract.save(update_fields=["overage_hourly_rate"])
@@ -179,7 +181,7 @@ def _seed_package(contract: Contract, *, today: dt.date, agent: AbstractBaseUser
         )
 
 
-def _seed_enablement(contract: Contract, *, today: dt.date, agent: AbstractBaseUser) -> None:
+def _seed_enablement(contract: Contract, *, today: dt.date, agent: User) -> None:
     category = contract.plan.categories.filter(draws_enablement_hours=True).first()
     if category is None:
         return

@@ -459,7 +459,7 @@ def overage_by_organization(
     by_organization: dict[int, list[TimeEntry]] = defaultdict(list)
     for entry in entries:
         by_organization[entry.ticket.organization_id].append(entry)
-    rows = []
+    overage: list[OverageRow] = []
     for contract in contracts:
         organization = contract.organization
         local = today or local_today(organization)
@@ -480,5 +480,7 @@ def overage_by_organization(
         )
         for period in periods:
             if month_start <= period.start <= month_end and period.overage_minutes:
-                rows.append(OverageRow(organization, contract, period, closed=period.end < local))
-    return rows
+                overage.append(
+                    OverageRow(organization, contract, period, closed=period.end < local)
+                )
+    return overage

@@ -4,14 +4,14 @@ entitlements, whose `ValidationError`s are put back on the field they name (`app
 from __future__ import annotations
 
 import zoneinfo
-from typing import Any
+from typing import Any, cast
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-from plans.models import Channel, ContactRole, Plan, UserProfile
+from plans.models import Channel, ContactRole, Plan, TicketCategory, UserProfile
 
-NON_FIELD = forms.forms.NON_FIELD_ERRORS
+NON_FIELD = NON_FIELD_ERRORS
 
 
 def apply_errors(form: forms.Form, error: ValidationError, *, aliases: dict | None = None) -> None:
@@ -54,7 +54,7 @@ class TicketForm(forms.Form):
 
     subject = forms.CharField(max_length=200, help_text="One line: what is wrong or needed.")
     severity = forms.TypedChoiceField(coerce=int, widget=forms.RadioSelect)
-    category = forms.ModelChoiceField(
+    category: forms.ModelChoiceField[TicketCategory] = forms.ModelChoiceField(
         queryset=None,
         required=False,
         widget=forms.RadioSelect,
@@ -80,20 +80,23 @@ class TicketForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.plan = plan
         self.severities = list(plan.policy.severities.order_by("level"))
-        self.fields["severity"].choices = [
+        cast(forms.ChoiceField, self.fields["severity"]).choices = [
             (s.level, f"{s.level} - {s.name}") for s in self.severities
         ]
         self.categories = list(plan.categories.order_by("position", "name"))
         if self.categories:
-            self.fields["category"].queryset = plan.categories.order_by("position", "name")
-            self.fields["category"].required = True
+            category_field = cast(forms.ModelChoiceField, self.fields["category"])
+            category_field.queryset = plan.categories.order_by("position", "name")
+            category_field.required = True
         else:
             del self.fields["category"]
         channels: list[str] = list(plan.channels)
         for category in self.categories:
             channels += [c for c in category.channels if c not in channels]
         labels = dict(Channel.choices)
-        self.fields["channel"].choices = [(c, labels.get(c, c)) for c in channels]
+        cast(forms.ChoiceField, self.fields["channel"]).choices = [
+            (c, labels.get(c, c)) for c in channels
+        ]
         if "portal" in channels:
             self.fields["channel"].initial = "portal"
         levels = plan.post_incident_report_levels or []
@@ -154,7 +157,9 @@ class AccountForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = [(z, z) for z in sorted(zoneinfo.available_timezones())]
+        cast(forms.ChoiceField, self.fields["time_zone"]).choices = [
+            (z, z) for z in sorted(zoneinfo.available_timezones())
+        ]
 
 
 class ContactAddForm(forms.Form):

@@ -12,11 +12,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from helpdesk.http import AuthenticatedHttpRequest
 from plans.models import ContactRole, UserProfile
 from plans.selectors import (
     account_team,
@@ -33,6 +35,7 @@ from tickets.entitlements import (
     can_request_post_incident_report,
     entitlement_for,
 )
+from tickets.hours.ledger import plan_hours_summary
 from tickets.models import Ticket
 from tickets.portal.forms import (
     AccountForm,
@@ -44,14 +47,9 @@ from tickets.portal.forms import (
     apply_errors,
 )
 
-try:  # the support-hours ledger (another part of the product); /plan/ shows it when present
-    from tickets.hours.ledger import plan_hours_summary
-except ImportError:  # pragma: no cover
-    plan_hours_summary = None
-
 PAGE_SIZE = 25
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def contact_required(view: View) -> View:
@@ -59,7 +57,7 @@ def contact_required(view: View) -> View:
 
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         selectors.organization_for(user=request.user)
         return view(request, *args, **kwargs)
 
@@ -70,7 +68,7 @@ def contact_required(view: View) -> View:
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     contact = selectors.contact_for(user=request.user)
     if contact is None:
         return render(request, "portal/not_a_contact.html", status=200)
@@ -88,7 +86,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     page.object_list = list(page.object_list)
     for ticket in page.object_list:
-        ticket.next_due = selectors.next_due(ticket, now=now)
+        ticket.next_due = selectors.next_due(ticket, now=now)  # type: ignore[attr-defined]
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -112,7 +110,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def ticket_new(request: HttpRequest) -> HttpResponse:
+def ticket_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     try:
         entitlement = entitlement_for(user=request.user)
     except ValidationError as error:
@@ -148,7 +146,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
 # -- ticket page and its actions ---------------------------------------------------------------
 
 
-def _detail(request: HttpRequest, ticket: Ticket, **forms: Any) -> HttpResponse:
+def _detail(request: AuthenticatedHttpRequest, ticket: Ticket, **forms: Any) -> HttpResponse:
     level = ticket.severity.level
     context = {
         "ticket": ticket,
@@ -169,14 +167,14 @@ def _detail(request: HttpRequest, ticket: Ticket, **forms: Any) -> HttpResponse:
 
 
 @contact_required
-def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
+def ticket_detail(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     ticket = selectors.ticket_for_viewer(user=request.user, reference=reference)
     return _detail(request, ticket)
 
 
 @contact_required
 @require_POST
-def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
+def ticket_reply(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     ticket = selectors.ticket_for_viewer(user=request.user, reference=reference)
     form = ReplyForm(request.POST, request.FILES)
     if form.is_valid():
@@ -196,7 +194,7 @@ def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 def _action(
-    request: HttpRequest, ticket: Ticket, call: Callable[[], object], done: str
+    request: AuthenticatedHttpRequest, ticket: Ticket, call: Callable[[], object], done: str
 ) -> HttpResponse:
     try:
         call()
@@ -210,7 +208,7 @@ def _action(
 
 @contact_required
 @require_POST
-def ticket_close(request: HttpRequest, reference: str) -> HttpResponse:
+def ticket_close(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     ticket = selectors.ticket_for_viewer(user=request.user, reference=reference)
     return _action(
         request,
@@ -222,7 +220,7 @@ def ticket_close(request: HttpRequest, reference: str) -> HttpResponse:
 
 @contact_required
 @require_POST
-def ticket_reopen(request: HttpRequest, reference: str) -> HttpResponse:
+def ticket_reopen(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     ticket = selectors.ticket_for_viewer(user=request.user, reference=reference)
     form = ReopenForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
@@ -236,7 +234,7 @@ def ticket_reopen(request: HttpRequest, reference: str) -> HttpResponse:
 
 @contact_required
 @require_POST
-def ticket_request_pir(request: HttpRequest, reference: str) -> HttpResponse:
+def ticket_request_pir(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     ticket = selectors.ticket_for_viewer(user=request.user, reference=reference)
     return _action(
         request,
@@ -248,7 +246,7 @@ def ticket_request_pir(request: HttpRequest, reference: str) -> HttpResponse:
 
 @contact_required
 @require_POST
-def ticket_escalate(request: HttpRequest, reference: str) -> HttpResponse:
+def ticket_escalate(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     ticket = selectors.ticket_for_viewer(user=request.user, reference=reference)
     form = EscalationForm(request.POST)
     if form.is_valid():
@@ -269,7 +267,7 @@ def ticket_escalate(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @contact_required
-def attachment_download(request: HttpRequest, reference: str, pk: int) -> FileResponse:
+def attachment_download(request: AuthenticatedHttpRequest, reference: str, pk: int) -> FileResponse:
     attachment = selectors.attachment_for_viewer(user=request.user, reference=reference, pk=pk)
     try:
         handle = attachment.file.open("rb")
@@ -286,7 +284,9 @@ def attachment_download(request: HttpRequest, reference: str, pk: int) -> FileRe
 # -- plan -------------------------------------------------------------------------------------
 
 
-def _plan_context(request: HttpRequest, add_form: ContactAddForm | None = None) -> dict[str, Any]:
+def _plan_context(
+    request: AuthenticatedHttpRequest, add_form: ContactAddForm | None = None
+) -> dict[str, Any]:
     contact = selectors.contact_for(user=request.user)
     assert contact is not None
     organization = contact.organization
@@ -322,17 +322,16 @@ def _plan_context(request: HttpRequest, add_form: ContactAddForm | None = None) 
         account_team=account_team(contract=contract),
         conditions=contract_conditions(contract=contract),
     )
-    if plan_hours_summary is not None:
-        context["hours"] = plan_hours_summary(organization=organization, today=timezone.localdate())
+    context["hours"] = plan_hours_summary(organization=organization, today=timezone.localdate())
     return context
 
 
 @contact_required
-def plan(request: HttpRequest) -> HttpResponse:
+def plan(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "portal/plan.html", _plan_context(request))
 
 
-def _require_org_admin(request: HttpRequest) -> None:
+def _require_org_admin(request: AuthenticatedHttpRequest) -> None:
     contact = selectors.contact_for(user=request.user)
     if contact is None or contact.role != ContactRole.ADMIN:
         raise Http404("Only an organization admin manages named contacts.")
@@ -340,7 +339,7 @@ def _require_org_admin(request: HttpRequest) -> None:
 
 @contact_required
 @require_POST
-def contact_add(request: HttpRequest) -> HttpResponse:
+def contact_add(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_org_admin(request)
     organization = selectors.organization_for(user=request.user)
     form = ContactAddForm(request.POST)
@@ -366,7 +365,7 @@ def contact_add(request: HttpRequest) -> HttpResponse:
 
 @contact_required
 @require_POST
-def contact_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _require_org_admin(request)
     organization = selectors.organization_for(user=request.user)
     contact = selectors.contact_of_organization(organization=organization, pk=pk)
@@ -383,7 +382,7 @@ def contact_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def account(request: HttpRequest) -> HttpResponse:
+def account(request: AuthenticatedHttpRequest) -> HttpResponse:
     profile = UserProfile.objects.filter(user=request.user).first() or UserProfile(
         user=request.user, time_zone=timezone.get_current_timezone_name()
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
@@ -52,7 +52,7 @@ class ReportFilterForm(forms.Form):
     severity = forms.TypedChoiceField(
         label="Severity", choices=severity_choices, coerce=int, empty_value=None, required=False
     )
-    queue = forms.ModelChoiceField(
+    queue: forms.ModelChoiceField[Queue] = forms.ModelChoiceField(
         queryset=None, to_field_name="slug", required=False, empty_label="All queues"
     )
     agent = AgentChoiceField(
@@ -64,9 +64,11 @@ class ReportFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.zone = zone
         self.now = now
-        self.fields["queue"].queryset = Queue.objects.order_by("position", "name")
+        cast(forms.ModelChoiceField, self.fields["queue"]).queryset = Queue.objects.order_by(
+            "position", "name"
+        )
         # Read the levels once: validation and rendering share them.
-        self.fields["severity"].choices = severity_choices()
+        cast(forms.ChoiceField, self.fields["severity"]).choices = severity_choices()
         self.helper = FormHelper()
         self.helper.form_method = "get"
         self.helper.form_class = "sla-filters"
@@ -88,7 +90,8 @@ class ReportFilterForm(forms.Form):
         )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         default_start, default_end = default_dates(self.now, self.zone)
         start = data.get("start") or default_start
         end = data.get("end") or default_end

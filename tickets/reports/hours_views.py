@@ -72,7 +72,8 @@ class OverageFilterForm(forms.Form):
     )
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("start"), data.get("end")
         if start and end:
             start = data["start"] = start.replace(day=1)
@@ -170,7 +171,8 @@ def overage_csv(request: HttpRequest) -> HttpResponse:
     form, rows = _report(request)
     if not form.is_valid():
         problems = "; ".join(
-            f"{form.fields[name].label if name in form.fields else name}: {' '.join(errors)}"
+            f"{form.fields[name].label if name in form.fields else name}: "
+            f"{' '.join(map(str, errors))}"
             for name, errors in form.errors.items()
         )
         return HttpResponse(problems, status=400, content_type="text/plain; charset=utf-8")

@@ -48,7 +48,9 @@ class ReportFilters:
     metric: str | None = None
 
 
-def period_for_dates(start: dt.date, end: dt.date, zone: dt.tzinfo) -> tuple[dt.datetime, ...]:
+def period_for_dates(
+    start: dt.date, end: dt.date, zone: dt.tzinfo
+) -> tuple[dt.datetime, dt.datetime]:
     """The UTC half-open span of local dates `start`..`end` (both included) in `zone`."""
     first = dt.datetime.combine(start, dt.time(), tzinfo=zone)
     after = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=zone)

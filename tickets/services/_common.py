@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 
 from tickets.models import (
@@ -20,7 +20,7 @@ def log_event(
     kind: str,
     summary: str,
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     at: dt.datetime,
     reason: str = "",
     data: dict | None = None,
@@ -49,11 +49,11 @@ def locked(ticket: Ticket) -> Ticket:
     return Ticket.objects.select_for_update().select_related("plan", "severity").get(pk=ticket.pk)
 
 
-def is_agent(user: AbstractBaseUser) -> bool:
+def is_agent(user: User) -> bool:
     return bool(user.is_active and user.is_staff)
 
 
-def require_agent(user: AbstractBaseUser) -> None:
+def require_agent(user: User) -> None:
     if not is_agent(user):
         raise ValidationError("Only support agents can do this.")
 

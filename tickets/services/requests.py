@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -31,7 +31,7 @@ from tickets.services._common import (
 
 
 @transaction.atomic
-def ticket_request_post_incident_report(*, ticket: Ticket, by: AbstractBaseUser) -> Ticket:
+def ticket_request_post_incident_report(*, ticket: Ticket, by: User) -> Ticket:
     ticket = locked(ticket)
     if not can_request_post_incident_report(plan=ticket.plan, severity_level=ticket.severity.level):
         raise ValidationError(
@@ -48,9 +48,7 @@ def ticket_request_post_incident_report(*, ticket: Ticket, by: AbstractBaseUser)
 
 
 @transaction.atomic
-def ticket_request_escalation(
-    *, ticket: Ticket, by: AbstractBaseUser, reason: str
-) -> CustomerEscalation:
+def ticket_request_escalation(*, ticket: Ticket, by: User, reason: str) -> CustomerEscalation:
     """The customer asks for an escalation (Vmoso priorities 2-4); support managers hear."""
     reason = required_text(reason, "reason", "Tell us why the ticket needs escalating.")
     ticket = locked(ticket)
@@ -84,7 +82,7 @@ def ticket_request_escalation(
 
 @transaction.atomic
 def escalation_mark_unwarranted(
-    *, escalation: CustomerEscalation, by: AbstractBaseUser, note: str = ""
+    *, escalation: CustomerEscalation, by: User, note: str = ""
 ) -> CustomerEscalation:
     require_agent(by)
     escalation = CustomerEscalation.objects.select_for_update().get(pk=escalation.pk)

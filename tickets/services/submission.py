@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -70,7 +70,7 @@ def _attach(
     ticket: Ticket,
     files: Iterable[UploadedFile],
     *,
-    by: AbstractBaseUser,
+    by: User,
     message: Message | None,
     at: dt.datetime,
 ) -> list[Attachment]:
@@ -106,7 +106,7 @@ def _attach(
 @transaction.atomic
 def ticket_create(
     *,
-    requester: AbstractBaseUser,
+    requester: User,
     subject: str,
     body: str,
     severity_level: int,
@@ -188,7 +188,7 @@ def ticket_create(
 def ticket_reply(
     *,
     ticket: Ticket,
-    author: AbstractBaseUser,
+    author: User,
     body: str,
     internal: bool = False,
     attachments: Iterable[UploadedFile] = (),
@@ -248,9 +248,7 @@ def ticket_reply(
 
 
 @transaction.atomic
-def attachment_add(
-    *, ticket: Ticket, by: AbstractBaseUser, files: Iterable[UploadedFile]
-) -> list[Attachment]:
+def attachment_add(*, ticket: Ticket, by: User, files: Iterable[UploadedFile]) -> list[Attachment]:
     ticket = locked(ticket)
     now = timezone.now()
     saved = _attach(ticket, files, by=by, message=None, at=now)

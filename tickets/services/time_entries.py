@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -28,7 +28,7 @@ from tickets.services._common import (
 def time_entry_log(
     *,
     ticket: Ticket,
-    agent: AbstractBaseUser,
+    agent: User,
     minutes: int,
     date: dt.date | None = None,
     billable: bool = True,

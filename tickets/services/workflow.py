@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -31,9 +31,7 @@ from tickets.services._common import (
 
 
 @transaction.atomic
-def ticket_assign(
-    *, ticket: Ticket, assignee: AbstractBaseUser | None, by: AbstractBaseUser
-) -> Ticket:
+def ticket_assign(*, ticket: Ticket, assignee: User | None, by: User) -> Ticket:
     require_agent(by)
     if assignee is not None:
         require_agent(assignee)
@@ -61,7 +59,7 @@ def ticket_assign(
 
 
 @transaction.atomic
-def ticket_acknowledge(*, ticket: Ticket, by: AbstractBaseUser) -> Ticket:
+def ticket_acknowledge(*, ticket: Ticket, by: User) -> Ticket:
     require_agent(by)
     ticket = locked(ticket)
     require_open(ticket, "acknowledge it")
@@ -83,7 +81,7 @@ def ticket_acknowledge(*, ticket: Ticket, by: AbstractBaseUser) -> Ticket:
 
 @transaction.atomic
 def ticket_move_to_queue(
-    *, ticket: Ticket, queue: Queue, by: AbstractBaseUser | None, reason: str = ""
+    *, ticket: Ticket, queue: Queue, by: User | None, reason: str = ""
 ) -> Ticket:
     """Move to a tier. `by` is None when an SLA escalation rule moves it."""
     if by is not None:
@@ -92,7 +90,7 @@ def ticket_move_to_queue(
     if ticket.queue_id == queue.pk:
         return ticket
     now = timezone.now()
-    before = ticket.queue.name if ticket.queue_id else "no queue"
+    before = ticket.queue.name if ticket.queue is not None else "no queue"
     ticket.queue = queue
     touch(ticket, now, "queue")
     log_event(
@@ -109,9 +107,7 @@ def ticket_move_to_queue(
 
 
 @transaction.atomic
-def ticket_set_status(
-    *, ticket: Ticket, status: str, by: AbstractBaseUser, reason: str = ""
-) -> Ticket:
+def ticket_set_status(*, ticket: Ticket, status: str, by: User, reason: str = "") -> Ticket:
     """An agent moves an open ticket to in progress or waiting on customer."""
     require_agent(by)
     if status not in (Status.IN_PROGRESS, Status.WAITING, Status.ACKNOWLEDGED):
@@ -144,7 +140,7 @@ def ticket_set_status(
 
 
 @transaction.atomic
-def ticket_resolve(*, ticket: Ticket, by: AbstractBaseUser, note: str = "") -> Ticket:
+def ticket_resolve(*, ticket: Ticket, by: User, note: str = "") -> Ticket:
     require_agent(by)
     ticket = locked(ticket)
     require_open(ticket, "resolve it")
@@ -160,7 +156,7 @@ def ticket_resolve(*, ticket: Ticket, by: AbstractBaseUser, note: str = "") -> T
 
 
 @transaction.atomic
-def ticket_close(*, ticket: Ticket, by: AbstractBaseUser) -> Ticket:
+def ticket_close(*, ticket: Ticket, by: User) -> Ticket:
     """Close for good: a resolved ticket confirmed, or one the customer withdraws."""
     ticket = locked(ticket)
     if ticket.status == Status.CLOSED:
@@ -177,7 +173,7 @@ def ticket_close(*, ticket: Ticket, by: AbstractBaseUser) -> Ticket:
 
 
 @transaction.atomic
-def ticket_close_out_of_scope(*, ticket: Ticket, by: AbstractBaseUser, reason: str) -> Ticket:
+def ticket_close_out_of_scope(*, ticket: Ticket, by: User, reason: str) -> Ticket:
     """Close a request support does not cover, with the policy's own words as the reason."""
     require_agent(by)
     reason = required_text(reason, "reason", "Give the reason from the policy.")
@@ -194,7 +190,7 @@ def ticket_close_out_of_scope(*, ticket: Ticket, by: AbstractBaseUser, reason: s
 
 
 @transaction.atomic
-def ticket_reopen(*, ticket: Ticket, by: AbstractBaseUser, reason: str = "") -> Ticket:
+def ticket_reopen(*, ticket: Ticket, by: User, reason: str = "") -> Ticket:
     ticket = locked(ticket)
     if ticket.is_open:
         return ticket
@@ -214,9 +210,7 @@ def ticket_reopen(*, ticket: Ticket, by: AbstractBaseUser, reason: str = "") -> 
 
 
 @transaction.atomic
-def ticket_change_severity(
-    *, ticket: Ticket, level: int, by: AbstractBaseUser, reason: str
-) -> Ticket:
+def ticket_change_severity(*, ticket: Ticket, level: int, by: User, reason: str) -> Ticket:
     """Support changes the severity with a reason the customer sees; clocks are retargeted from
     their original start."""
     require_agent(by)
@@ -226,7 +220,7 @@ def ticket_change_severity(
     if severity is None:
         raise ValidationError({"severity": f"The {ticket.plan} plan has no severity {level}."})
     if (
-        ticket.category_id
+        ticket.category is not None
         and ticket.category.severity_levels
         and (level not in ticket.category.severity_levels)
     ):
@@ -261,7 +255,7 @@ def ticket_change_severity(
 
 
 @transaction.atomic
-def ticket_request_clarification(*, ticket: Ticket, by: AbstractBaseUser, question: str) -> Ticket:
+def ticket_request_clarification(*, ticket: Ticket, by: User, question: str) -> Ticket:
     """Support asks the customer to explain the severity they chose (Vmoso)."""
     require_agent(by)
     question = required_text(question, "question", "Ask the question the customer should answer.")

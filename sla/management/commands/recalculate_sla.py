@@ -5,7 +5,7 @@ as an action). Met and breached history stays as it was.
 """
 
 from argparse import ArgumentParser
-from typing import Any
+from typing import Any, TextIO
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
@@ -47,8 +47,8 @@ class Command(BaseCommand):
         if calendar or plan:
             scope = {"calendar_ids": calendar_ids, "plan_ids": plan_ids}
         total = live_clock_count(**scope)
-        with tqdm(
-            total=total, unit="clock", file=self.stderr._out, disable=options["verbosity"] == 0
-        ) as bar:
+        # The wrapped stream itself: OutputWrapper.write would end every redraw with a newline.
+        stream: TextIO = self.stderr._out  # type: ignore[assignment]  # private, typed Callable
+        with tqdm(total=total, unit="clock", file=stream, disable=options["verbosity"] == 0) as bar:
             changed = clocks_recalculate(**scope, progress=bar.update)
         self.stdout.write(f"{total} open clock(s) checked, {changed} retargeted.")

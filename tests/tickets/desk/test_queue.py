@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 import time_machine
 from django.contrib.admin import helpers
+from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 from django.db import connection
 from django.test import Client
@@ -18,6 +19,7 @@ from django.utils import timezone
 from sla.models import ClockState, SlaClock
 from tests.factories import (
     AgentFactory,
+    CategoryFactory,
     ContractFactory,
     NamedContactFactory,
     OrganizationFactory,
@@ -306,8 +308,6 @@ def test_a_breached_ticket_is_not_also_at_risk(admin_client: Client) -> None:
 
 
 def test_the_mine_filter_shows_my_tickets(admin_client: Client) -> None:
-    from django.contrib.auth import get_user_model
-
     me = get_user_model().objects.get(username="admin")
     mine = TicketFactory(assignee=me)
     TicketFactory(assignee=AgentFactory())
@@ -321,8 +321,6 @@ def test_the_unassigned_filter_shows_tickets_nobody_has(admin_client: Client) ->
 
 
 def test_the_queue_filters_by_tier_severity_status_and_category(admin_client: Client) -> None:
-    from tests.factories import CategoryFactory
-
     plan = PlanFactory(slug="filters-plan")
     category = CategoryFactory(plan=plan)
     l2 = QueueFactory(slug="l2")

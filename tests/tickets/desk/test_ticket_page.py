@@ -7,8 +7,12 @@ import datetime as dt
 import uuid
 
 import pytest
+from django.contrib.admin import helpers
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -31,8 +35,6 @@ def work_url(ticket: Ticket, name: str) -> str:
 
 
 def admin_user():
-    from django.contrib.auth import get_user_model
-
     return get_user_model().objects.get(username="admin")
 
 
@@ -344,8 +346,6 @@ def test_the_ticket_page_offers_to_mark_an_escalation_unwarranted(admin_client: 
 
 
 def test_the_escalation_admin_action_marks_them_unwarranted(admin_client: Client) -> None:
-    from django.contrib.admin import helpers
-
     escalation = escalated(build_world())
     admin_client.post(
         reverse("admin:tickets_customerescalation_changelist"),
@@ -373,9 +373,6 @@ def test_managers_see_each_organizations_count_of_unwarranted_escalations(
 def test_the_organization_list_runs_the_same_queries_with_more_escalations(
     admin_client: Client, django_assert_num_queries
 ) -> None:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     world = build_world()
     url = reverse("admin:plans_organization_changelist")
     with CaptureQueriesContext(connection) as before:

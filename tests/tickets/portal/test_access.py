@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from tests.factories import AgentFactory
 from tests.tickets.portal.test_support import World, _media, _world, open_ticket, upload  # noqa: F401
+from tickets import services
 from tickets.models import Attachment, Message, Status
 
 pytestmark = pytest.mark.django_db
@@ -92,8 +93,6 @@ def test_attachment_on_an_internal_note_is_404_for_customers(
     world: World, ticket_and_file: tuple
 ) -> None:
     ticket, _ = ticket_and_file
-    from tickets import services
-
     agent = AgentFactory()
     services.ticket_reply(
         ticket=ticket,
