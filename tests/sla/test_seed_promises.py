@@ -7,20 +7,32 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from io import StringIO
 
 import pytest
 import time_machine
 from django.contrib.auth.models import Group
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
+from plans.models import ContractCondition, Plan, PlanCondition, Policy
 from plans.roles import SUPPORT_MANAGERS
-from sla.models import EscalationFiring
+from plans.services import named_contact_add, pooled_months_agree
+from sla.models import EscalationFiring, Target
 from sla.services import sweep
-from tests.factories import UserFactory, customer_on, load_example_policy
+from tests.factories import (
+    AgentFactory,
+    ContractFactory,
+    OrganizationFactory,
+    UserFactory,
+    customer_on,
+    load_example_policy,
+)
 from tickets import services
-from tickets.models import Ticket, TicketEvent
+from tickets.billing import billing_lines
+from tickets.models import Ticket, TicketEvent, UnwarrantedEscalationWarning
 
 pytestmark = pytest.mark.django_db
 
@@ -271,8 +283,6 @@ def test_the_new_ticket_page_lists_what_support_does_not_cover(client) -> None: 
 
 @pytest.mark.parametrize("name", ["agency", "moboom", "openback", "prismic", "vmoso"])
 def test_every_example_policy_carries_the_seeds_notes(name: str) -> None:
-    from plans.models import Policy
-    from sla.models import Target
 
     load_example_policy(name)
     policy = Policy.objects.get(slug=name)
@@ -354,7 +364,6 @@ def enablement_ticket(contact, when: str) -> Ticket:  # noqa: ANN001
 
 
 def log(ticket: Ticket, minutes: int, day: dt.date) -> None:
-    from tests.factories import AgentFactory
 
     services.time_entry_log(ticket=ticket, agent=AgentFactory(), minutes=minutes, date=day)
 
@@ -411,9 +420,6 @@ def test_time_logged_beyond_the_cap_warns_the_agent_and_shows_as_over(
 
 def test_pooling_three_months_is_refused_naming_the_limit() -> None:
     # "upon agreement with the support manager, the hours of two months can be grouped".
-    from django.core.exceptions import ValidationError
-
-    from plans.services import pooled_months_agree
 
     load_example_policy("agency")
     contract = customer_on("agency-20h").organization.contracts.get()
@@ -443,7 +449,6 @@ def test_on_demand_time_is_billed_as_used_with_the_one_year_discount(client) -> 
     # The agency: support without a package is possible, "all time is billed as used"; "a 10
     # percent discount for a 1 year contract". 90 + 45 minutes = 2.25 h at 60.00 = 135.00,
     # less 10% (13.50) = 121.50.
-    from decimal import Decimal
 
     load_example_policy("agency")
     contact = customer_on("agency-on-demand", org_slug="shop")
@@ -473,7 +478,6 @@ def test_on_demand_time_is_billed_as_used_with_the_one_year_discount(client) -> 
 
 def test_package_overage_carries_the_contract_discount(client) -> None:  # noqa: ANN001
     # 10-hour package, 11.5 h used in November: 1.5 h over at 80.00 = 120.00, less 10% = 108.00.
-    from decimal import Decimal
 
     load_example_policy("agency")
     contact = customer_on("agency-10h", org_slug="pkg")
@@ -498,10 +502,6 @@ def test_the_third_unwarranted_escalation_warns_once_and_later_ones_are_charged(
 ) -> None:
     # The example policy: warned after 3 unwarranted escalations in a 3-month period from the
     # contract start (1 Jan 2020: Q4 2026 is 1 Oct - 31 Dec), then 150.00 each.
-    from decimal import Decimal
-
-    from tests.factories import AgentFactory
-    from tickets.models import UnwarrantedEscalationWarning
 
     load_example_policy("openback")
     contact = customer_on("openback-pro")
@@ -544,9 +544,6 @@ def test_the_third_unwarranted_escalation_warns_once_and_later_ones_are_charged(
 def test_below_the_threshold_nothing_is_sent_or_charged(
     django_capture_on_commit_callbacks,  # noqa: ANN001
 ) -> None:
-    from tests.factories import AgentFactory
-    from tickets.billing import billing_lines
-    from tickets.models import UnwarrantedEscalationWarning
 
     load_example_policy("openback")
     contact = customer_on("openback-pro")
@@ -572,7 +569,6 @@ def test_only_standard_support_until_onboarding_for_new_users_only() -> None:
     # "OpenBack will only provide Standard Support to customers who do not complete the
     # OpenBack Technical On-boarding (this applies only for customers that are new users)".
     # Severity 1 opened Friday 20 Nov 2026 10:00 UTC: Growth 6 hours, Pro 3 hours (24x7).
-    from plans.models import ContractCondition, PlanCondition
 
     load_example_policy("openback")
     new = customer_on("openback-pro", onboarded=False)
@@ -600,9 +596,6 @@ def test_only_standard_support_until_onboarding_for_new_users_only() -> None:
 
 
 def test_no_technical_support_without_the_sdk_is_shown_and_enforced(client) -> None:  # noqa: ANN001
-    from django.core.exceptions import ValidationError
-
-    from plans.models import ContractCondition, PlanCondition
 
     load_example_policy("openback")
     contact = customer_on("openback-enterprise")
@@ -628,9 +621,6 @@ def test_no_technical_support_without_the_sdk_is_shown_and_enforced(client) -> N
 
 def test_a_category_1_ticket_keeps_its_assignee_until_resolved() -> None:
     # Prismic category 1: "Resource assigned promptly and remains assigned until resolution."
-    from django.core.exceptions import ValidationError
-
-    from tests.factories import AgentFactory
 
     load_example_policy("prismic")
     contact = customer_on("prismic-enterprise-premium")
@@ -653,11 +643,6 @@ def test_a_category_1_ticket_keeps_its_assignee_until_resolved() -> None:
 def test_named_contacts_can_be_designated_before_the_contract_starts() -> None:
     # "Customers shall designate named individuals": before the service starts, within the
     # plan's limit (Pro: 1 named support contact).
-    from django.core.exceptions import ValidationError
-
-    from plans.models import Plan
-    from plans.services import named_contact_add
-    from tests.factories import ContractFactory, OrganizationFactory
 
     load_example_policy("openback")
     organization = OrganizationFactory(slug="future")
