@@ -21,6 +21,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 
 from sla.models import format_duration
 from tickets import services
@@ -37,7 +38,7 @@ from tickets.admin_forms import (
     TimeEntryForm,
     UnwarrantedForm,
 )
-from tickets.allowances import time_warning
+from tickets.allowances import enablement_status, time_warning
 from tickets.models import CustomerEscalation, Status, Ticket
 
 Run = Callable[[Ticket, Any, HttpRequest], str]
@@ -145,6 +146,7 @@ class TicketWorkMixin(admin.ModelAdmin):
                 sum(e.minutes for e in time_entries if e.billable)
             ),
             "clarification_allowed": ticket.plan.policy.severity_clarification,
+            "enablement_status": enablement_status(ticket=ticket, on=timezone.localdate()),
             "unwarranted_form": UnwarrantedForm(),
         }
         for name, form_class in WORK_FORMS.items():

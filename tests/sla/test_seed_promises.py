@@ -398,6 +398,9 @@ def test_time_logged_beyond_the_cap_warns_the_agent_and_shows_as_over(
     admin = type(prismic_advanced.user).objects.get(username="admin")
     with at("2026-11-20T10:00:00Z"):
         admin_client.force_login(admin)
+        before = admin_client.get(f"/admin/tickets/ticket/{ticket.pk}/change/").content.decode()
+        # While logging, the agent sees what is left of the year's hours.
+        assert "8.00 h used, 0.00 h left" in before
         response = admin_client.post(
             f"/admin/tickets/ticket/{ticket.pk}/time/",
             {
