@@ -43,6 +43,7 @@ from tickets.forms import (
     apply_errors,
 )
 from tickets.models import Ticket
+from tickets.unwarranted import unwarranted_summary
 
 try:  # the support-hours ledger (another part of the product); /plan/ shows it when present
     from tickets.hours import plan_hours_summary
@@ -322,6 +323,7 @@ def _plan_context(request: HttpRequest, add_form: ContactAddForm | None = None) 
         account_team=account_team(contract=contract),
         conditions=contract_conditions(contract=contract),
     )
+    context["unwarranted"] = unwarranted_summary(contract=contract, today=timezone.localdate())
     if plan_hours_summary is not None:
         context["hours"] = plan_hours_summary(organization=organization, today=timezone.localdate())
     return context

@@ -531,6 +531,11 @@ def test_the_third_unwarranted_escalation_warns_once_and_later_ones_are_charged(
     assert [m.to for m in warnings] == [["acme-csm@example.com", "alice@example.com"]]
     assert "until 31 December 2026 will be charged 150.00" in warnings[0].body
     assert ticket.events.filter(kind=TicketEvent.Kind.UNWARRANTED_WARNING).count() == 1
+    with at("2026-11-20T12:00:00Z"):
+        client.force_login(contact.user)
+        plan_page = client.get("/plan/").content.decode()
+    assert "5 escalations marked unwarranted from 1 Oct 2026 to 31 Dec 2026" in plan_page
+    assert "are charged (2 so far)" in plan_page
     # Escalations 4 and 5 are charged: 2 x 150.00 = 300.00, less 10% = 270.00.
     with at("2026-12-02T12:00:00Z"):
         client.force_login(manager())
