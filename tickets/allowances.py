@@ -53,6 +53,34 @@ def check_enablement_request(
     )
 
 
+def enablement_status(*, ticket: Ticket, on: dt.date) -> str:
+    """For the agent about to log time on an enablement ticket: the contract year's hours
+    used and left (empty for other tickets). Two queries."""
+    category = ticket.category
+    if category is None or not category.draws_enablement_hours:
+        return ""
+    contract = (
+        Contract.objects.select_related("plan", "organization")
+        .filter(organization_id=ticket.organization_id, starts_on__lte=on)
+        .order_by("-starts_on")
+        .first()
+    )
+    if contract is None or contract.plan.enablement_hours_per_year is None:
+        return ""
+    year = enablement_year(contract, on=on)
+    if year is None:
+        return ""
+    kind = "up to" if contract.plan.enablement_hours_capped else "allowance of"
+    text = (
+        f"Enablement sessions, {kind} {year.allowance:.2f} h in the contract year "
+        f"{year.start:%d %b %Y} – {year.end:%d %b %Y}: {year.used:.2f} h used, "
+        f"{year.left:.2f} h left."
+    )
+    if year.over_minutes:
+        text += f" Already {year.over:.2f} h over."
+    return text
+
+
 def time_warning(*, ticket: Ticket, date: dt.date) -> str:
     """What the agent should know after logging time on `ticket` for `date`: the enablement
     hours of that contract year are over their cap (empty when nothing to say)."""

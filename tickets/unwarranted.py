@@ -10,11 +10,14 @@ on commit. Each further unwarranted escalation of the period is charged (see `ti
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from plans.models import Contract
 from plans.selectors import contract_active
 from tickets import emails
 from tickets.billing import charge_periods, unwarranted_by_period
@@ -63,3 +66,30 @@ def warn_if_due(*, escalation: CustomerEscalation) -> UnwarrantedEscalationWarni
     )
     emails.queue(emails.unwarranted_warning, warning_id=warning.pk)
     return warning
+
+
+def unwarranted_summary(*, contract: Contract, today: dt.date) -> dict[str, Any] | None:
+    """What the customer's plan page says about unwarranted escalations in the current charge
+    period; None when the policy charges nothing. Two queries."""
+    policy = contract.plan.policy
+    if not policy.unwarranted_warn_after or policy.unwarranted_charge is None:
+        return None
+    start, end = charge_periods(contract, today)
+    marked = list(
+        CustomerEscalation.objects.filter(
+            organization_id=contract.organization_id, unwarranted=True
+        )
+    )
+    count = len(unwarranted_by_period(contract, marked).get((start, end), []))
+    warning = UnwarrantedEscalationWarning.objects.filter(
+        contract=contract, period_start=start
+    ).first()
+    return {
+        "start": start,
+        "end": end,
+        "count": count,
+        "free": policy.unwarranted_warn_after,
+        "charged": max(count - policy.unwarranted_warn_after, 0),
+        "charge": policy.unwarranted_charge,
+        "warning": warning,
+    }

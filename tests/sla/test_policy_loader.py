@@ -7,7 +7,7 @@ import yaml
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from plans.models import Plan, Policy, Severity, TicketCategory
+from plans.models import Plan, PlanCondition, Policy, Severity, TicketCategory
 from sla.models import BusinessCalendar, Closure, EscalationRule, OpenPeriod, SupportHours, Target
 from sla.policy.loader import load_policy_file
 from sla.policy.schema import PolicyError
@@ -194,3 +194,29 @@ def test_all_example_policies_load_together() -> None:
     assert len(EXAMPLES) == 5
     call_command("load_policy", *map(str, EXAMPLES), verbosity=0)
     assert Policy.objects.count() == 5
+
+
+@pytest.mark.parametrize("name", ["agency", "moboom", "openback", "prismic", "vmoso"])
+def test_each_example_policy_loads_twice_without_changes(name: str) -> None:
+    path = Path(f"examples/policies/{name}.yaml")
+    load_policy_file(path)
+    assert load_policy_file(path).changes == []
+
+
+def test_the_new_promises_are_stored() -> None:
+    for name in ("openback", "prismic", "vmoso", "agency"):
+        load_policy_file(Path(f"examples/policies/{name}.yaml"))
+    assert Plan.objects.get(slug="openback-enterprise").priority == 2
+    assert list(
+        PlanCondition.objects.filter(plan__slug="openback-pro").values_list("slug", "limit")
+    ) == [("technical-onboarding", "base_plan"), ("sdk-included", "no_technical_support")]
+    openback = Policy.objects.get(slug="openback")
+    assert (openback.unwarranted_warn_after, openback.unwarranted_period_months) == (3, 3)
+    assert BusinessCalendar.objects.get(policy__slug="vmoso").follows_organization is True
+    premium = Target.objects.get(
+        plan__slug="prismic-enterprise-premium", severity__level=2, category=None
+    )
+    assert premium.assigned_until_resolved is True
+    assert premium.wording["acknowledge"] == "Acknowledge within four (4) hours"
+    assert Plan.objects.get(slug="agency-on-demand").all_time_billed is True
+    assert Plan.objects.get(slug="prismic-enterprise-advanced").enablement_hours_capped is True

@@ -1,6 +1,8 @@
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+import yaml
 
 from sla.policy.schema import PolicyError, parse_duration, parse_period, parse_policy
 from tests.sla.policy_samples import sample
@@ -161,3 +163,81 @@ def test_a_missing_required_field_is_named() -> None:
 
 def test_a_non_mapping_document_is_refused() -> None:
     assert errors_of(["not", "a", "policy"])[0].startswith("(top): expected a mapping")
+
+
+# -- issue 13: what the policy file can now say --------------------------------------------------
+
+
+def test_the_new_promises_are_read() -> None:
+    data = sample()
+    data["policy"]["includes"] = ["Root cause analysis"]
+    data["policy"]["prerequisites"] = ["Comfort with web technologies"]
+    data["policy"]["contact"] = "support@acme.example"
+    data["policy"]["unwarranted_escalation_charges"] = {
+        "warn_after": 3,
+        "period_months": 3,
+        "charge": 150,
+    }
+    data["calendars"][0]["timezone"] = "organization"
+    data["calendars"][0]["fallback_timezone"] = "America/Los_Angeles"
+    plan = data["plans"][0]
+    plan["priority"] = 2
+    plan["entitlements"].update(all_time_billed=True, enablement_hours_capped=True)
+    plan["conditions"] = [
+        {"slug": "sdk", "name": "SDK included", "limit": "no_technical_support"},
+    ]
+    plan["targets"][0].update(wording="Under 1 business day", assigned_until_resolved=True)
+    spec = parse_policy(data, default_slug="x")
+    assert (spec.includes, spec.prerequisites, spec.contact) == (
+        ["Root cause analysis"],
+        ["Comfort with web technologies"],
+        "support@acme.example",
+    )
+    assert (spec.unwarranted_warn_after, spec.unwarranted_period_months) == (3, 3)
+    assert str(spec.unwarranted_charge) == "150.00"
+    calendar = spec.calendars[0]
+    assert (calendar.follows_organization, calendar.timezone) == (True, "America/Los_Angeles")
+    parsed = spec.plans[0]
+    assert parsed.priority == 2
+    assert parsed.entitlements["all_time_billed"] is True
+    assert parsed.conditions[0].limit == "no_technical_support"
+    assert parsed.targets[0].wording == {"first_response": "Under 1 business day"}
+    assert parsed.targets[0].assigned_until_resolved is True
+
+
+def test_bad_new_fields_are_named_by_path() -> None:
+    data = sample()
+    plan = data["plans"][0]
+    plan["priority"] = "high"
+    plan["conditions"] = [{"slug": "sdk", "name": "SDK", "limit": "nothing"}]
+    plan["targets"][0]["wording"] = {"acknowledge": "1 hour"}
+    data["policy"]["unwarranted_escalation_charges"] = {"warn_after": 0, "period_months": 3}
+    errors = errors_of(data)
+    assert "plans[0].priority: expected a whole number (higher goes first), got 'high'" in errors
+    assert (
+        "plans[0].conditions[0].limit: 'nothing' is not one of base_plan, no_technical_support"
+        in errors
+    )
+    assert "plans[0].targets[0].wording.acknowledge: no acknowledge target in this row" in errors
+    assert "policy.unwarranted_escalation_charges.warn_after: must be at least 1" in errors
+    assert "policy.unwarranted_escalation_charges.charge: is required" in errors
+
+
+def test_plan_priorities_follow_each_seed() -> None:
+
+    def priorities(name: str) -> dict[str, int]:
+        text = Path(f"examples/policies/{name}.yaml").read_text()
+        spec = parse_policy(yaml.safe_load(text), default_slug=name)
+        return {plan.slug: plan.priority for plan in spec.plans}
+
+    # "issues within support packages take higher priority than the tasks on demand"
+    agency = priorities("agency")
+    assert min(agency["agency-10h"], agency["agency-40h"]) > agency["agency-on-demand"]
+    # Growth < Pro ("priority case routing") < Enterprise ("top priority response times")
+    openback = priorities("openback")
+    assert openback["openback-growth"] < openback["openback-pro"] < openback["openback-enterprise"]
+    prismic = priorities("prismic")
+    assert prismic["prismic-basic"] < prismic["prismic-enterprise-advanced"]
+    assert prismic["prismic-enterprise-advanced"] < prismic["prismic-enterprise-premium"]
+    moboom = priorities("moboom")
+    assert moboom["moboom-premium"] < moboom["moboom-partner"]

@@ -398,6 +398,9 @@ def test_time_logged_beyond_the_cap_warns_the_agent_and_shows_as_over(
     admin = type(prismic_advanced.user).objects.get(username="admin")
     with at("2026-11-20T10:00:00Z"):
         admin_client.force_login(admin)
+        before = admin_client.get(f"/admin/tickets/ticket/{ticket.pk}/change/").content.decode()
+        # While logging, the agent sees what is left of the year's hours.
+        assert "8.00 h used, 0.00 h left" in before
         response = admin_client.post(
             f"/admin/tickets/ticket/{ticket.pk}/time/",
             {
@@ -528,6 +531,11 @@ def test_the_third_unwarranted_escalation_warns_once_and_later_ones_are_charged(
     assert [m.to for m in warnings] == [["acme-csm@example.com", "alice@example.com"]]
     assert "until 31 December 2026 will be charged 150.00" in warnings[0].body
     assert ticket.events.filter(kind=TicketEvent.Kind.UNWARRANTED_WARNING).count() == 1
+    with at("2026-11-20T12:00:00Z"):
+        client.force_login(contact.user)
+        plan_page = client.get("/plan/").content.decode()
+    assert "5 escalations marked unwarranted from 1 Oct 2026 to 31 Dec 2026" in plan_page
+    assert "are charged (2 so far)" in plan_page
     # Escalations 4 and 5 are charged: 2 x 150.00 = 300.00, less 10% = 270.00.
     with at("2026-12-02T12:00:00Z"):
         client.force_login(manager())
@@ -655,3 +663,38 @@ def test_named_contacts_can_be_designated_before_the_contract_starts() -> None:
         named_contact_add(organization=organization, user=UserFactory(), changed_by=None)
         with pytest.raises(ValidationError, match="allows 1 named contact"):
             named_contact_add(organization=organization, user=UserFactory(), changed_by=None)
+
+
+@pytest.mark.parametrize("organizations", [1, 4])
+def test_the_billing_report_costs_the_same_whatever_the_number_of_customers(
+    client,
+    django_assert_num_queries,
+    organizations: int,
+) -> None:
+    load_example_policy("agency")
+    load_example_policy("openback")
+    agent = AgentFactory()
+    for number in range(organizations):
+        on_demand = customer_on("agency-on-demand", org_slug=f"shop{number}", contact=f"s{number}")
+        contract = on_demand.organization.contracts.get()
+        contract.overage_hourly_rate = Decimal("60.00")
+        contract.save()
+        log(open_ticket(on_demand.user, 4, "2026-11-03T09:00:00Z"), 30, dt.date(2026, 11, 3))
+        pro = customer_on("openback-pro", org_slug=f"app{number}", contact=f"a{number}")
+        ticket = open_ticket(pro.user, 3, "2026-11-02T09:00:00Z")
+        for day in (2, 3, 4, 5):
+            with at(f"2026-11-{day:02d}T10:00:00Z"):
+                escalation = services.ticket_request_escalation(
+                    ticket=ticket, by=pro.user, reason="Again"
+                )
+                services.escalation_mark_unwarranted(escalation=escalation, by=agent)
+    with at("2026-12-02T12:00:00Z"):
+        client.force_login(manager())
+        query = {"start": "2026-11", "end": "2026-11"}
+        client.get("/reports/hours/", query)
+        # session, user, viewer zone (2), manager check, package contracts, the contracts
+        # billed as used or charged, their time entries, their unwarranted escalations
+        with django_assert_num_queries(9):
+            response = client.get("/reports/hours/", query)
+    assert response.content.decode().count("Hours billed as used") == organizations
+    assert response.content.decode().count("Unwarranted escalations") == organizations

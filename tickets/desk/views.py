@@ -28,7 +28,7 @@ from helpdesk.http import AuthenticatedHttpRequest
 from sla.models import format_duration
 from sla.selectors import standing_for
 from tickets import services
-from tickets.allowances import time_warning
+from tickets.allowances import enablement_status, time_warning
 from tickets.desk.forms import (
     AssignForm,
     ClarifyForm,
@@ -155,6 +155,7 @@ class TicketWorkMixin(admin.ModelAdmin):
                 sum(e.minutes for e in time_entries if e.billable)
             ),
             "clarification_allowed": ticket.plan.policy.severity_clarification,
+            "enablement_status": enablement_status(ticket=ticket, on=timezone.localdate()),
             "unwarranted_form": UnwarrantedForm(),
         }
         for name, form_class in WORK_FORMS.items():

@@ -46,6 +46,7 @@ from tickets.portal.forms import (
     TicketForm,
     apply_errors,
 )
+from tickets.unwarranted import unwarranted_summary
 
 PAGE_SIZE = 25
 
@@ -322,6 +323,7 @@ def _plan_context(
         account_team=account_team(contract=contract),
         conditions=contract_conditions(contract=contract),
     )
+    context["unwarranted"] = unwarranted_summary(contract=contract, today=timezone.localdate())
     context["hours"] = plan_hours_summary(organization=organization, today=timezone.localdate())
     return context
 
