@@ -7,6 +7,7 @@ and sends one message per recipient list. Nothing is sent for a change that roll
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,8 +17,10 @@ from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django_q.tasks import async_task
 
+from helpdesk import metrics
 from plans.roles import SUPPORT_MANAGERS
 from tickets.models import CustomerEscalation, Message, Ticket
 
@@ -27,6 +30,8 @@ class Mail:
     template: str
     to: list[str]
     context: dict[str, Any] = field(default_factory=dict)
+    # An escalation's due instant: the metrics measure the lag to the hand-over to the backend.
+    due_at: dt.datetime | None = None
 
 
 Builder = Callable[..., Mail | None]
@@ -70,6 +75,7 @@ def deliver(name: str, ids: dict[str, Any]) -> int:
         render_to_string(f"emails/{mail.template}.html", context), "text/html"
     )
     message.send()
+    metrics.observe_mail_sent(template=mail.template, due_at=mail.due_at, sent_at=timezone.now())
     return len(mail.to)
 
 
@@ -124,8 +130,13 @@ def customer_escalation(*, escalation_id: int) -> Mail:
 
 
 @builder
-def sla_escalation(*, ticket_id: int, to: list[str], rule: str, metric: str, late: bool) -> Mail:
+def sla_escalation(
+    *, ticket_id: int, to: list[str], rule: str, metric: str, late: bool, due_at: str | None = None
+) -> Mail:
     ticket = _ticket(ticket_id)
     return Mail(
-        "sla_escalation", to, {"ticket": ticket, "rule": rule, "metric": metric, "late": late}
+        "sla_escalation",
+        to,
+        {"ticket": ticket, "rule": rule, "metric": metric, "late": late},
+        due_at=dt.datetime.fromisoformat(due_at) if due_at else None,
     )
