@@ -21,6 +21,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -255,9 +256,7 @@ def test_two_web_and_two_worker_processes_escalate_each_ticket_once(
     references = []
     for machine, username in zip(machines, contacts, strict=True):
         browser = Browser(machine.url)
-        url, _ = browser.post_form(
-            "/accounts/login/", {"username": username, "password": PASSWORD}
-        )
+        url, _ = browser.post_form("/accounts/login/", {"username": username, "password": PASSWORD})
         assert not url.endswith("/accounts/login/"), f"{username} could not sign in"
         for n in range(TICKETS_PER_MACHINE):
             url, page = browser.post_form(
@@ -310,7 +309,7 @@ def test_two_web_and_two_worker_processes_escalate_each_ticket_once(
         Success.objects.filter(func="sla.tasks.sweep_task").values_list("started", flat=True)
     )
     assert len(runs) >= 2
-    gaps = [(later - earlier).total_seconds() for earlier, later in zip(runs, runs[1:])]
+    gaps = [(later - earlier).total_seconds() for earlier, later in pairwise(runs)]
     assert all(gap >= 25 for gap in gaps), f"two sweeps at one wake-up: {gaps}"
     slots = (runs[-1] - runs[0]).total_seconds() // 60 + 2
     assert len(runs) <= slots, f"{len(runs)} sweeps in {slots} one-minute slots: {gaps}"
