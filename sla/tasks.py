@@ -25,7 +25,7 @@ def sweep_task() -> dict[str, int]:
     begun = timezone.now()
     total = SweepResult()
     while True:
-        result = sweep()
+        result = sweep(batch=SWEEP_BATCH)
         for name, value in asdict(result).items():
             setattr(total, name, getattr(total, name) + value)
         if result.clocks < SWEEP_BATCH or timezone.now() - begun > DRAIN_FOR:
