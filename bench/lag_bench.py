@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import email
-import email.policy
 import os
 import re
 import shutil
@@ -174,21 +172,31 @@ def stop(processes: list[subprocess.Popen[bytes]]) -> None:
             process.wait()
 
 
+_parsed: dict[Path, tuple[int, float, list[str]]] = {}
+
+
 def sent_mails() -> dict[str, list[float]]:
-    """Hand-over times (Unix seconds) of escalation mails, by ticket reference."""
+    """Hand-over times (Unix seconds) of escalation mails, by ticket reference. Files already
+    read are not read again unless they grew (reading must not slow the workers down)."""
     found: dict[str, list[float]] = {}
     for path in MAIL_DIR.iterdir():
-        # The backend names files by the second and appends when a name repeats: a file holds
-        # the mails of one second, and its time is the last one's (under a second late).
-        handed = path.stat().st_mtime
-        for chunk in path.read_bytes().split(b"-" * 79):
-            if not chunk.strip():
-                continue
-            message = email.message_from_bytes(chunk.strip(), policy=email.policy.default)
-            match = re.search(r"\[(HD-L\d+)\] SLA escalation", str(message["subject"]))
-            if match:
-                found.setdefault(match.group(1), []).append(handed)
+        stat = path.stat()
+        known = _parsed.get(path)
+        if known is None or known[0] != stat.st_size:
+            # The backend names files by the second and appends when a name repeats: a file
+            # holds the mails of one second, and its time is the last one's (under a second).
+            references = []
+            for chunk in path.read_bytes().split(b"-" * 79):
+                match = _SUBJECT.search(chunk)
+                if match:
+                    references.append(match.group(1).decode())
+            known = _parsed[path] = (stat.st_size, stat.st_mtime, references)
+        for reference in known[2]:
+            found.setdefault(reference, []).append(known[1])
     return found
+
+
+_SUBJECT = re.compile(rb"^Subject: \[(HD-L\d+)\] SLA escalation", re.MULTILINE)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -219,6 +227,7 @@ def main() -> None:
     # The sweep schedule as production has it: next run now, every minute after.
     Schedule.objects.filter(name="sla-sweep").update(next_run=timezone.now())
     processes = start_clusters(args.clusters, args.workers)
+    print(f"{args.clusters} qcluster processes started at {timezone.now():%H:%M:%S}", flush=True)
     try:
         deadline = time.monotonic() + args.lead + 60 + args.timeout
         while time.monotonic() < deadline:
@@ -227,9 +236,10 @@ def main() -> None:
             if len(mails) >= args.clocks:
                 time.sleep(10)  # a duplicate would come from the same round
                 break
-            print(f"  {len(mails):,} mailed", flush=True)
+            print(f"  {timezone.now():%H:%M:%S} {len(mails):,} mailed", flush=True)
     finally:
         stop(processes)
+        print(f"clusters stopped at {timezone.now():%H:%M:%S}")
     mails = sent_mails()
     lags = [
         max(handed - due[reference].timestamp(), 0.0)
@@ -248,6 +258,8 @@ def main() -> None:
         )
     firings = Counter(EscalationFiring.objects.values_list("late", flat=True))
     print(f"firings: {sum(firings.values()):,} ({firings[True]} marked late)")
+    failed = Task.objects.filter(success=False).values_list("func", flat=True)
+    print(f"failed tasks: {len(failed)} {sorted(Counter(failed).items())}")
     for task in sweeps:
         result = task.result or {}
         print(

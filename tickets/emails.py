@@ -48,11 +48,19 @@ def queue(func: Builder, **ids: Any) -> None:
     transaction.on_commit(lambda: async_task("tickets.emails.deliver", name, ids))
 
 
+# A sweep batch can hold thousands of mails: one task for all of them would outlive the task
+# timeout (60 s) and lose the rest; small tasks also spread over every worker.
+MAILS_PER_TASK = 50
+
+
 def queue_many(func: Builder, many: list[dict[str, Any]]) -> None:
-    """One task for a batch of emails of one kind (the SLA sweep's notifications)."""
-    if many:
-        name = func.__name__
-        transaction.on_commit(lambda: async_task("tickets.emails.deliver_many", name, many))
+    """Tasks of up to `MAILS_PER_TASK` emails of one kind (the SLA sweep's notifications)."""
+    name = func.__name__
+    for first in range(0, len(many), MAILS_PER_TASK):
+        chunk = many[first : first + MAILS_PER_TASK]
+        transaction.on_commit(
+            lambda chunk=chunk: async_task("tickets.emails.deliver_many", name, chunk)
+        )
 
 
 def deliver_many(name: str, many: list[dict[str, Any]]) -> int:
