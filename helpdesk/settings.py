@@ -134,6 +134,10 @@ ATTACHMENT_EXTENSIONS = env.list(
 )
 # Where links in emails point (required in production).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# A site served over HTTPS sends its cookies over HTTPS only. gunicorn takes the scheme from the
+# proxy's X-Forwarded-Proto (FORWARDED_ALLOW_IPS); the proxy redirects plain HTTP.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SITE_URL.startswith("https://")
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
