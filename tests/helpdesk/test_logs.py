@@ -74,3 +74,15 @@ def test_a_line_outside_a_request_has_no_request_id(json_lines: io.StringIO) -> 
     (record,) = lines(json_lines)
     assert record["message"] == "from a worker"
     assert record["request_id"] == "-"
+
+
+def test_a_403_keeps_to_one_line_and_a_500_keeps_its_traceback(json_lines: io.StringIO) -> None:
+    log = logging.getLogger("django.request")
+    for status in (403, 500):
+        try:
+            raise PermissionError("no")
+        except PermissionError:
+            log.warning("status %s", status, exc_info=True, extra={"status_code": status})
+    forbidden, failed = lines(json_lines)
+    assert forbidden["status_code"] == 403 and "exc_info" not in forbidden
+    assert failed["status_code"] == 500 and "PermissionError" in failed["exc_info"]
