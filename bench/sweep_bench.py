@@ -24,6 +24,10 @@ os.environ["DATABASE_URL"] = os.environ.get(
     "BENCH_DATABASE_URL", f"sqlite:///{tempfile.gettempdir()}/helpdesk_sweep_bench.sqlite3"
 )
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+# Production settings (DEBUG off, no query log) on a scratch database; nothing is served.
+os.environ.setdefault("SECRET_KEY", "bench-only")
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1")
+os.environ.setdefault("SITE_URL", "http://127.0.0.1:8000")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 import django

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -10,6 +11,21 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
+
+
+def _required_in_production(name: str, why: str) -> None:
+    """Production (DEBUG off) refuses to start without the variables that have no safe default."""
+    if not DEBUG and not env.str(name, default=""):
+        raise ImproperlyConfigured(
+            f"{name} is not set. {why} Set it in the environment (see .env.example), "
+            "or set DEBUG=true for a development run."
+        )
+
+
+_required_in_production("SECRET_KEY", "It signs sessions and password-reset links.")
+_required_in_production("ALLOWED_HOSTS", "It lists the host names this site answers to.")
+_required_in_production("SITE_URL", "Links in emails point to it (https://help.example.com).")
+
 SECRET_KEY = env.str("SECRET_KEY", default="insecure-development-key-change-me-in-production")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -32,6 +48,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: every log line of the request carries its id; the metrics time everything.
+    "helpdesk.logs.RequestIdMiddleware",
+    "helpdesk.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -92,19 +111,34 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "var" / "static")
-# WhiteNoise serves STATIC_ROOT (filled by collectstatic, which the run command calls); while
+# WhiteNoise serves STATIC_ROOT (filled by collectstatic, which the run commands call); while
 # developing it also finds files in the apps, so a fresh change shows without collecting.
 WHITENOISE_USE_FINDERS = DEBUG
 # Attachments live outside static and are served only through a view that checks access.
+# Several web and worker machines must share this folder (an NFS or similar mount): it is the
+# only local state of the product. See README, "Production".
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Production: compressed (gzip/brotli) and fingerprinted names, cached forever by browsers.
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 # Attachment limits: a file larger than this, or of another type, is refused with a message.
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 ATTACHMENT_EXTENSIONS = env.list(
     "ATTACHMENT_EXTENSIONS",
     default=["txt", "log", "csv", "json", "xml", "pdf", "png", "jpg", "jpeg", "gif", "zip", "har"],
 )
-# Where links in emails point.
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# Where links in emails point (required in production).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# A site served over HTTPS sends its cookies over HTTPS only. gunicorn takes the scheme from the
+# proxy's X-Forwarded-Proto (FORWARDED_ALLOW_IPS); the proxy redirects plain HTTP.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SITE_URL.startswith("https://")
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
@@ -132,9 +166,35 @@ else:
     Q_CLUSTER["orm"] = "default"
     Q_CLUSTER["poll"] = 1
 
+# /metrics (Prometheus): a bearer token, or client addresses (CIDR) allowed without one.
+# Neither set: /metrics answers 403 to everyone.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
+
+# Logs: JSON lines in production (one object per line, with the request id and the ticket
+# reference), plain text while developing. LOG_FORMAT=json|plain overrides.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "filters": {"context": {"()": "helpdesk.logs.ContextFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # django.request logs 4xx and 5xx itself; the root handler prints them once.
+    "loggers": {"django": {"handlers": [], "propagate": True}},
 }

@@ -1,20 +1,19 @@
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
+
+from helpdesk import health, scrape
 
 admin.site.site_header = "Helpdesk · agent desk"
 admin.site.site_title = "Helpdesk agent desk"
 admin.site.index_title = "Queues, customers and support policies"
 
 
-def healthz(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("ok", content_type="text/plain")
-
-
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("healthz", healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", scrape.metrics_view, name="metrics"),
     path("reports/", include("tickets.reports.urls")),
     path("", include("tickets.portal.urls")),
 ]

@@ -416,3 +416,20 @@ class EscalationFiring(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule_text} fired at {self.fired_at:%Y-%m-%d %H:%M}"
+
+
+class SweepRun(models.Model):
+    """The last finished run of a scheduled job (one row per job, overwritten each run): what
+    `/readyz` reads to tell that the SLA sweep is running, in one indexed lookup."""
+
+    name = models.CharField(max_length=50, unique=True)
+    finished_at = models.DateTimeField()
+    duration = models.DurationField()
+    clocks = models.PositiveIntegerField(default=0)
+    fired = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "sweep run"
+
+    def __str__(self) -> str:
+        return f"{self.name} finished at {self.finished_at:%Y-%m-%d %H:%M:%S}"

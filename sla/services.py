@@ -80,6 +80,7 @@ class EscalationAction:
     notify: tuple[str, ...]
     move_to: str
     late: bool
+    due_at: dt.datetime | None = None  # the rule's instant: escalation lag is measured from it
 
 
 @dataclass
@@ -556,6 +557,7 @@ def _act(
             notify=tuple(firing.rule.notify) if firing.rule else (),
             move_to=firing.rule.move_to if firing.rule else "",
             late=firing.late,
+            due_at=firing.due_at,
         )
         for firing in won
     ]

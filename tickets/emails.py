@@ -7,8 +7,10 @@ and sends one message per recipient list. Nothing is sent for a change that roll
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -16,8 +18,10 @@ from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django_q.tasks import async_task
 
+from helpdesk import metrics
 from plans.roles import SUPPORT_MANAGERS
 from tickets.models import CustomerEscalation, Message, Ticket, UnwarrantedEscalationWarning
 
@@ -27,6 +31,8 @@ class Mail:
     template: str
     to: list[str]
     context: dict[str, Any] = field(default_factory=dict)
+    # An escalation's due instant: the metrics measure the lag to the hand-over to the backend.
+    due_at: dt.datetime | None = None
 
 
 Builder = Callable[..., Mail | None]
@@ -43,11 +49,17 @@ def queue(func: Builder, **ids: Any) -> None:
     transaction.on_commit(lambda: async_task("tickets.emails.deliver", name, ids))
 
 
+# A sweep batch can hold thousands of mails: one task for all of them would outlive the task
+# timeout (60 s) and lose the rest; small tasks also spread over every worker.
+MAILS_PER_TASK = 50
+
+
 def queue_many(func: Builder, many: list[dict[str, Any]]) -> None:
-    """One task for a batch of emails of one kind (the SLA sweep's notifications)."""
-    if many:
-        name = func.__name__
-        transaction.on_commit(lambda: async_task("tickets.emails.deliver_many", name, many))
+    """Tasks of up to `MAILS_PER_TASK` emails of one kind (the SLA sweep's notifications)."""
+    name = func.__name__
+    for first in range(0, len(many), MAILS_PER_TASK):
+        chunk = many[first : first + MAILS_PER_TASK]
+        transaction.on_commit(partial(async_task, "tickets.emails.deliver_many", name, chunk))
 
 
 def deliver_many(name: str, many: list[dict[str, Any]]) -> int:
@@ -70,6 +82,7 @@ def deliver(name: str, ids: dict[str, Any]) -> int:
         render_to_string(f"emails/{mail.template}.html", context), "text/html"
     )
     message.send()
+    metrics.observe_mail_sent(template=mail.template, due_at=mail.due_at, sent_at=timezone.now())
     return len(mail.to)
 
 
@@ -124,10 +137,15 @@ def customer_escalation(*, escalation_id: int) -> Mail:
 
 
 @builder
-def sla_escalation(*, ticket_id: int, to: list[str], rule: str, metric: str, late: bool) -> Mail:
+def sla_escalation(
+    *, ticket_id: int, to: list[str], rule: str, metric: str, late: bool, due_at: str | None = None
+) -> Mail:
     ticket = _ticket(ticket_id)
     return Mail(
-        "sla_escalation", to, {"ticket": ticket, "rule": rule, "metric": metric, "late": late}
+        "sla_escalation",
+        to,
+        {"ticket": ticket, "rule": rule, "metric": metric, "late": late},
+        due_at=dt.datetime.fromisoformat(due_at) if due_at else None,
     )
 
 

@@ -157,6 +157,7 @@ def handle_escalations(actions: list[EscalationAction]) -> dict[int, EscalationO
                     "rule": action.rule_text,
                     "metric": action.metric,
                     "late": action.late,
+                    "due_at": action.due_at.isoformat() if action.due_at else None,
                 }
             )
     TicketEvent.objects.bulk_create(events)
