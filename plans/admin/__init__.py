@@ -11,7 +11,6 @@ line, severity levels as `1, 2`.
 from plans.admin import customers, policies
 from plans.admin.display import (
     EMPTY,
-    ReadOnlyInline,
     add_link,
     admin_link,
     changelist_link,
@@ -26,7 +25,6 @@ __all__ = [
     "FormFieldsMixin",
     "PlanAdmin",
     "PolicyAdmin",
-    "ReadOnlyInline",
     "TextListField",
     "add_link",
     "admin_link",

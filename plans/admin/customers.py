@@ -17,7 +17,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from plans.admin.display import EMPTY, ReadOnlyInline, add_link, admin_link
+from helpdesk.adminkit import ReadOnlyAdmin, ReadOnlyInline
+from plans.admin.display import EMPTY, add_link, admin_link
 from plans.admin.fields import FormFieldsMixin
 from plans.models import (
     Contract,
@@ -345,7 +346,7 @@ class NamedContactAdmin(admin.ModelAdmin):
 
 
 @admin.register(NamedContactChange)
-class NamedContactChangeAdmin(admin.ModelAdmin):
+class NamedContactChangeAdmin(ReadOnlyAdmin):
     """The append-only log: viewable, never added to, changed or deleted by hand."""
 
     list_display = ["changed_at", "organization", "contact_user", "action", "role", "changed_by"]
@@ -363,19 +364,6 @@ class NamedContactChangeAdmin(admin.ModelAdmin):
         "reason",
     ]
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(
-        self, request: HttpRequest, obj: NamedContactChange | None = None
-    ) -> bool:
-        return False
-
-    def has_delete_permission(
-        self, request: HttpRequest, obj: NamedContactChange | None = None
-    ) -> bool:
-        return False
 
 
 # --------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from helpdesk.adminkit import NoAddDeleteMixin, ReadOnlyAdmin
 from plans.admin import EMPTY, admin_link, changelist_link
 from plans.models import TicketCategory
 from plans.selectors import contract_active
@@ -249,7 +250,9 @@ class QueueAdmin(admin.ModelAdmin):
 
 
 @admin.register(Ticket)
-class TicketAdmin(TicketActionsMixin, TicketWorkMixin, admin.ModelAdmin):
+class TicketAdmin(NoAddDeleteMixin, TicketActionsMixin, TicketWorkMixin, admin.ModelAdmin):
+    # No add: customers open tickets through the portal (entitlements apply). No delete: a
+    # ticket is part of the record (events, clocks, hours): close it, never delete it.
     list_display = [
         "reference",
         "subject",
@@ -335,14 +338,6 @@ class TicketAdmin(TicketActionsMixin, TicketWorkMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Ticket | None = None) -> list[str]:
         return [field for _name, options in self.fieldsets for field in options["fields"]]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        # Customers open tickets through the portal (entitlements apply), not here.
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Ticket | None = None) -> bool:
-        # A ticket is part of the record (events, clocks, hours): close it, never delete it.
-        return False
-
     def changeform_view(
         self,
         request: HttpRequest,
@@ -413,7 +408,7 @@ class TicketAdmin(TicketActionsMixin, TicketWorkMixin, admin.ModelAdmin):
 
 
 @admin.register(CustomerEscalation)
-class CustomerEscalationAdmin(admin.ModelAdmin):
+class CustomerEscalationAdmin(NoAddDeleteMixin, admin.ModelAdmin):
     """Customers' escalation requests; agents mark the unwarranted ones (OpenBack's clause)."""
 
     list_display = [
@@ -444,14 +439,6 @@ class CustomerEscalationAdmin(admin.ModelAdmin):
     actions = ["mark_unwarranted"]
     view_on_site = False
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(
-        self, request: HttpRequest, obj: CustomerEscalation | None = None
-    ) -> bool:
-        return False
-
     @admin.display(description="ticket", ordering="ticket__reference")
     def ticket_link(self, obj: CustomerEscalation) -> SafeString:
         return admin_link(obj.ticket, obj.ticket.reference)
@@ -475,7 +462,7 @@ class CustomerEscalationAdmin(admin.ModelAdmin):
 
 
 @admin.register(TimeEntry)
-class TimeEntryAdmin(admin.ModelAdmin):
+class TimeEntryAdmin(ReadOnlyAdmin):
     """Time logged on tickets; new entries are logged on the ticket's page (through the service)."""
 
     list_display = ["date", "ticket_link", "organization", "agent", "minutes", "billable", "note"]
@@ -485,16 +472,6 @@ class TimeEntryAdmin(admin.ModelAdmin):
     date_hierarchy = "date"
     fields = ["ticket_link", "agent", "date", "minutes", "billable", "note", "created_at"]
     readonly_fields = fields
-    view_on_site = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: TimeEntry | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: TimeEntry | None = None) -> bool:
-        return False
 
     @admin.display(description="ticket", ordering="ticket__reference")
     def ticket_link(self, obj: TimeEntry) -> SafeString:
@@ -506,7 +483,7 @@ class TimeEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(TicketEvent)
-class TicketEventAdmin(admin.ModelAdmin):
+class TicketEventAdmin(ReadOnlyAdmin):
     """The append-only log: viewable, never added to, changed or deleted by hand."""
 
     list_display = ["at", "ticket_link", "kind", "actor", "summary", "customer_visible"]
@@ -516,16 +493,6 @@ class TicketEventAdmin(admin.ModelAdmin):
     date_hierarchy = "at"
     fields = ["ticket_link", "at", "kind", "actor", "summary", "reason", "data", "customer_visible"]
     readonly_fields = fields
-    view_on_site = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: TicketEvent | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: TicketEvent | None = None) -> bool:
-        return False
 
     @admin.display(description="ticket", ordering="ticket__reference")
     def ticket_link(self, obj: TicketEvent) -> SafeString:
