@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 
+from helpdesk import timing
 from sla.services import EscalationAction, EscalationOutcome
 from tickets import emails
 from tickets.models import Queue, Ticket, TicketEvent
@@ -97,7 +97,7 @@ def handle_escalations(actions: list[EscalationAction]) -> dict[int, EscalationO
         "assignee", "organization__customer_success_manager"
     ).in_bulk({a.ticket_id for a in actions})
     recipients = Recipients(tickets.values(), {queue.pk for queue in moved.values()})
-    now = timezone.now()
+    now = timing.now()
     outcomes: dict[int, EscalationOutcome] = {}
     events: list[TicketEvent] = []
     mails: list[dict] = []
