@@ -8,7 +8,10 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from plans.choices import Channel, ContactRole, TamOption
+# Defined once in plans.choices; re-exported (`as`) under their old import path.
+from plans.choices import Channel as Channel
+from plans.choices import ContactRole as ContactRole
+from plans.choices import TamOption as TamOption
 
 
 def validate_time_zone(value: str) -> None:

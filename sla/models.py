@@ -7,7 +7,11 @@ from django.db.models import Q
 from django.urls import reverse
 
 from plans.models import Plan, Policy, Severity, TicketCategory, validate_time_zone
-from sla.choices import ClockState, Metric, Weekday
+
+# Defined once in sla.choices; re-exported (`as`) under their old import path.
+from sla.choices import ClockState as ClockState
+from sla.choices import Metric as Metric
+from sla.choices import Weekday as Weekday
 
 
 class BusinessCalendar(models.Model):
