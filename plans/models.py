@@ -8,20 +8,10 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-
-class Channel(models.TextChoices):
-    PORTAL = "portal", "Support portal"
-    EMAIL = "email", "Email"
-    CHAT = "chat", "Live chat"
-    PHONE = "phone", "Phone"
-    FORUM = "forum", "Support forum"
-    CALL = "call", "Scheduled call"
-
-
-class TamOption(models.TextChoices):
-    NONE = "none", "Not available"
-    OPTIONAL = "optional", "Optional (extra)"
-    INCLUDED = "included", "Included"
+# Defined once in plans.choices; re-exported (`as`) under their old import path.
+from plans.choices import Channel as Channel
+from plans.choices import ContactRole as ContactRole
+from plans.choices import TamOption as TamOption
 
 
 def validate_time_zone(value: str) -> None:
@@ -350,11 +340,6 @@ class Contract(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("admin:plans_contract_change", args=[self.pk])
-
-
-class ContactRole(models.TextChoices):
-    ADMIN = "admin", "Organization admin"
-    CONTACT = "contact", "Named contact"
 
 
 class NamedContact(models.Model):

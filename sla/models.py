@@ -8,21 +8,10 @@ from django.urls import reverse
 
 from plans.models import Plan, Policy, Severity, TicketCategory, validate_time_zone
 
-
-class Weekday(models.IntegerChoices):
-    MONDAY = 0, "Monday"
-    TUESDAY = 1, "Tuesday"
-    WEDNESDAY = 2, "Wednesday"
-    THURSDAY = 3, "Thursday"
-    FRIDAY = 4, "Friday"
-    SATURDAY = 5, "Saturday"
-    SUNDAY = 6, "Sunday"
-
-
-class Metric(models.TextChoices):
-    ACKNOWLEDGE = "acknowledge", "Acknowledge"
-    FIRST_RESPONSE = "first_response", "First response"
-    RESOLUTION = "resolution", "Resolution"
+# Defined once in sla.choices; re-exported (`as`) under their old import path.
+from sla.choices import ClockState as ClockState
+from sla.choices import Metric as Metric
+from sla.choices import Weekday as Weekday
 
 
 class BusinessCalendar(models.Model):
@@ -255,14 +244,6 @@ def format_duration(value: timedelta | None) -> str:
     if minutes or not hours:
         parts.append(f"{minutes}m")
     return "".join(parts)
-
-
-class ClockState(models.TextChoices):
-    RUNNING = "running", "Running"
-    PAUSED = "paused", "Paused"
-    BREACHED = "breached", "Breached"
-    MET = "met", "Met"
-    CANCELLED = "cancelled", "Cancelled"
 
 
 LIVE_STATES = (ClockState.RUNNING, ClockState.PAUSED, ClockState.BREACHED)

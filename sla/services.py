@@ -27,8 +27,8 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
+from helpdesk import timing
 from helpdesk.db import bulk_set
 from plans.models import Organization
 from sla.calendars import clock_for
@@ -474,7 +474,7 @@ def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> SweepR
     `ON CONFLICT DO NOTHING`, tagged with this sweep's token, and only the rows this sweep
     inserted are acted on, so nothing is sent twice.
     """
-    now = now or timezone.now()
+    now = now or timing.now()
     result = SweepResult()
     with transaction.atomic():
         rows = (
@@ -605,7 +605,7 @@ def clocks_recalculate(
             )
             _attach_organizations(clocks)
             changed += clocks_retarget(
-                clocks=clocks, at=timezone.now(), reason="policy changed: recalculated"
+                clocks=clocks, at=timing.now(), reason="policy changed: recalculated"
             )
         if progress is not None:
             progress(min(chunk, len(ids) - first))

@@ -1,7 +1,9 @@
 import os
+from typing import Any
 
 import pytest
 from django.db import connection
+from django.test import Client
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -18,3 +20,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture
 def on_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def superuser(django_user_model: Any) -> Any:
+    return django_user_model.objects.create_superuser("boss", "boss@example.com", "pw")
+
+
+@pytest.fixture
+def staff(client: Client, superuser: Any) -> Client:
+    """A client signed in as the superuser."""
+    client.force_login(superuser)
+    return client

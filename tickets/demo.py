@@ -4,6 +4,7 @@ Idempotent: every object is found by a natural key first, so running it twice ch
 """
 
 import datetime as dt
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from django.contrib.auth.models import Group, Permission, User
@@ -11,9 +12,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from helpdesk import timing
 from plans.models import ContactRole, Contract, NamedContact, Organization, Plan, Severity
 from plans.roles import AGENTS, DIRECTORS, ON_CALL, SUPPORT_MANAGERS
+from plans.selectors import contract_active, effective_plan
 from plans.services import named_contact_add
+from tickets import services
+from tickets.entitlements import allowed_channels
 from tickets.models import Queue, Ticket
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -169,12 +174,6 @@ SCENARIOS = (
 def _tickets(org: Organization, agents: list[User]) -> None:
     """Tickets in every state with conversations, made through the services at past instants
     so their SLA clocks, breaches and escalations are what they would really be."""
-    import time_machine  # noqa: PLC0415  (a development dependency: the demo runs from bin/run)
-
-    from plans.selectors import contract_active, effective_plan  # noqa: PLC0415  (as above)
-    from tickets import services  # noqa: PLC0415  (as above)
-    from tickets.entitlements import allowed_channels  # noqa: PLC0415  (as above)
-
     if Ticket.objects.filter(organization=org).exists():
         return
     contact = org.contacts.select_related("user").order_by("role").first()
@@ -188,7 +187,7 @@ def _tickets(org: Organization, agents: list[User]) -> None:
         .order_by("level")
     )
     categories = list(plan.categories.all())
-    now = timezone.now()
+    now = timing.now()
     for number, (hours_ago, rank, outcome, subject) in enumerate(SCENARIOS):
         level = levels[min(rank, len(levels) - 1)]
         category = next(
@@ -199,8 +198,11 @@ def _tickets(org: Organization, agents: list[User]) -> None:
         agent = agents[number % len(agents)]
         opened = now - dt.timedelta(hours=hours_ago)
 
-        def step(minutes: float, opened: dt.datetime = opened) -> time_machine.travel:
-            return time_machine.travel(opened + dt.timedelta(minutes=minutes), tick=False)
+        def step(
+            minutes: float, opened: dt.datetime = opened
+        ) -> AbstractContextManager[dt.datetime]:
+            # Replay at a past instant: the services act at it (helpdesk.timing), no patching.
+            return timing.acting_at(opened + dt.timedelta(minutes=minutes))
 
         with step(0):
             ticket = services.ticket_create(

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 
+from helpdesk import timing
 from sla.services import EscalationAction, EscalationOutcome
 from tickets import emails
 from tickets.escalation_fallback import contracts_for, resolve_recipients
@@ -99,7 +99,7 @@ def handle_escalations(actions: list[EscalationAction]) -> dict[int, EscalationO
     ).in_bulk({a.ticket_id for a in actions})
     recipients = Recipients(tickets.values(), {queue.pk for queue in moved.values()})
     contracts = contracts_for(tickets.values())
-    now = timezone.now()
+    now = timing.now()
     outcomes: dict[int, EscalationOutcome] = {}
     events: list[TicketEvent] = []
     mails: list[dict] = []

@@ -8,10 +8,10 @@ JSON lists are edited the way the policy files write them: channels as tick boxe
 line, severity levels as `1, 2`.
 """
 
+from helpdesk.adminkit import ReadOnlyInline  # its home is helpdesk.adminkit; kept importable here
 from plans.admin import customers, policies
 from plans.admin.display import (
     EMPTY,
-    ReadOnlyInline,
     add_link,
     admin_link,
     changelist_link,

@@ -17,8 +17,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from helpdesk.adminkit import ReadOnlyAdmin, ReadOnlyInline
 from helpdesk.http import signed_in_user
-from plans.admin.display import EMPTY, ReadOnlyInline, add_link, admin_link
+from plans.admin.display import EMPTY, add_link, admin_link
 from plans.admin.fields import FormFieldsMixin
 from plans.models import (
     Contract,
@@ -382,7 +383,7 @@ class NamedContactAdmin(admin.ModelAdmin):
 
 
 @admin.register(NamedContactChange)
-class NamedContactChangeAdmin(admin.ModelAdmin):
+class NamedContactChangeAdmin(ReadOnlyAdmin):
     """The append-only log: viewable, never added to, changed or deleted by hand."""
 
     list_display = ["changed_at", "organization", "contact_user", "action", "role", "changed_by"]
@@ -400,19 +401,6 @@ class NamedContactChangeAdmin(admin.ModelAdmin):
         "reason",
     )
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(
-        self, request: HttpRequest, obj: NamedContactChange | None = None
-    ) -> bool:
-        return False
-
-    def has_delete_permission(
-        self, request: HttpRequest, obj: NamedContactChange | None = None
-    ) -> bool:
-        return False
 
 
 # --------------------------------------------------------------------------------------------

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from django.contrib import admin
 from django.db import models
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
@@ -69,20 +67,3 @@ def unknown_levels(policy_id: int | None, levels: Iterable[int]) -> list[int]:
         return []
     known = set(Severity.objects.filter(policy_id=policy_id).values_list("level", flat=True))
     return sorted(set(levels) - known)
-
-
-class ReadOnlyInline(admin.TabularInline):
-    """Rows shown as a table: changed elsewhere (through the services), never here."""
-
-    extra = 0
-    can_delete = False
-    view_on_site = False
-
-    def has_add_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
-        return False

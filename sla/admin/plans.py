@@ -10,11 +10,11 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from helpdesk.adminkit import ReadOnlyInline
 from plans import admin as plans_admin
 from plans.admin import (
     EMPTY,
     FormFieldsMixin,
-    ReadOnlyInline,
     add_link,
     admin_link,
     changelist_link,

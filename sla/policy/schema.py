@@ -1,6 +1,7 @@
 """Parse and validate a support policy file into plain values, with errors that name their path.
 
-Pure: no ORM. `parse_policy(data, default_slug)` returns a `PolicySpec` or raises `PolicyError`
+Pure: no ORM (the vocabularies come from `plans.choices` and `sla.choices`).
+`parse_policy(data, default_slug)` returns a `PolicySpec` or raises `PolicyError`
 listing every problem found (not just the first), each as `path: message`.
 """
 
@@ -16,13 +17,16 @@ from typing import Any
 
 import holidays
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-METRICS = ("acknowledge", "first_response", "resolution")
-CHANNELS = ("portal", "email", "chat", "phone", "forum", "call")
-TAM_OPTIONS = ("none", "optional", "included")
+from plans.choices import Channel, TamOption
+from sla.choices import WEEKDAY_KEYS, Metric, NotifyRole
+
+WEEKDAYS = WEEKDAY_KEYS
+METRICS: tuple[str, ...] = tuple(Metric.values)
+CHANNELS: tuple[str, ...] = tuple(Channel.values)
+TAM_OPTIONS: tuple[str, ...] = tuple(TamOption.values)
+NOTIFY_ROLES: tuple[str, ...] = tuple(NotifyRole.values)
 CONDITION_LIMITS = ("base_plan", "no_technical_support")
 ORGANIZATION_ZONE = "organization"
-NOTIFY_ROLES = ("assignee", "queue", "customer_success_manager", "support_managers")
 SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
 DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 PERIOD = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")

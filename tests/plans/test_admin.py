@@ -1,21 +1,13 @@
 """The plans admin: every page opens, lists run no query per row, contacts go through services."""
 
 import datetime as dt
-import uuid
-from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django import forms
-from django.contrib import admin
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth import get_user_model
-from django.db import connection, models
-from django.test import Client, RequestFactory
-from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
-from django.utils import timezone
+from django.db import models
+from django.test import Client
 
 from plans.models import (
     ContactRole,
@@ -25,264 +17,24 @@ from plans.models import (
     Organization,
     Plan,
     Policy,
-    PooledMonths,
-    Severity,
     TicketCategory,
-    UserProfile,
 )
-from sla.models import (
-    BusinessCalendar,
-    Closure,
-    EscalationFiring,
-    EscalationRule,
-    Metric,
-    OpenPeriod,
-    SlaClock,
-    SupportHours,
-    Target,
+from tests.admin_checks import (
+    admin_url,
+    check_changelist_queries_do_not_grow,
+    check_pages_open,
+    form_data,
+    model_name,
+    registered,
 )
-from tickets.models import Ticket
+from tests.builders.admin_dataset import build_admin_dataset
 
 pytestmark = pytest.mark.django_db
 
 
-def build_dataset(suffix: str = "a") -> SimpleNamespace:
-    """A small but complete policy, a customer on it, and a named contact with its log row."""
-    policy = Policy.objects.create(
-        slug=f"acme-{suffix}",
-        name=f"Acme {suffix}",
-        source="examples/policies/acme.yaml",
-        not_covered=["Custom code", "Third-party plugins"],
-    )
-    critical = Severity.objects.create(
-        policy=policy, level=1, name="Critical", definition="Down for everyone", examples=["Outage"]
-    )
-    major = Severity.objects.create(policy=policy, level=2, name="Major", definition="Degraded")
-    uk = BusinessCalendar.objects.create(
-        policy=policy, slug="uk", name="UK office hours", timezone="Europe/London"
-    )
-    OpenPeriod.objects.bulk_create(
-        OpenPeriod(calendar=uk, weekday=day, start_minute=9 * 60, end_minute=18 * 60)
-        for day in range(5)
-    )
-    Closure.objects.create(
-        calendar=uk, date=dt.date(2026, 12, 24), name="Christmas Eve", source=Closure.Source.POLICY
-    )
-    us = BusinessCalendar.objects.create(
-        policy=policy, slug="us", name="US weekend desk", timezone="America/New_York"
-    )
-    OpenPeriod.objects.create(calendar=us, weekday=5, start_minute=10 * 60, end_minute=24 * 60)
-    Closure.objects.create(calendar=us, date=dt.date(2026, 7, 4), name="Independence Day")
-    basic = Plan.objects.create(
-        policy=policy,
-        slug=f"acme-basic-{suffix}",
-        name="Basic",
-        position=1,
-        channels=["portal", "email"],
-        named_contacts=1,
-    )
-    pro = Plan.objects.create(
-        policy=policy,
-        slug=f"acme-pro-{suffix}",
-        name="Pro",
-        position=2,
-        channels=["portal", "email", "phone"],
-        priority_routing=True,
-        technical_account_manager="optional",
-        named_contacts=3,
-        post_incident_report_levels=[1],
-        customer_escalation_levels=[1, 2],
-        monthly_support_hours=Decimal("20.00"),
-        poolable_months=2,
-        overage_billed=True,
-        base_plan=basic,
-    )
-    outage = TicketCategory.objects.create(
-        plan=pro,
-        slug="outage",
-        name="API outage",
-        channels=["phone", "portal"],
-        guarantee="On-call team notified 24/7",
-        severity_levels=[1],
-    )
-    SupportHours.objects.create(plan=basic, calendar=uk)
-    SupportHours.objects.create(plan=pro, calendar=uk)
-    Target.objects.create(
-        plan=basic, severity=major, calendar=uk, first_response=dt.timedelta(hours=9)
-    )
-    Target.objects.create(
-        plan=pro,
-        severity=critical,
-        calendar=us,
-        acknowledge=dt.timedelta(hours=1, minutes=30),
-        first_response=dt.timedelta(hours=3),
-    )
-    Target.objects.create(plan=pro, severity=major, calendar=uk, resolution=dt.timedelta(days=2))
-    Target.objects.create(
-        plan=pro,
-        severity=critical,
-        category=outage,
-        calendar=uk,
-        acknowledge=dt.timedelta(minutes=30),
-    )
-    EscalationRule.objects.create(
-        plan=pro,
-        severity=critical,
-        metric=Metric.RESOLUTION,
-        after=dt.timedelta(hours=2),
-        notify=["queue"],
-    )
-    EscalationRule.objects.create(
-        plan=pro,
-        severity=critical,
-        metric=Metric.FIRST_RESPONSE,
-        after_percent=75,
-        notify=["support_managers", "group:directors"],
-        move_to="l2",
-        position=1,
-    )
-    organization = Organization.objects.create(
-        name=f"Globex {suffix}", slug=f"globex-{suffix}", time_zone="Europe/London"
-    )
-    contract = Contract.objects.create(
-        organization=organization, plan=pro, starts_on=dt.date(2020, 1, 1)
-    )
-    contact_user = get_user_model().objects.create_user(
-        username=f"hank-{suffix}", email=f"hank-{suffix}@globex.example"
-    )
-    contact = NamedContact.objects.create(
-        organization=organization, user=contact_user, role=ContactRole.ADMIN
-    )
-    change = NamedContactChange.objects.create(
-        organization=organization,
-        contact_user=contact_user,
-        action=NamedContactChange.Action.ADDED,
-        role=ContactRole.ADMIN,
-        reason="Seeded",
-    )
-    profile = UserProfile.objects.create(user=contact_user, time_zone="Europe/London")
-    pool = PooledMonths.objects.create(contract=contract, first_month=dt.date(2026, 1, 1))
-    # A ticket with a clock and a firing, so the SLA clock and firing pages have a row.
-    now = timezone.now()
-    ticket = Ticket.objects.create(
-        reference=f"HD-T{suffix}",
-        organization=organization,
-        requester=contact_user,
-        plan=pro,
-        severity=critical,
-        subject="Outage",
-        created_at=now,
-        updated_at=now,
-    )
-    clock = SlaClock.objects.create(
-        ticket=ticket,
-        metric=Metric.FIRST_RESPONSE,
-        plan=pro,
-        severity=critical,
-        calendar=us,
-        target=dt.timedelta(hours=3),
-        started_at=now,
-        due_at=now + dt.timedelta(hours=3),
-    )
-    firing = EscalationFiring.objects.create(
-        clock=clock,
-        rule_text="first response 75%",
-        due_at=now,
-        fired_at=now,
-        sweep=uuid.uuid4(),
-    )
-    return SimpleNamespace(**locals())
-
-
 @pytest.fixture
 def data() -> SimpleNamespace:
-    return build_dataset()
-
-
-@pytest.fixture
-def superuser(django_user_model: Any) -> Any:
-    return django_user_model.objects.create_superuser("boss", "boss@example.com", "pw")
-
-
-@pytest.fixture
-def staff(client: Client, superuser: Any) -> Client:
-    client.force_login(superuser)
-    return client
-
-
-def registered(app_label: str) -> list[type[models.Model]]:
-    return [model for model in admin.site._registry if model._meta.app_label == app_label]
-
-
-def model_name(model: type[models.Model]) -> str:
-    return model.__name__
-
-
-def admin_url(model: type[models.Model], page: str, *args: object) -> str:
-    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{page}", args=args)
-
-
-def check_pages_open(client: Client, user: Any, model: type[models.Model], page: str) -> None:
-    """Shared with tests/sla: the changelist, add and change page of `model` open."""
-    model_admin = admin.site._registry[model]
-    request = RequestFactory().get("/")
-    request.user = user
-    expected = 200
-    if page == "add":
-        url = admin_url(model, "add")
-        expected = 200 if model_admin.has_add_permission(request) else 403
-    elif page == "change":
-        obj = model._default_manager.first()
-        assert obj is not None, f"the data set has no {model.__name__}"
-        url = admin_url(model, "change", obj.pk)
-    else:
-        url = admin_url(model, "changelist")
-    response = client.get(url)
-    assert response.status_code == expected, url
-
-
-def check_changelist_queries_do_not_grow(client: Client, model: type[models.Model]) -> None:
-    """Shared with tests/sla: twice the rows, the same number of queries."""
-    url = admin_url(model, "changelist")
-    client.get(url)  # warm caches (content types, session)
-    with CaptureQueriesContext(connection) as before:
-        assert client.get(url).status_code == 200
-    build_dataset("b")
-    with CaptureQueriesContext(connection) as after:
-        assert client.get(url).status_code == 200
-    assert len(after) == len(before), [q["sql"] for q in after.captured_queries]
-
-
-def form_data(response: Any) -> dict[str, Any]:
-    """The POST a browser sends when saving an admin change page without touching anything."""
-    data: dict[str, Any] = {}
-
-    def add(form: forms.BaseForm) -> None:
-        for name, field in form.fields.items():
-            value = form[name].value()
-            key = form.add_prefix(name)
-            if isinstance(field, forms.BooleanField):
-                if value:
-                    data[key] = "on"
-            elif isinstance(value, list | tuple):
-                data[key] = [str(item) for item in value]
-            elif value is not None:
-                data[key] = str(value)
-
-    add(response.context["adminform"].form)
-    for inline in response.context["inline_admin_formsets"]:
-        formset = inline.formset
-        initial = formset.initial_form_count()
-        management = formset.management_form
-        for name in management.fields:
-            data[management.add_prefix(name)] = management[name].value()
-        data[management.add_prefix("TOTAL_FORMS")] = initial
-        for form in formset.forms[:initial]:
-            add(form)
-    return data
-
-
-# --------------------------------------------------------------------------------------------
+    return build_admin_dataset()
 
 
 PAGES = ["changelist", "add", "change"]
@@ -503,7 +255,7 @@ def test_deleting_a_named_contact_is_logged_as_a_removal(
 def test_deleting_named_contacts_in_bulk_logs_each_removal(
     staff: Client, data: SimpleNamespace
 ) -> None:
-    other = build_dataset("b")
+    other = build_admin_dataset("b")
     response = staff.post(
         admin_url(NamedContact, "changelist"),
         {

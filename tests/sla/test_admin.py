@@ -11,33 +11,22 @@ from django.test import Client
 
 from plans.models import Plan, Policy
 from sla.models import BusinessCalendar, Closure, EscalationRule, OpenPeriod, Target
-from tests.plans.test_admin import (
+from tests.admin_checks import (
     admin_url,
-    build_dataset,
     check_changelist_queries_do_not_grow,
     check_pages_open,
     form_data,
     model_name,
     registered,
 )
+from tests.builders.admin_dataset import build_admin_dataset
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def data() -> SimpleNamespace:
-    return build_dataset()
-
-
-@pytest.fixture
-def superuser(django_user_model: Any) -> Any:
-    return django_user_model.objects.create_superuser("boss", "boss@example.com", "pw")
-
-
-@pytest.fixture
-def staff(client: Client, superuser: Any) -> Client:
-    client.force_login(superuser)
-    return client
+    return build_admin_dataset()
 
 
 PAGES = ["changelist", "add", "change"]
@@ -78,7 +67,7 @@ def test_target_list_shows_durations_as_written_and_no_guarantee(
 def test_target_list_filters_by_policy_plan_and_severity_level(
     staff: Client, data: SimpleNamespace
 ) -> None:
-    build_dataset("b")
+    build_admin_dataset("b")
     url = admin_url(Target, "changelist")
     by_plan = staff.get(url, {"plan__id__exact": data.pro.pk})
     assert by_plan.context["cl"].result_count == 3
@@ -117,7 +106,7 @@ def test_plan_page_shows_targets_and_rules_read_only_with_edit_links(
 def test_plan_page_offers_only_its_policys_calendars_for_support_hours(
     staff: Client, data: SimpleNamespace
 ) -> None:
-    other = build_dataset("b")
+    other = build_admin_dataset("b")
     response = staff.get(admin_url(Plan, "change", data.pro.pk))
     formset = next(
         inline.formset
@@ -157,7 +146,7 @@ def test_target_form_reads_and_writes_durations_as_written(
 def test_target_form_offers_only_the_plans_policy_and_refuses_a_duplicate(
     staff: Client, data: SimpleNamespace
 ) -> None:
-    other = build_dataset("b")
+    other = build_admin_dataset("b")
     response = staff.get(admin_url(Target, "add"), {"plan": data.pro.pk})
     form = response.context["adminform"].form
     assert set(form.fields["severity"].queryset) == {data.critical, data.major}

@@ -4,6 +4,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from plans.choices import Channel, TamOption
+from sla.choices import WEEKDAY_KEYS, Metric, NotifyRole, Weekday
 from sla.policy.schema import PolicyError, parse_duration, parse_period, parse_policy
 from tests.sla.policy_samples import sample
 
@@ -241,3 +243,30 @@ def test_plan_priorities_follow_each_seed() -> None:
     assert prismic["prismic-enterprise-advanced"] < prismic["prismic-enterprise-premium"]
     moboom = priorities("moboom")
     assert moboom["moboom-premium"] < moboom["moboom-partner"]
+
+
+def test_the_schema_takes_its_vocabularies_from_the_models_choices() -> None:
+    """Choices are defined once (plans.choices, sla.choices): a value the models know is a value
+    the policy file may write, and the days of `hours` are the models' weekdays in order."""
+    data = sample()
+    pro = data["plans"][1]
+    pro["entitlements"]["channels"] = list(Channel.values)
+    pro["entitlements"]["technical_account_manager"] = TamOption.INCLUDED.value
+    pro["escalations"][0]["notify"] = list(NotifyRole.values)
+    pro["escalations"][0]["metric"] = Metric.ACKNOWLEDGE.value
+    data["calendars"][0]["hours"] = {key: ["09:00-17:00"] for key in WEEKDAY_KEYS}
+    spec = parse_policy(data, default_slug="fallback")
+    assert spec.plans[1].entitlements["channels"] == list(Channel.values)
+    assert spec.plans[1].entitlements["technical_account_manager"] == "included"
+    assert spec.plans[1].escalations[0].notify == list(NotifyRole.values)
+    weekdays = [weekday for weekday, _, _ in spec.calendars[0].periods]
+    assert weekdays == [day.value for day in Weekday]
+
+
+def test_a_value_outside_the_models_choices_is_refused() -> None:
+    data = sample()
+    data["plans"][1]["entitlements"]["channels"] = ["portal", "pigeon"]
+    data["plans"][1]["escalations"][0]["metric"] = "happiness"
+    errors = " ".join(errors_of(data))
+    assert "pigeon" in errors
+    assert "'happiness' is not one of acknowledge, first_response, resolution" in errors

@@ -9,11 +9,12 @@ from contextlib import contextmanager
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import AbstractBaseUser, Group
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from plans.models import TicketCategory
 from sla.models import ClockState, EscalationFiring, SlaClock, SlaClockEvent
 from sla.services import sweep
 from tests.factories import (
@@ -46,15 +47,23 @@ def clock(ticket: Ticket, metric: str, cycle: int = 1) -> SlaClock:
     return SlaClock.objects.get(ticket=ticket, metric=metric, cycle=cycle)
 
 
-def open_ticket(contact_user, severity: int, when: str, **kwargs) -> Ticket:
+def open_ticket(
+    contact_user: AbstractBaseUser,
+    *,
+    severity: int,
+    when: str,
+    channel: str = "portal",
+    category: TicketCategory | None = None,
+) -> Ticket:
+    """A ticket the contact submits through the services at `when` (ISO 8601, UTC)."""
     with at(when):
         return services.ticket_create(
             requester=contact_user,
             subject="Help",
             body="It broke.",
             severity_level=severity,
-            channel=kwargs.pop("channel", "portal"),
-            **kwargs,
+            channel=channel,
+            category=category,
         )
 
 
@@ -111,7 +120,7 @@ def test_vmoso_ladder_notifies_the_csm_then_directors_across_a_weekend_and_a_hol
     django_capture_on_commit_callbacks,
 ) -> None:
     # Friday 15 Jan 2027 16:00 Pacific; Monday 18 Jan is Martin Luther King Day.
-    ticket = open_ticket(vmoso.user, 1, "2027-01-16T00:00:00Z")
+    ticket = open_ticket(vmoso.user, severity=1, when="2027-01-16T00:00:00Z")
     mail.outbox.clear()
     # Two business hours: Friday 16-17, then Tuesday 9-10 Pacific (18:00 UTC).
     assert run_sweep("2027-01-19T17:59:00Z", django_capture_on_commit_callbacks).fired == 0
@@ -133,7 +142,7 @@ def test_a_resolved_priority_1_does_not_climb_the_ladder(
     vmoso,
     django_capture_on_commit_callbacks,
 ) -> None:
-    ticket = open_ticket(vmoso.user, 1, "2027-01-16T00:00:00Z")
+    ticket = open_ticket(vmoso.user, severity=1, when="2027-01-16T00:00:00Z")
     agent = AgentFactory()
     with at("2027-01-16T00:30:00Z"):
         services.ticket_resolve(ticket=ticket, by=agent)
@@ -145,7 +154,7 @@ def test_catch_up_after_downtime_fires_each_rung_once_marked_late(
     vmoso,
     django_capture_on_commit_callbacks,
 ) -> None:
-    ticket = open_ticket(vmoso.user, 1, "2027-01-16T00:00:00Z")
+    ticket = open_ticket(vmoso.user, severity=1, when="2027-01-16T00:00:00Z")
     result = run_sweep("2027-01-21T12:00:00Z", django_capture_on_commit_callbacks)
     assert (result.fired, result.late) == (2, 2)
     assert set(
@@ -158,7 +167,7 @@ def test_the_first_response_breach_is_recorded_at_the_due_instant(
     vmoso,
     django_capture_on_commit_callbacks,
 ) -> None:
-    ticket = open_ticket(vmoso.user, 1, "2027-01-16T00:00:00Z")
+    ticket = open_ticket(vmoso.user, severity=1, when="2027-01-16T00:00:00Z")
     run_sweep("2027-01-19T19:30:00Z", django_capture_on_commit_callbacks)
     first = clock(ticket, "first_response")
     assert (first.state, first.breached_at) == (ClockState.BREACHED, utc("2027-01-19T18:00:00Z"))
@@ -171,8 +180,8 @@ def test_openback_severity_1_runs_round_the_clock_while_severity_2_waits_for_mon
     load_example_policy("openback")
     contact = customer_on("openback-pro")
     # Saturday 21 November 2026, 10:00 London.
-    sev1 = open_ticket(contact.user, 1, "2026-11-21T10:00:00Z")
-    sev2 = open_ticket(contact.user, 2, "2026-11-21T10:00:00Z")
+    sev1 = open_ticket(contact.user, severity=1, when="2026-11-21T10:00:00Z")
+    sev2 = open_ticket(contact.user, severity=2, when="2026-11-21T10:00:00Z")
     assert clock(sev1, "first_response").due_at == utc("2026-11-21T13:00:00Z")
     assert clock(sev2, "first_response").due_at == utc("2026-11-23T18:00:00Z")
 
@@ -180,7 +189,7 @@ def test_openback_severity_1_runs_round_the_clock_while_severity_2_waits_for_mon
 def test_openback_before_onboarding_gets_growth_targets() -> None:
     load_example_policy("openback")
     contact = customer_on("openback-pro", onboarded=False)
-    ticket = open_ticket(contact.user, 1, "2026-11-21T10:00:00Z")
+    ticket = open_ticket(contact.user, severity=1, when="2026-11-21T10:00:00Z")
     assert ticket.plan.slug == "openback-growth"
     assert clock(ticket, "first_response").due_at == utc("2026-11-21T16:00:00Z")  # 6 hours
 
@@ -193,8 +202,8 @@ def test_prismic_assignment_meets_acknowledge_but_not_initial_response() -> None
     contact = customer_on("prismic-enterprise-premium", time_zone="Europe/Paris")
     ticket = open_ticket(
         contact.user,
-        1,
-        "2026-11-23T09:00:00Z",
+        severity=1,
+        when="2026-11-23T09:00:00Z",
         category=(contact.organization.contracts.get().plan.categories.get(slug="issue-report")),
     )
     agent = AgentFactory()
@@ -212,7 +221,7 @@ def test_prismic_assignment_meets_acknowledge_but_not_initial_response() -> None
 
 
 def test_an_internal_note_is_not_a_first_response(resolution_plan) -> None:
-    ticket = open_ticket(resolution_plan.user, 1, "2026-11-23T09:00:00Z")
+    ticket = open_ticket(resolution_plan.user, severity=1, when="2026-11-23T09:00:00Z")
     with at("2026-11-23T09:10:00Z"):
         services.ticket_reply(ticket=ticket, author=AgentFactory(), body="hm", internal=True)
     assert clock(ticket, "first_response").state == ClockState.RUNNING
@@ -224,7 +233,7 @@ def test_an_internal_note_is_not_a_first_response(resolution_plan) -> None:
 def test_waiting_on_customer_pauses_resolution_and_the_reply_moves_due(
     resolution_plan,
 ) -> None:
-    ticket = open_ticket(resolution_plan.user, 1, "2026-11-23T09:00:00Z")
+    ticket = open_ticket(resolution_plan.user, severity=1, when="2026-11-23T09:00:00Z")
     agent = AgentFactory()
     with at("2026-11-23T10:00:00Z"):
         services.ticket_set_status(ticket=ticket, status="waiting", by=agent)
@@ -245,7 +254,7 @@ def test_a_paused_clock_never_escalates(
     resolution_plan,
     django_capture_on_commit_callbacks,
 ) -> None:
-    ticket = open_ticket(resolution_plan.user, 1, "2026-11-23T09:00:00Z")
+    ticket = open_ticket(resolution_plan.user, severity=1, when="2026-11-23T09:00:00Z")
     with at("2026-11-23T09:30:00Z"):
         services.ticket_set_status(ticket=ticket, status="waiting", by=AgentFactory())
     result = run_sweep("2026-11-25T09:00:00Z", django_capture_on_commit_callbacks)
@@ -257,7 +266,7 @@ def test_a_paused_clock_never_escalates(
 def test_resolving_straight_from_waiting_keeps_the_paused_time(
     resolution_plan,
 ) -> None:
-    ticket = open_ticket(resolution_plan.user, 1, "2026-11-23T09:00:00Z")
+    ticket = open_ticket(resolution_plan.user, severity=1, when="2026-11-23T09:00:00Z")
     agent = AgentFactory()
     with at("2026-11-23T10:00:00Z"):
         services.ticket_set_status(ticket=ticket, status="waiting", by=agent)
@@ -273,7 +282,7 @@ def test_the_percentage_rule_fires_at_half_the_target(
     resolution_plan,
     django_capture_on_commit_callbacks,
 ) -> None:
-    ticket = open_ticket(resolution_plan.user, 1, "2026-11-23T09:00:00Z")
+    ticket = open_ticket(resolution_plan.user, severity=1, when="2026-11-23T09:00:00Z")
     assert run_sweep("2026-11-23T13:59:00Z", django_capture_on_commit_callbacks).fired == 0
     mail.outbox.clear()
     assert run_sweep("2026-11-23T14:00:10Z", django_capture_on_commit_callbacks).fired == 1
@@ -287,7 +296,7 @@ def test_the_percentage_rule_fires_at_half_the_target(
 def test_a_severity_change_retargets_from_the_original_start_with_the_reason(
     resolution_plan,
 ) -> None:
-    ticket = open_ticket(resolution_plan.user, 2, "2026-11-23T09:00:00Z")
+    ticket = open_ticket(resolution_plan.user, severity=2, when="2026-11-23T09:00:00Z")
     assert clock(ticket, "first_response").due_at == utc("2026-11-23T17:00:00Z")
     with at("2026-11-23T10:00:00Z"):
         services.ticket_change_severity(
@@ -304,7 +313,7 @@ def test_a_severity_change_retargets_from_the_original_start_with_the_reason(
 def test_reopening_starts_a_new_resolution_cycle_and_keeps_the_old_one(
     resolution_plan,
 ) -> None:
-    ticket = open_ticket(resolution_plan.user, 1, "2026-11-23T09:00:00Z")
+    ticket = open_ticket(resolution_plan.user, severity=1, when="2026-11-23T09:00:00Z")
     agent = AgentFactory()
     with at("2026-11-23T11:00:00Z"):
         services.ticket_resolve(ticket=ticket, by=agent)
@@ -320,7 +329,7 @@ def test_the_ladder_fires_again_in_a_new_cycle(
     resolution_plan,
     django_capture_on_commit_callbacks,
 ) -> None:
-    ticket = open_ticket(resolution_plan.user, 1, "2026-11-23T09:00:00Z")
+    ticket = open_ticket(resolution_plan.user, severity=1, when="2026-11-23T09:00:00Z")
     agent = AgentFactory()
     run_sweep("2026-11-23T14:30:00Z", django_capture_on_commit_callbacks)
     with at("2026-11-23T15:00:00Z"):
@@ -331,7 +340,7 @@ def test_the_ladder_fires_again_in_a_new_cycle(
 
 
 def test_closing_as_out_of_scope_cancels_the_clocks(resolution_plan) -> None:
-    ticket = open_ticket(resolution_plan.user, 1, "2026-11-23T09:00:00Z")
+    ticket = open_ticket(resolution_plan.user, severity=1, when="2026-11-23T09:00:00Z")
     with at("2026-11-23T09:30:00Z"):
         services.ticket_close_out_of_scope(
             ticket=ticket, by=AgentFactory(), reason="Product training"
@@ -346,7 +355,7 @@ def test_a_rule_moving_the_ticket_puts_it_in_the_queue(
     load_example_policy("moboom")
     contact = customer_on("moboom-partner", time_zone="America/Los_Angeles")
     Queue.objects.create(slug="l2", name="L2", position=2)
-    ticket = open_ticket(contact.user, 1, "2026-11-21T18:00:00Z")
+    ticket = open_ticket(contact.user, severity=1, when="2026-11-21T18:00:00Z")
     run_sweep("2026-11-21T22:00:30Z", django_capture_on_commit_callbacks)
     ticket.refresh_from_db()
     assert ticket.queue.slug == "l2"
@@ -358,7 +367,7 @@ def test_a_rule_moving_the_ticket_puts_it_in_the_queue(
 
 def _due_tickets(contact, count: int) -> None:
     for _ in range(count):
-        open_ticket(contact.user, 1, "2026-11-23T09:00:00Z")
+        open_ticket(contact.user, severity=1, when="2026-11-23T09:00:00Z")
 
 
 def _sweep_queries() -> tuple[int, int]:
@@ -390,7 +399,7 @@ def test_the_sweep_runs_the_same_queries_for_10_and_100_due_clocks(
 
 def test_open_tickets_not_yet_due_cost_the_sweep_nothing(resolution_plan) -> None:
     for _ in range(50):
-        open_ticket(resolution_plan.user, 1, "2026-11-23T13:30:00Z")
+        open_ticket(resolution_plan.user, severity=1, when="2026-11-23T13:30:00Z")
     queries, fired = _sweep_queries()
     assert (queries, fired) == (1, 0)
 
@@ -399,7 +408,7 @@ def test_open_tickets_not_yet_due_cost_the_sweep_nothing(resolution_plan) -> Non
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_racing_fire_each_escalation_once(resolution_plan) -> None:
     for _ in range(30):
-        open_ticket(resolution_plan.user, 1, "2026-11-23T09:00:00Z")
+        open_ticket(resolution_plan.user, severity=1, when="2026-11-23T09:00:00Z")
     barrier = threading.Barrier(2)
     results = []
 
@@ -430,7 +439,7 @@ def test_rungs_firing_together_each_notify_the_queue_they_moved_the_ticket_to(
     l3 = Queue.objects.create(slug="l3", name="L3", position=3)
     l2.agents.add(AgentFactory(username="second", email="second@vendor.example"))
     l3.agents.add(AgentFactory(username="third", email="third@vendor.example"))
-    ticket = open_ticket(contact.user, 1, "2026-11-21T18:00:00Z")
+    ticket = open_ticket(contact.user, severity=1, when="2026-11-21T18:00:00Z")
     # A worker outage: both rungs (4h: L2, 8h: L3) are due at the next sweep.
     run_sweep("2026-11-22T06:00:00Z", django_capture_on_commit_callbacks)
     firings = EscalationFiring.objects.filter(clock__ticket=ticket).order_by("due_at")

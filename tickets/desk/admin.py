@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from helpdesk.adminkit import NoAddDeleteMixin, ReadOnlyAdmin
 from helpdesk.http import AuthenticatedHttpRequest
 from plans.admin import EMPTY, admin_link, changelist_link
 from plans.models import TicketCategory
@@ -280,7 +281,9 @@ class QueueAdmin(admin.ModelAdmin):
 
 
 @admin.register(Ticket)
-class TicketAdmin(TicketActionsMixin, TicketWorkMixin, admin.ModelAdmin):
+class TicketAdmin(NoAddDeleteMixin, TicketActionsMixin, TicketWorkMixin, admin.ModelAdmin):
+    # No add: customers open tickets through the portal (entitlements apply). No delete: a
+    # ticket is part of the record (events, clocks, hours): close it, never delete it.
     list_display = [
         "reference",
         "subject",
@@ -357,14 +360,6 @@ class TicketAdmin(TicketActionsMixin, TicketWorkMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Ticket | None = None) -> list[str]:
         return flatten_fieldsets(self.fieldsets)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        # Customers open tickets through the portal (entitlements apply), not here.
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Ticket | None = None) -> bool:
-        # A ticket is part of the record (events, clocks, hours): close it, never delete it.
-        return False
-
     def changeform_view(
         self,
         request: HttpRequest,
@@ -435,7 +430,7 @@ class TicketAdmin(TicketActionsMixin, TicketWorkMixin, admin.ModelAdmin):
 
 
 @admin.register(CustomerEscalation)
-class CustomerEscalationAdmin(admin.ModelAdmin):
+class CustomerEscalationAdmin(NoAddDeleteMixin, admin.ModelAdmin):
     """Customers' escalation requests; agents mark the unwarranted ones (OpenBack's clause)."""
 
     list_display = [
@@ -466,14 +461,6 @@ class CustomerEscalationAdmin(admin.ModelAdmin):
     actions = ["mark_unwarranted"]
     view_on_site = False
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(
-        self, request: HttpRequest, obj: CustomerEscalation | None = None
-    ) -> bool:
-        return False
-
     @admin.display(description="ticket", ordering="ticket__reference")
     def ticket_link(self, obj: CustomerEscalation) -> SafeString:
         return admin_link(obj.ticket, obj.ticket.reference)
@@ -497,7 +484,7 @@ class CustomerEscalationAdmin(admin.ModelAdmin):
 
 
 @admin.register(TimeEntry)
-class TimeEntryAdmin(admin.ModelAdmin):
+class TimeEntryAdmin(ReadOnlyAdmin):
     """Time logged on tickets; new entries are logged on the ticket's page (through the service)."""
 
     list_display = ["date", "ticket_link", "organization", "agent", "minutes", "billable", "note"]
@@ -507,16 +494,6 @@ class TimeEntryAdmin(admin.ModelAdmin):
     date_hierarchy = "date"
     fields = ("ticket_link", "agent", "date", "minutes", "billable", "note", "created_at")
     readonly_fields = fields
-    view_on_site = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: TimeEntry | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: TimeEntry | None = None) -> bool:
-        return False
 
     @admin.display(description="ticket", ordering="ticket__reference")
     def ticket_link(self, obj: TimeEntry) -> SafeString:
@@ -528,7 +505,7 @@ class TimeEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(TicketEvent)
-class TicketEventAdmin(admin.ModelAdmin):
+class TicketEventAdmin(ReadOnlyAdmin):
     """The append-only log: viewable, never added to, changed or deleted by hand."""
 
     list_display = ["at", "ticket_link", "kind", "actor", "summary", "customer_visible"]
@@ -538,16 +515,6 @@ class TicketEventAdmin(admin.ModelAdmin):
     date_hierarchy = "at"
     fields = ("ticket_link", "at", "kind", "actor", "summary", "reason", "data", "customer_visible")
     readonly_fields = fields
-    view_on_site = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: TicketEvent | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: TicketEvent | None = None) -> bool:
-        return False
 
     @admin.display(description="ticket", ordering="ticket__reference")
     def ticket_link(self, obj: TicketEvent) -> SafeString:

@@ -5,17 +5,13 @@ They live in the desk, not in `sla.admin`, because they search and sort by the t
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
-from plans.admin import (
-    ReadOnlyInline,
-    admin_link,
-)
+from helpdesk.adminkit import ReadOnlyAdmin, ReadOnlyInline
+from plans.admin import admin_link
 from sla.admin.fields import target_text
 from sla.models import (
     EscalationFiring,
@@ -47,19 +43,6 @@ class EscalationFiringInline(ReadOnlyInline):
         "moved_to",
     )
     readonly_fields = fields
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    view_on_site = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class ClockStateFilter(admin.SimpleListFilter):

@@ -6,8 +6,9 @@ month above 80% of its allowance. For every organization on a Prismic enterprise
 enablement hours: enablement sessions this contract year.
 
 Idempotent: an organization that already has time entries is left alone, and pools are found
-by their natural key. Tickets are made with the ORM (no emails, no SLA clocks) only when the
-organization has none to log time on.
+by their natural key. Tickets are opened through the ticket services at past instants
+(`helpdesk.timing.acting_at`), so they have their SLA clocks, only when the organization has none
+to log time on.
 """
 
 from __future__ import annotations
@@ -20,10 +21,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from helpdesk import timing
 from plans.models import Contract, Organization, PooledMonths, Severity, TicketCategory
 from plans.selectors import contract_active
+from tickets import services
+from tickets.entitlements import allowed_channels
 from tickets.hours.ledger import billing_month, build_enablement_years, month_index
-from tickets.models import REFERENCE_PREFIX, Message, Status, Ticket, TimeEntry
+from tickets.models import Status, Ticket, TimeEntry
 
 DEMO_RATE = Decimal("60.00")
 MAX_ENTRY_MINUTES = 180
@@ -60,36 +64,31 @@ def _ticket(
     subject: str,
     opened: dt.date,
     status: str,
+    agent: User,
     category: TicketCategory | None = None,
 ) -> Ticket | None:
+    """A ticket opened at noon on `opened` through the ticket services (so it has its clocks),
+    resolved or taken in hand by `agent` an hour later."""
     organization = contract.organization
     requester = _requester(organization)
     severity = Severity.objects.filter(policy_id=contract.plan.policy_id).order_by("-level").first()
     if requester is None or severity is None:
         return None
     at = _noon(opened, organization)
-    ticket = Ticket.objects.create(
-        organization=organization,
-        requester=requester,
-        plan=contract.plan,
-        category=category,
-        severity=severity,
-        subject=subject,
-        status=status,
-        created_at=at,
-        updated_at=at,
-        resolved_at=at if status == Status.RESOLVED else None,
-    )
-    ticket.reference = f"{REFERENCE_PREFIX}{ticket.pk:06d}"
-    ticket.save(update_fields=["reference"])
-    Message.objects.create(
-        ticket=ticket,
-        author=requester,
-        from_customer=True,
-        body=subject,
-        body_html=f"<p>{subject}</p>",
-        created_at=at,
-    )
+    with timing.acting_at(at):
+        ticket = services.ticket_create(
+            requester=requester,
+            subject=subject,
+            body=subject,
+            severity_level=severity.level,
+            category=category,
+            channel=allowed_channels(plan=contract.plan, category=category)[0],
+        )
+    with timing.acting_at(at + dt.timedelta(hours=1)):
+        if status == Status.RESOLVED:
+            services.ticket_resolve(ticket=ticket, by=agent, note="Done (demo data).")
+        elif status == Status.IN_PROGRESS:
+            services.ticket_set_status(ticket=ticket, status=status, by=agent)
     return ticket
 
 
@@ -149,7 +148,7 @@ def _seed_package(contract: Contract, *, today: dt.date, agent: User) -> None:
         opened = billing_month(anchor, first_shown)[0]
         for number, subject in enumerate(AGENCY_TASKS):
             status = Status.IN_PROGRESS if number == 0 else Status.RESOLVED
-            ticket = _ticket(contract, subject=subject, opened=opened, status=status)
+            ticket = _ticket(contract, subject=subject, opened=opened, status=status, agent=agent)
             if ticket is not None:
                 tickets.append(ticket)
     if not tickets:
@@ -194,7 +193,12 @@ def _seed_enablement(contract: Contract, *, today: dt.date, agent: User) -> None
         ticket = contract.organization.tickets.filter(category=category, subject=subject).first()
         if ticket is None:
             ticket = _ticket(
-                contract, subject=subject, opened=day, status=Status.RESOLVED, category=category
+                contract,
+                subject=subject,
+                opened=day,
+                status=Status.RESOLVED,
+                agent=agent,
+                category=category,
             )
         if ticket is None:
             return

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
+from helpdesk import timing
 from tickets import emails
 from tickets.entitlements import (
     can_request_escalation,
@@ -40,7 +40,7 @@ def ticket_request_post_incident_report(*, ticket: Ticket, by: User) -> Ticket:
         )
     if ticket.post_incident_report_requested_at is not None:
         return ticket
-    now = timezone.now()
+    now = timing.now()
     ticket.post_incident_report_requested_at = now
     touch(ticket, now, "post_incident_report_requested_at")
     log_event(ticket, Event.PIR_REQUESTED, "Post-incident report requested", actor=by, at=now)
@@ -58,7 +58,7 @@ def ticket_request_escalation(*, ticket: Ticket, by: User, reason: str) -> Custo
             f"The {ticket.plan} plan offers escalation on request for severity "
             f"{levels_text(ticket.plan.customer_escalation_levels)} only."
         )
-    now = timezone.now()
+    now = timing.now()
     escalation = CustomerEscalation.objects.create(
         ticket=ticket,
         organization_id=ticket.organization_id,
@@ -88,7 +88,7 @@ def escalation_mark_unwarranted(
     escalation = CustomerEscalation.objects.select_for_update().get(pk=escalation.pk)
     if escalation.unwarranted:
         return escalation
-    now = timezone.now()
+    now = timing.now()
     escalation.unwarranted = True
     escalation.reviewed_by = by
     escalation.reviewed_at = now

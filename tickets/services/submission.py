@@ -11,8 +11,8 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.utils import timezone
 
+from helpdesk import timing
 from plans.models import TicketCategory
 from sla import services as sla
 from tickets import emails
@@ -132,7 +132,7 @@ def ticket_create(
                 f"for severity {levels_text(plan.post_incident_report_levels)} only."
             }
         )
-    now = timezone.now()
+    now = timing.now()
     ticket = Ticket(
         organization=entitlement.organization,
         requester=requester,
@@ -207,7 +207,7 @@ def ticket_reply(
                 "reopen it to reply."
             }
         )
-    now = timezone.now()
+    now = timing.now()
     message = Message.objects.create(
         ticket=ticket,
         author=author,
@@ -250,7 +250,7 @@ def ticket_reply(
 @transaction.atomic
 def attachment_add(*, ticket: Ticket, by: User, files: Iterable[UploadedFile]) -> list[Attachment]:
     ticket = locked(ticket)
-    now = timezone.now()
+    now = timing.now()
     saved = _attach(ticket, files, by=by, message=None, at=now)
     touch(ticket, now)
     return saved

@@ -7,9 +7,9 @@ import zoneinfo
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.utils import timezone
 from django_q.tasks import async_task
 
+from helpdesk import timing
 from plans.selectors import contract_active
 from tickets.models import (
     Ticket,
@@ -35,7 +35,7 @@ def time_entry_log(
     note: str = "",
 ) -> TimeEntry:
     require_agent(agent)
-    now = timezone.now()
+    now = timing.now()
     if date is None:
         date = now.astimezone(zoneinfo.ZoneInfo(ticket.organization.time_zone)).date()
     entry = TimeEntry(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
+from helpdesk import timing
 from plans.models import Severity
 from sla import services as sla
 from tickets import emails
@@ -40,7 +40,7 @@ def ticket_assign(*, ticket: Ticket, assignee: User | None, by: User) -> Ticket:
         return ticket
     if assignee is None and (reason := assignee_required_reason(ticket=ticket)):
         raise ValidationError({"assignee": reason})
-    now = timezone.now()
+    now = timing.now()
     ticket.assignee = assignee
     touch(ticket, now, "assignee")
     name = assignee.get_username() if assignee else "nobody"
@@ -63,7 +63,7 @@ def ticket_acknowledge(*, ticket: Ticket, by: User) -> Ticket:
     require_agent(by)
     ticket = locked(ticket)
     require_open(ticket, "acknowledge it")
-    now = timezone.now()
+    now = timing.now()
     fields = []
     if ticket.status == Status.NEW:
         ticket.status = Status.ACKNOWLEDGED
@@ -89,7 +89,7 @@ def ticket_move_to_queue(
     ticket = locked(ticket)
     if ticket.queue_id == queue.pk:
         return ticket
-    now = timezone.now()
+    now = timing.now()
     before = ticket.queue.name if ticket.queue is not None else "no queue"
     ticket.queue = queue
     touch(ticket, now, "queue")
@@ -116,7 +116,7 @@ def ticket_set_status(*, ticket: Ticket, status: str, by: User, reason: str = ""
     require_open(ticket, "change its status")
     if ticket.status == status:
         return ticket
-    now = timezone.now()
+    now = timing.now()
     before = ticket.status
     ticket.status = status
     touch(ticket, now, "status")
@@ -144,7 +144,7 @@ def ticket_resolve(*, ticket: Ticket, by: User, note: str = "") -> Ticket:
     require_agent(by)
     ticket = locked(ticket)
     require_open(ticket, "resolve it")
-    now = timezone.now()
+    now = timing.now()
     ticket.status = Status.RESOLVED
     ticket.resolved_at = now
     touch(ticket, now, "status", "resolved_at")
@@ -161,7 +161,7 @@ def ticket_close(*, ticket: Ticket, by: User) -> Ticket:
     ticket = locked(ticket)
     if ticket.status == Status.CLOSED:
         return ticket
-    now = timezone.now()
+    now = timing.now()
     was_open = ticket.is_open
     ticket.status = Status.CLOSED
     touch(ticket, now, "status")
@@ -179,7 +179,7 @@ def ticket_close_out_of_scope(*, ticket: Ticket, by: User, reason: str) -> Ticke
     reason = required_text(reason, "reason", "Give the reason from the policy.")
     ticket = locked(ticket)
     require_open(ticket, "close it as out of scope")
-    now = timezone.now()
+    now = timing.now()
     ticket.status = Status.CLOSED
     ticket.out_of_scope_reason = reason[:300]
     touch(ticket, now, "status", "out_of_scope_reason")
@@ -199,7 +199,7 @@ def ticket_reopen(*, ticket: Ticket, by: User, reason: str = "") -> Ticket:
             "A request closed as out of scope cannot be reopened; "
             "open a new ticket if something else is wrong."
         )
-    now = timezone.now()
+    now = timing.now()
     ticket.status = Status.IN_PROGRESS if ticket.assignee_id else Status.NEW
     ticket.resolved_at = None
     touch(ticket, now, "status", "resolved_at")
@@ -232,7 +232,7 @@ def ticket_change_severity(*, ticket: Ticket, level: int, by: User, reason: str)
         )
     if severity.pk == ticket.severity_id:
         return ticket
-    now = timezone.now()
+    now = timing.now()
     before = ticket.severity
     ticket.severity = severity
     ticket.severity_clarification = ""
@@ -262,7 +262,7 @@ def ticket_request_clarification(*, ticket: Ticket, by: User, question: str) -> 
     ticket = locked(ticket)
     if not ticket.plan.policy.severity_clarification:
         raise ValidationError("This policy does not provide for severity clarification.")
-    now = timezone.now()
+    now = timing.now()
     ticket.severity_clarification = question
     touch(ticket, now, "severity_clarification")
     log_event(

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from types import SimpleNamespace
 
 import pytest
 import time_machine
 from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
-from django.contrib.messages import get_messages
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -17,18 +15,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sla.models import ClockState, SlaClock
+from tests.admin_checks import message_texts
+from tests.builders.desk import build_desk_world, submit_ticket
 from tests.factories import (
     AgentFactory,
     CategoryFactory,
-    ContractFactory,
-    NamedContactFactory,
     OrganizationFactory,
     PlanFactory,
-    PolicyFactory,
     QueueFactory,
     SeverityFactory,
     SlaClockFactory,
-    TargetFactory,
     TicketFactory,
 )
 from tickets import services
@@ -38,42 +34,6 @@ from tickets.models import Status, Ticket
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "admin:tickets_ticket_changelist"
-
-
-def build_world(suffix: str = "a") -> SimpleNamespace:
-    """A policy with severities 1 and 2 (24x7 targets), a customer on it, a contact, agents."""
-    policy = PolicyFactory(
-        slug=f"policy-{suffix}", not_covered=["Custom designs for your site", "Product training"]
-    )
-    plan = PlanFactory(policy=policy, slug=f"plan-{suffix}", customer_escalation_levels=[2])
-    TargetFactory(plan=plan, severity=SeverityFactory(policy=policy, level=1))
-    TargetFactory(
-        plan=plan,
-        severity=SeverityFactory(policy=policy, level=2, name="High"),
-        acknowledge=dt.timedelta(hours=2),
-        first_response=dt.timedelta(hours=8),
-        resolution=dt.timedelta(days=3),
-    )
-    organization = OrganizationFactory(slug=f"org-{suffix}", name=f"Org {suffix}")
-    contract = ContractFactory(organization=organization, plan=plan)
-    contact = NamedContactFactory(organization=organization)
-    return SimpleNamespace(
-        policy=policy,
-        plan=plan,
-        organization=organization,
-        contract=contract,
-        contact=contact,
-        customer=contact.user,
-        agent=AgentFactory(),
-        l1=QueueFactory(slug="l1", position=1),
-        l2=QueueFactory(slug="l2", position=2),
-    )
-
-
-def submit(world: SimpleNamespace, subject: str = "Site down", level: int = 1) -> Ticket:
-    return services.ticket_create(
-        requester=world.customer, subject=subject, body="It is **down**.", severity_level=level
-    )
 
 
 def queue_rows(client: Client, **params: str) -> list[str]:
@@ -86,10 +46,6 @@ def post_action(client: Client, action: str, tickets: list[Ticket], **extra: str
     """Post an action from the queue showing every ticket (open and closed)."""
     data = {"action": action, helpers.ACTION_CHECKBOX_NAME: [t.pk for t in tickets], **extra}
     return client.post(reverse(CHANGELIST) + "?open=all", data)
-
-
-def message_texts(response) -> list[str]:
-    return [str(message) for message in get_messages(response.wsgi_request)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -219,10 +175,10 @@ def test_the_badge_speaks_of_the_running_clock_due_first() -> None:
 
 
 def test_the_queue_shows_the_badge_and_the_severity_pill(admin_client: Client) -> None:
-    world = build_world()
+    world = build_desk_world()
     opened = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
     with time_machine.travel(opened, tick=False):
-        ticket = submit(world)
+        ticket = submit_ticket(world)
     with time_machine.travel(opened + dt.timedelta(minutes=10), tick=False):
         response = admin_client.get(reverse(CHANGELIST))
     html = response.content.decode()
@@ -337,8 +293,8 @@ def test_the_queue_filters_by_tier_severity_status_and_category(admin_client: Cl
 def test_the_queue_searches_reference_subject_organization_and_requester_email(
     admin_client: Client,
 ) -> None:
-    world = build_world()
-    ticket = submit(world, subject="Checkout is broken")
+    world = build_desk_world()
+    ticket = submit_ticket(world, subject="Checkout is broken")
     other = TicketFactory(subject="Something else")
     for term in [ticket.reference, "Checkout", world.organization.name, world.customer.email]:
         rows = queue_rows(admin_client, q=term)
@@ -350,16 +306,16 @@ def test_the_queue_searches_reference_subject_organization_and_requester_email(
 
 
 def test_assign_to_me_assigns_the_selected_tickets(admin_client: Client) -> None:
-    world = build_world()
-    ticket = submit(world)
+    world = build_desk_world()
+    ticket = submit_ticket(world)
     post_action(admin_client, "assign_to_me", [ticket])
     ticket.refresh_from_db()
     assert ticket.assignee.username == "admin"
 
 
 def test_acknowledge_meets_the_acknowledge_clock(admin_client: Client) -> None:
-    world = build_world()
-    ticket = submit(world)
+    world = build_desk_world()
+    ticket = submit_ticket(world)
     post_action(admin_client, "acknowledge", [ticket])
     ticket.refresh_from_db()
     assert ticket.status == Status.ACKNOWLEDGED
@@ -367,8 +323,8 @@ def test_acknowledge_meets_the_acknowledge_clock(admin_client: Client) -> None:
 
 
 def test_move_to_a_tier_asks_for_the_tier_first(admin_client: Client) -> None:
-    world = build_world()
-    ticket = submit(world)
+    world = build_desk_world()
+    ticket = submit_ticket(world)
     response = post_action(admin_client, "move_to_tier", [ticket])
     assert response.status_code == 200
     assert b"Move tickets to a tier" in response.content and ticket.reference.encode() in (
@@ -379,8 +335,8 @@ def test_move_to_a_tier_asks_for_the_tier_first(admin_client: Client) -> None:
 
 
 def test_move_to_a_tier_moves_the_tickets(admin_client: Client) -> None:
-    world = build_world()
-    ticket = submit(world)
+    world = build_desk_world()
+    ticket = submit_ticket(world)
     post_action(
         admin_client,
         "move_to_tier",
@@ -395,8 +351,8 @@ def test_move_to_a_tier_moves_the_tickets(admin_client: Client) -> None:
 
 
 def test_waiting_on_customer_pauses_the_resolution_clock(admin_client: Client) -> None:
-    world = build_world()
-    ticket = submit(world)
+    world = build_desk_world()
+    ticket = submit_ticket(world)
     post_action(admin_client, "waiting_on_customer", [ticket])
     ticket.refresh_from_db()
     assert ticket.status == Status.WAITING
@@ -404,8 +360,8 @@ def test_waiting_on_customer_pauses_the_resolution_clock(admin_client: Client) -
 
 
 def test_resolve_resolves_the_tickets(admin_client: Client) -> None:
-    world = build_world()
-    ticket = submit(world)
+    world = build_desk_world()
+    ticket = submit_ticket(world)
     post_action(admin_client, "resolve", [ticket])
     ticket.refresh_from_db()
     assert ticket.status == Status.RESOLVED
@@ -414,10 +370,10 @@ def test_resolve_resolves_the_tickets(admin_client: Client) -> None:
 def test_an_action_refused_for_one_ticket_reports_it_and_does_the_others(
     admin_client: Client,
 ) -> None:
-    world = build_world()
-    closed = submit(world, subject="Old")
+    world = build_desk_world()
+    closed = submit_ticket(world, subject="Old")
     services.ticket_close(ticket=closed, by=world.agent)
-    fresh = submit(world, subject="New")
+    fresh = submit_ticket(world, subject="New")
     response = post_action(admin_client, "resolve", [closed, fresh])
     assert response.status_code == 302
     texts = message_texts(response)
@@ -428,8 +384,8 @@ def test_an_action_refused_for_one_ticket_reports_it_and_does_the_others(
 
 
 def test_close_as_out_of_scope_offers_the_policys_reasons(admin_client: Client) -> None:
-    world = build_world()
-    ticket = submit(world)
+    world = build_desk_world()
+    ticket = submit_ticket(world)
     response = post_action(admin_client, "close_out_of_scope", [ticket])
     assert response.status_code == 200
     assert b"Custom designs for your site" in response.content
@@ -437,8 +393,8 @@ def test_close_as_out_of_scope_offers_the_policys_reasons(admin_client: Client) 
 
 
 def test_close_as_out_of_scope_closes_with_the_chosen_reason(admin_client: Client) -> None:
-    world = build_world()
-    ticket = submit(world)
+    world = build_desk_world()
+    ticket = submit_ticket(world)
     post_action(
         admin_client,
         "close_out_of_scope",
@@ -451,8 +407,8 @@ def test_close_as_out_of_scope_closes_with_the_chosen_reason(admin_client: Clien
 
 
 def test_close_as_out_of_scope_takes_a_written_reason(admin_client: Client) -> None:
-    world = build_world()
-    ticket = submit(world)
+    world = build_desk_world()
+    ticket = submit_ticket(world)
     post_action(
         admin_client,
         "close_out_of_scope",
@@ -465,8 +421,8 @@ def test_close_as_out_of_scope_takes_a_written_reason(admin_client: Client) -> N
 
 
 def test_close_as_out_of_scope_without_a_reason_asks_again(admin_client: Client) -> None:
-    world = build_world()
-    ticket = submit(world)
+    world = build_desk_world()
+    ticket = submit_ticket(world)
     response = post_action(
         admin_client, "close_out_of_scope", [ticket], apply="1", **{"oos-choice": "__other__"}
     )
@@ -477,10 +433,10 @@ def test_close_as_out_of_scope_without_a_reason_asks_again(admin_client: Client)
 
 
 def test_the_queue_shows_open_tickets_unless_asked_for_all(admin_client: Client) -> None:
-    world = build_world()
-    done = submit(world, subject="Done")
+    world = build_desk_world()
+    done = submit_ticket(world, subject="Done")
     services.ticket_close(ticket=done, by=world.agent)
-    waiting = submit(world, subject="Still open")
+    waiting = submit_ticket(world, subject="Still open")
     assert queue_rows(admin_client) == [waiting.reference]
     assert set(queue_rows(admin_client, open="all")) == {waiting.reference, done.reference}
 

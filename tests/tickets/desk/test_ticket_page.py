@@ -18,8 +18,9 @@ from django.utils import timezone
 
 from plans.models import UserProfile
 from sla.models import EscalationFiring, SlaClock
+from tests.admin_checks import message_texts
+from tests.builders.desk import build_desk_world, submit_ticket
 from tests.factories import AgentFactory, TimeEntryFactory
-from tests.tickets.desk.test_queue import build_world, message_texts, submit
 from tickets import services
 from tickets.models import CustomerEscalation, Message, Status, Ticket, TicketEvent, TimeEntry
 
@@ -57,8 +58,8 @@ def fire(ticket: Ticket, rule_text: str = "Not resolved within 2h: support manag
 
 
 def test_the_ticket_page_shows_the_conversation_with_notes_set_apart(admin_client: Client) -> None:
-    world = build_world()
-    ticket = submit(world)
+    world = build_desk_world()
+    ticket = submit_ticket(world)
     services.ticket_reply(ticket=ticket, author=world.agent, body="Looking now", internal=False)
     services.ticket_reply(ticket=ticket, author=world.agent, body="Check the DB", internal=True)
     html = admin_client.get(change_url(ticket)).content.decode()
@@ -70,8 +71,8 @@ def test_the_ticket_page_shows_the_conversation_with_notes_set_apart(admin_clien
 def test_the_ticket_page_links_to_organization_contract_and_contacts(
     admin_client: Client,
 ) -> None:
-    world = build_world()
-    ticket = submit(world)
+    world = build_desk_world()
+    ticket = submit_ticket(world)
     html = admin_client.get(change_url(ticket)).content.decode()
     assert reverse("admin:plans_organization_change", args=[world.organization.pk]) in html
     assert reverse("admin:plans_contract_change", args=[world.contract.pk]) in html
@@ -79,8 +80,8 @@ def test_the_ticket_page_links_to_organization_contract_and_contacts(
 
 
 def test_the_ticket_page_shows_the_clocks_with_their_logs(admin_client: Client) -> None:
-    world = build_world()
-    ticket = submit(world)
+    world = build_desk_world()
+    ticket = submit_ticket(world)
     services.ticket_set_status(ticket=ticket, status=Status.WAITING, by=world.agent)
     html = admin_client.get(change_url(ticket)).content.decode()
     assert 'id="clocks"' in html
@@ -90,8 +91,8 @@ def test_the_ticket_page_shows_the_clocks_with_their_logs(admin_client: Client) 
 
 
 def test_the_ticket_page_shows_the_escalations_fired(admin_client: Client) -> None:
-    world = build_world()
-    ticket = submit(world)
+    world = build_desk_world()
+    ticket = submit_ticket(world)
     fire(ticket)
     html = admin_client.get(change_url(ticket)).content.decode()
     assert "Not resolved within 2h: support managers" in html
@@ -99,13 +100,13 @@ def test_the_ticket_page_shows_the_escalations_fired(admin_client: Client) -> No
 
 
 def test_the_ticket_page_has_no_save_button(admin_client: Client) -> None:
-    ticket = submit(build_world())
+    ticket = submit_ticket(build_desk_world())
     html = admin_client.get(change_url(ticket)).content.decode()
     assert 'name="_save"' not in html
 
 
 def test_posting_the_read_only_ticket_form_changes_nothing(admin_client: Client) -> None:
-    ticket = submit(build_world())
+    ticket = submit_ticket(build_desk_world())
     response = admin_client.post(change_url(ticket), {"subject": "Hacked"})
     assert response.status_code == 302
     ticket.refresh_from_db()
@@ -119,8 +120,8 @@ def test_posting_the_read_only_ticket_form_changes_nothing(admin_client: Client)
 def test_a_public_reply_emails_the_customer(
     admin_client: Client, mailoutbox, django_capture_on_commit_callbacks
 ) -> None:
-    world = build_world()
-    ticket = submit(world)
+    world = build_desk_world()
+    ticket = submit_ticket(world)
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(
             work_url(ticket, "reply"), {"reply-kind": "public", "reply-body": "We are on it."}
@@ -134,7 +135,7 @@ def test_a_public_reply_emails_the_customer(
 def test_an_internal_note_emails_nobody(
     admin_client: Client, mailoutbox, django_capture_on_commit_callbacks
 ) -> None:
-    ticket = submit(build_world())
+    ticket = submit_ticket(build_desk_world())
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(
             work_url(ticket, "reply"), {"reply-kind": "internal", "reply-body": "Between us."}
@@ -145,7 +146,7 @@ def test_an_internal_note_emails_nobody(
 
 def test_a_reply_carries_its_attachments(admin_client: Client, settings, tmp_path) -> None:
     settings.MEDIA_ROOT = tmp_path
-    ticket = submit(build_world())
+    ticket = submit_ticket(build_desk_world())
     upload = SimpleUploadedFile("trace.log", b"stack", content_type="text/plain")
     admin_client.post(
         work_url(ticket, "reply"),
@@ -159,7 +160,7 @@ def test_a_refused_attachment_is_shown_on_the_reply_form(
     admin_client: Client, settings, tmp_path
 ) -> None:
     settings.MEDIA_ROOT = tmp_path
-    ticket = submit(build_world())
+    ticket = submit_ticket(build_desk_world())
     upload = SimpleUploadedFile("tool.exe", b"MZ", content_type="application/octet-stream")
     response = admin_client.post(
         work_url(ticket, "reply"),
@@ -171,7 +172,7 @@ def test_a_refused_attachment_is_shown_on_the_reply_form(
 
 
 def test_an_empty_reply_is_refused_with_a_message(admin_client: Client) -> None:
-    ticket = submit(build_world())
+    ticket = submit_ticket(build_desk_world())
     response = admin_client.post(work_url(ticket, "reply"), {"reply-kind": "public"})
     assert response.status_code == 200
     assert "This field is required." in response.content.decode()
@@ -182,7 +183,7 @@ def test_an_empty_reply_is_refused_with_a_message(admin_client: Client) -> None:
 
 
 def test_a_severity_change_requires_a_reason(admin_client: Client) -> None:
-    ticket = submit(build_world())
+    ticket = submit_ticket(build_desk_world())
     response = admin_client.post(work_url(ticket, "severity"), {"severity-level": "2"})
     assert response.status_code == 200
     assert "This field is required." in response.content.decode()
@@ -191,7 +192,7 @@ def test_a_severity_change_requires_a_reason(admin_client: Client) -> None:
 
 
 def test_a_blank_severity_reason_is_refused_by_the_service(admin_client: Client) -> None:
-    ticket = submit(build_world())
+    ticket = submit_ticket(build_desk_world())
     response = admin_client.post(
         work_url(ticket, "severity"), {"severity-level": "2", "severity-reason": "   "}
     )
@@ -201,7 +202,7 @@ def test_a_blank_severity_reason_is_refused_by_the_service(admin_client: Client)
 
 
 def test_a_severity_change_with_a_reason_retargets_and_logs_it(admin_client: Client) -> None:
-    ticket = submit(build_world())
+    ticket = submit_ticket(build_desk_world())
     admin_client.post(
         work_url(ticket, "severity"),
         {"severity-level": "2", "severity-reason": "Only one page is affected."},
@@ -214,30 +215,30 @@ def test_a_severity_change_with_a_reason_retargets_and_logs_it(admin_client: Cli
 
 
 def test_support_can_ask_the_customer_to_clarify_the_severity(admin_client: Client) -> None:
-    ticket = submit(build_world())
+    ticket = submit_ticket(build_desk_world())
     admin_client.post(work_url(ticket, "clarify"), {"clarify-question": "Are all users affected?"})
     ticket.refresh_from_db()
     assert ticket.severity_clarification == "Are all users affected?"
 
 
 def test_the_assign_form_assigns_an_agent(admin_client: Client) -> None:
-    world = build_world()
-    ticket = submit(world)
+    world = build_desk_world()
+    ticket = submit_ticket(world)
     admin_client.post(work_url(ticket, "assign"), {"assign-assignee": str(world.agent.pk)})
     ticket.refresh_from_db()
     assert ticket.assignee == world.agent
 
 
 def test_the_tier_form_moves_the_ticket(admin_client: Client) -> None:
-    world = build_world()
-    ticket = submit(world)
+    world = build_desk_world()
+    ticket = submit_ticket(world)
     admin_client.post(work_url(ticket, "queue"), {"queue-queue": str(world.l2.pk)})
     ticket.refresh_from_db()
     assert ticket.queue == world.l2
 
 
 def test_the_status_form_puts_the_ticket_waiting_on_the_customer(admin_client: Client) -> None:
-    ticket = submit(build_world())
+    ticket = submit_ticket(build_desk_world())
     response = admin_client.post(
         work_url(ticket, "status"), {"status-move": "waiting", "status-reason": "Need logs"}
     )
@@ -247,8 +248,8 @@ def test_the_status_form_puts_the_ticket_waiting_on_the_customer(admin_client: C
 
 
 def test_a_status_move_the_service_refuses_is_shown_not_raised(admin_client: Client) -> None:
-    world = build_world()
-    ticket = submit(world)
+    world = build_desk_world()
+    ticket = submit_ticket(world)
     services.ticket_resolve(ticket=ticket, by=world.agent)
     response = admin_client.post(work_url(ticket, "status"), {"status-move": "waiting"})
     assert response.status_code == 200
@@ -258,7 +259,7 @@ def test_a_status_move_the_service_refuses_is_shown_not_raised(admin_client: Cli
 def test_the_ticket_page_closes_as_out_of_scope_with_the_policys_reason(
     admin_client: Client,
 ) -> None:
-    ticket = submit(build_world())
+    ticket = submit_ticket(build_desk_world())
     admin_client.post(work_url(ticket, "out_of_scope"), {"oos-choice": "Product training"})
     ticket.refresh_from_db()
     assert (ticket.status, ticket.out_of_scope_reason) == (Status.CLOSED, "Product training")
@@ -269,8 +270,8 @@ def test_the_ticket_page_closes_as_out_of_scope_with_the_policys_reason(
 
 
 def test_an_agent_logs_time_on_the_ticket(admin_client: Client) -> None:
-    world = build_world()
-    ticket = submit(world)
+    world = build_desk_world()
+    ticket = submit_ticket(world)
     admin_client.post(
         work_url(ticket, "time"),
         {
@@ -292,7 +293,7 @@ def test_an_agent_logs_time_on_the_ticket(admin_client: Client) -> None:
 
 
 def test_time_logged_without_a_date_counts_today(admin_client: Client) -> None:
-    ticket = submit(build_world())
+    ticket = submit_ticket(build_desk_world())
     admin_client.post(
         work_url(ticket, "time"),
         {"time-agent": str(admin_user().pk), "time-minutes": "30", "time-billable": "on"},
@@ -302,7 +303,7 @@ def test_time_logged_without_a_date_counts_today(admin_client: Client) -> None:
 
 
 def test_time_outside_a_day_is_refused_naming_the_field(admin_client: Client) -> None:
-    ticket = submit(build_world())
+    ticket = submit_ticket(build_desk_world())
     response = admin_client.post(
         work_url(ticket, "time"), {"time-agent": str(admin_user().pk), "time-minutes": "0"}
     )
@@ -312,7 +313,7 @@ def test_time_outside_a_day_is_refused_naming_the_field(admin_client: Client) ->
 
 
 def test_the_ticket_page_lists_the_time_entries(admin_client: Client) -> None:
-    ticket = submit(build_world())
+    ticket = submit_ticket(build_desk_world())
     TimeEntryFactory(ticket=ticket, minutes=90, note="Call with the customer")
     html = admin_client.get(change_url(ticket)).content.decode()
     assert "Call with the customer" in html and "1h 30m logged" in html
@@ -323,14 +324,14 @@ def test_the_ticket_page_lists_the_time_entries(admin_client: Client) -> None:
 
 
 def escalated(world) -> CustomerEscalation:
-    ticket = submit(world, level=2)
+    ticket = submit_ticket(world, level=2)
     return services.ticket_request_escalation(
         ticket=ticket, by=world.customer, reason="Nobody answers"
     )
 
 
 def test_an_agent_marks_a_customer_escalation_unwarranted(admin_client: Client) -> None:
-    world = build_world()
+    world = build_desk_world()
     escalation = escalated(world)
     url = reverse("admin:tickets_ticket_unwarranted", args=[escalation.ticket_id, escalation.pk])
     admin_client.post(url, {"unwarranted-note": "Answered within target"})
@@ -340,13 +341,14 @@ def test_an_agent_marks_a_customer_escalation_unwarranted(admin_client: Client) 
 
 
 def test_the_ticket_page_offers_to_mark_an_escalation_unwarranted(admin_client: Client) -> None:
-    escalation = escalated(build_world())
+    escalation = escalated(build_desk_world())
     html = admin_client.get(change_url(escalation.ticket)).content.decode()
     assert "Nobody answers" in html and 'value="Mark unwarranted"' in html
 
 
 def test_the_escalation_admin_action_marks_them_unwarranted(admin_client: Client) -> None:
-    escalation = escalated(build_world())
+
+    escalation = escalated(build_desk_world())
     admin_client.post(
         reverse("admin:tickets_customerescalation_changelist"),
         {"action": "mark_unwarranted", helpers.ACTION_CHECKBOX_NAME: [escalation.pk]},
@@ -358,7 +360,7 @@ def test_the_escalation_admin_action_marks_them_unwarranted(admin_client: Client
 def test_managers_see_each_organizations_count_of_unwarranted_escalations(
     admin_client: Client,
 ) -> None:
-    world = build_world()
+    world = build_desk_world()
     for _ in range(2):
         services.escalation_mark_unwarranted(escalation=escalated(world), by=world.agent)
     escalated(world)  # warranted: not counted
@@ -373,7 +375,8 @@ def test_managers_see_each_organizations_count_of_unwarranted_escalations(
 def test_the_organization_list_runs_the_same_queries_with_more_escalations(
     admin_client: Client, django_assert_num_queries
 ) -> None:
-    world = build_world()
+
+    world = build_desk_world()
     url = reverse("admin:plans_organization_changelist")
     with CaptureQueriesContext(connection) as before:
         admin_client.get(url)
@@ -405,8 +408,8 @@ def test_the_organization_list_runs_the_same_queries_with_more_escalations(
     ],
 )
 def test_each_list_and_add_page_opens(admin_client: Client, name: str) -> None:
-    world = build_world()
-    ticket = submit(world)
+    world = build_desk_world()
+    ticket = submit_ticket(world)
     services.escalation_mark_unwarranted(escalation=escalated(world), by=world.agent)
     TimeEntryFactory(ticket=ticket)
     fire(ticket)
@@ -415,8 +418,8 @@ def test_each_list_and_add_page_opens(admin_client: Client, name: str) -> None:
 
 
 def test_each_change_page_opens(admin_client: Client) -> None:
-    world = build_world()
-    ticket = submit(world)
+    world = build_desk_world()
+    ticket = submit_ticket(world)
     world.l1.agents.add(world.agent)
     escalation = escalated(world)
     entry = TimeEntryFactory(ticket=ticket)
@@ -441,7 +444,7 @@ def test_each_change_page_opens(admin_client: Client) -> None:
 
 
 def test_tickets_are_not_added_or_deleted_in_the_admin(admin_client: Client) -> None:
-    ticket = submit(build_world())
+    ticket = submit_ticket(build_desk_world())
     assert admin_client.get(reverse("admin:tickets_ticket_add")).status_code == 403
     assert (
         admin_client.get(reverse("admin:tickets_ticket_delete", args=[ticket.pk])).status_code
@@ -450,7 +453,7 @@ def test_tickets_are_not_added_or_deleted_in_the_admin(admin_client: Client) -> 
 
 
 def test_a_staff_user_without_permission_cannot_use_the_work_views(client: Client) -> None:
-    ticket = submit(build_world())
+    ticket = submit_ticket(build_desk_world())
     agent = AgentFactory()
     client.force_login(agent)
     response = client.post(work_url(ticket, "reply"), {"reply-kind": "public", "reply-body": "x"})
@@ -459,7 +462,7 @@ def test_a_staff_user_without_permission_cannot_use_the_work_views(client: Clien
 
 
 def test_pooled_months_are_agreed_on_the_contract_page(admin_client: Client) -> None:
-    world = build_world()
+    world = build_desk_world()
     world.plan.poolable_months = 2  # the plan allows two months to be pooled
     world.plan.save()
     url = reverse("admin:plans_contract_change", args=[world.contract.pk])

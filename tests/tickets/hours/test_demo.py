@@ -7,10 +7,11 @@ import time_machine
 from django.core.management import call_command
 
 from plans.models import Contract
+from sla.models import Metric
 from tickets.demo import seed_demo
-from tickets.hours.demo import seed_hours
+from tickets.hours.demo import ENABLEMENT_SESSIONS, seed_hours
 from tickets.hours.ledger import enablement_ledger, hours_ledger
-from tickets.models import TimeEntry
+from tickets.models import Status, Ticket, TicketEvent, TimeEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +52,19 @@ def test_prismic_enterprise_demo_has_enablement_sessions_this_year(demo) -> None
     for contract in contracts:
         (year,) = enablement_ledger(contract, today=TODAY)
         assert 0 < year.used_minutes < year.allowance_minutes
+
+
+def test_enablement_session_tickets_are_opened_through_the_services_with_their_clocks(
+    demo,
+) -> None:
+    sessions = Ticket.objects.filter(subject__in=[subject for subject, *_ in ENABLEMENT_SESSIONS])
+    assert sessions
+    for ticket in sessions:
+        assert ticket.status == Status.RESOLVED
+        assert ticket.events.filter(kind=TicketEvent.Kind.CREATED, at=ticket.created_at).exists()
+        assert ticket.sla_clocks.count() == len(Metric)
+        assert ticket.created_at.date() < TODAY
+    assert not Ticket.objects.filter(sla_clocks__isnull=True).exists()
 
 
 def test_seeding_hours_twice_adds_nothing(demo) -> None:

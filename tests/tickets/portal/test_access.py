@@ -6,8 +6,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from tests.builders.portal import PortalWorld, open_ticket, upload
 from tests.factories import AgentFactory
-from tests.tickets.portal.test_support import World, _media, _world, open_ticket, upload  # noqa: F401
 from tickets import services
 from tickets.models import Attachment, Message, Status
 
@@ -21,7 +21,7 @@ def client_for(user: object) -> Client:
 
 
 @pytest.fixture
-def ticket_and_file(world: World) -> tuple:
+def ticket_and_file(world: PortalWorld) -> tuple:
     ticket = open_ticket(world.alice, attachments=(upload("trace.log", b"boom"),))
     return ticket, Attachment.objects.get(ticket=ticket)
 
@@ -35,7 +35,7 @@ def _pages(ticket: object, attachment: Attachment) -> list[str]:
 
 @pytest.mark.parametrize("who", ["alice", "bob"])
 def test_owner_and_colleague_see_the_ticket_page(
-    world: World, ticket_and_file: tuple, who: str
+    world: PortalWorld, ticket_and_file: tuple, who: str
 ) -> None:
     ticket, _ = ticket_and_file
     response = client_for(getattr(world, who).user).get(ticket.get_absolute_url())
@@ -45,7 +45,7 @@ def test_owner_and_colleague_see_the_ticket_page(
 
 @pytest.mark.parametrize("who", ["alice", "bob"])
 def test_owner_and_colleague_download_the_attachment(
-    world: World, ticket_and_file: tuple, who: str
+    world: PortalWorld, ticket_and_file: tuple, who: str
 ) -> None:
     ticket, attachment = ticket_and_file
     response = client_for(getattr(world, who).user).get(
@@ -56,7 +56,7 @@ def test_owner_and_colleague_download_the_attachment(
     assert response["Content-Disposition"].startswith('attachment; filename="trace.log"')
 
 
-def test_outsider_gets_404_on_every_ticket_url(world: World, ticket_and_file: tuple) -> None:
+def test_outsider_gets_404_on_every_ticket_url(world: PortalWorld, ticket_and_file: tuple) -> None:
     ticket, attachment = ticket_and_file
     client = client_for(world.charlie.user)
     for url in _pages(ticket, attachment):
@@ -65,7 +65,7 @@ def test_outsider_gets_404_on_every_ticket_url(world: World, ticket_and_file: tu
 
 @pytest.mark.parametrize("action", ["reply", "close", "reopen", "pir", "escalate"])
 def test_outsider_gets_404_on_every_ticket_action(
-    world: World, ticket_and_file: tuple, action: str
+    world: PortalWorld, ticket_and_file: tuple, action: str
 ) -> None:
     ticket, _ = ticket_and_file
     response = client_for(world.charlie.user).post(
@@ -78,7 +78,7 @@ def test_outsider_gets_404_on_every_ticket_action(
 
 
 def test_attachment_of_another_ticket_is_404_under_this_reference(
-    world: World, ticket_and_file: tuple
+    world: PortalWorld, ticket_and_file: tuple
 ) -> None:
     ticket, _ = ticket_and_file
     theirs = open_ticket(world.charlie, attachments=(upload("secret.txt", b"secret"),))
@@ -90,7 +90,7 @@ def test_attachment_of_another_ticket_is_404_under_this_reference(
 
 
 def test_attachment_on_an_internal_note_is_404_for_customers(
-    world: World, ticket_and_file: tuple
+    world: PortalWorld, ticket_and_file: tuple
 ) -> None:
     ticket, _ = ticket_and_file
     agent = AgentFactory()
@@ -108,7 +108,7 @@ def test_attachment_on_an_internal_note_is_404_for_customers(
     assert response.status_code == 404
 
 
-def test_unknown_reference_is_404(world: World) -> None:
+def test_unknown_reference_is_404(world: PortalWorld) -> None:
     response = client_for(world.alice.user).get(reverse("tickets:detail", args=["HD-999999"]))
     assert response.status_code == 404
 
@@ -123,14 +123,14 @@ def test_anonymous_visitors_are_sent_to_sign_in(db: None, name: str) -> None:
 
 
 def test_anonymous_visitors_cannot_download_attachments(
-    world: World, ticket_and_file: tuple
+    world: PortalWorld, ticket_and_file: tuple
 ) -> None:
     ticket, attachment = ticket_and_file
     response = Client().get(reverse("tickets:attachment", args=[ticket.reference, attachment.pk]))
     assert response.status_code == 302
 
 
-def test_dashboard_shows_only_the_viewers_organization(world: World) -> None:
+def test_dashboard_shows_only_the_viewers_organization(world: PortalWorld) -> None:
     ours = open_ticket(world.bob, subject="Our own problem")
     theirs = open_ticket(world.charlie, subject="Their private problem")
     response = client_for(world.alice.user).get(reverse("tickets:dashboard"))
@@ -139,13 +139,13 @@ def test_dashboard_shows_only_the_viewers_organization(world: World) -> None:
     assert "Their private problem" not in response.text
 
 
-def test_colleague_sees_the_organizations_tickets_on_the_dashboard(world: World) -> None:
+def test_colleague_sees_the_organizations_tickets_on_the_dashboard(world: PortalWorld) -> None:
     ticket = open_ticket(world.alice, subject="Alice's problem")
     response = client_for(world.bob.user).get(reverse("tickets:dashboard"))
     assert ticket.reference in response.text
 
 
-def test_outsider_plan_page_shows_their_own_organization(world: World) -> None:
+def test_outsider_plan_page_shows_their_own_organization(world: PortalWorld) -> None:
     response = client_for(world.charlie.user).get(reverse("tickets:plan"))
     assert response.status_code == 200
     assert "Globex" in response.text
@@ -163,5 +163,7 @@ def test_staff_who_are_not_contacts_get_404_on_the_plan_page(db: None) -> None:
     assert client_for(AgentFactory()).get(reverse("tickets:plan")).status_code == 404
 
 
-def test_account_page_opens_for_any_signed_in_person(world: World) -> None:
-    assert client_for(world.charlie.user).get(reverse("tickets:account")).status_code == 200
+def test_account_page_opens_for_any_signed_in_person(world: PortalWorld) -> None:
+    response = client_for(world.charlie.user).get(reverse("tickets:account"))
+    assert response.status_code == 200
+    assert "Your account" in response.text

@@ -8,20 +8,20 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from tests.builders.portal import PortalWorld, open_ticket
 from tests.factories import SlaClockFactory, TicketFactory
-from tests.tickets.portal.test_support import World, _media, _world, open_ticket  # noqa: F401
 from tickets.models import Status
 
 pytestmark = pytest.mark.django_db
 
 
-def signed_in(world: World) -> Client:
+def signed_in(world: PortalWorld) -> Client:
     client = Client()
     client.force_login(world.alice.user)
     return client
 
 
-def make_tickets(world: World, count: int) -> None:
+def make_tickets(world: PortalWorld, count: int) -> None:
     for n in range(count):
         ticket = TicketFactory(
             organization=world.acme,
@@ -47,13 +47,13 @@ DASHBOARD_QUERIES = 10
 
 @pytest.mark.parametrize("count", [5, 50])
 def test_dashboard_runs_the_same_number_of_queries_for_5_and_50_tickets(
-    world: World, django_assert_num_queries: object, count: int
+    world: PortalWorld, django_assert_num_queries: object, count: int
 ) -> None:
     make_tickets(world, count)
     count_queries(signed_in(world), django_assert_num_queries, DASHBOARD_QUERIES)
 
 
-def test_dashboard_shows_the_next_due_clock_with_the_zone_named(world: World) -> None:
+def test_dashboard_shows_the_next_due_clock_with_the_zone_named(world: PortalWorld) -> None:
     ticket = open_ticket(world.alice, severity=1)
     response = signed_in(world).get(reverse("tickets:dashboard"))
     clock = ticket.sla_clocks.filter(metric="acknowledge").get()
@@ -65,7 +65,7 @@ def test_dashboard_shows_the_next_due_clock_with_the_zone_named(world: World) ->
     assert "On track" in response.text
 
 
-def test_dashboard_lists_open_tickets_by_default(world: World) -> None:
+def test_dashboard_lists_open_tickets_by_default(world: PortalWorld) -> None:
     TicketFactory(
         organization=world.acme, requester=world.alice.user, plan=world.plan, subject="Still broken"
     )
@@ -81,7 +81,7 @@ def test_dashboard_lists_open_tickets_by_default(world: World) -> None:
     assert "Long fixed" not in response.text
 
 
-def test_dashboard_closed_filter_shows_resolved_and_closed(world: World) -> None:
+def test_dashboard_closed_filter_shows_resolved_and_closed(world: PortalWorld) -> None:
     TicketFactory(
         organization=world.acme, requester=world.alice.user, plan=world.plan, subject="Still broken"
     )
@@ -97,7 +97,7 @@ def test_dashboard_closed_filter_shows_resolved_and_closed(world: World) -> None
     assert "Still broken" not in response.text
 
 
-def test_dashboard_filters_by_severity(world: World) -> None:
+def test_dashboard_filters_by_severity(world: PortalWorld) -> None:
     TicketFactory(
         organization=world.acme,
         requester=world.alice.user,
@@ -117,7 +117,7 @@ def test_dashboard_filters_by_severity(world: World) -> None:
     assert "Typo in footer" not in response.text
 
 
-def test_dashboard_searches_subjects(world: World) -> None:
+def test_dashboard_searches_subjects(world: PortalWorld) -> None:
     TicketFactory(
         organization=world.acme,
         requester=world.alice.user,
@@ -132,7 +132,7 @@ def test_dashboard_searches_subjects(world: World) -> None:
     assert "Login slow" not in response.text
 
 
-def test_dashboard_searches_references(world: World) -> None:
+def test_dashboard_searches_references(world: PortalWorld) -> None:
     wanted = TicketFactory(
         organization=world.acme, requester=world.alice.user, plan=world.plan, subject="Wanted one"
     )
@@ -144,7 +144,7 @@ def test_dashboard_searches_references(world: World) -> None:
     assert "Other one" not in response.text
 
 
-def test_dashboard_paginates_by_25(world: World) -> None:
+def test_dashboard_paginates_by_25(world: PortalWorld) -> None:
     make_tickets(world, 30)
     client = signed_in(world)
     first = client.get(reverse("tickets:dashboard"))
@@ -154,8 +154,34 @@ def test_dashboard_paginates_by_25(world: World) -> None:
     assert "Page 1 of 2" in first.text
 
 
-def test_dashboard_ignores_nonsense_filters(world: World) -> None:
+def test_dashboard_falls_back_to_open_tickets_all_severities_page_1_on_nonsense_filters(
+    world: PortalWorld,
+) -> None:
+    for number in range(27):
+        TicketFactory(
+            organization=world.acme,
+            requester=world.alice.user,
+            plan=world.plan,
+            severity=world.severities[1 + number % 2],
+            subject=f"Open problem {number:02d}",
+        )
+    TicketFactory(
+        organization=world.acme,
+        requester=world.alice.user,
+        plan=world.plan,
+        subject="Long fixed",
+        status=Status.CLOSED,
+    )
     response = signed_in(world).get(
         reverse("tickets:dashboard") + "?status=bogus&severity=abc&page=zz"
     )
     assert response.status_code == 200
+    assert response.context["status"] == "open"
+    assert response.context["severity"] is None
+    assert response.context["page"].number == 1
+    assert "Page 1 of 2" in response.text
+    shown = [ticket.subject for ticket in response.context["page"].object_list]
+    assert len(shown) == 25
+    assert "Long fixed" not in shown
+    # Both severities are listed: the nonsense severity filtered nothing out.
+    assert {t.severity.level for t in response.context["page"].object_list} == {1, 2}

@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from plans.models import NamedContact, NamedContactChange, UserProfile
+from tests.builders.portal import PortalWorld, build_portal_world
 from tests.factories import (
     CalendarFactory,
     CategoryFactory,
@@ -20,7 +21,6 @@ from tests.factories import (
     TargetFactory,
     UserFactory,
 )
-from tests.tickets.portal.test_support import World, _media, _world, build_world  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ def signed_in(user: object) -> Client:
 # -- what the page shows ---------------------------------------------------------------------
 
 
-def test_the_plan_page_shows_the_entitlements(world: World) -> None:
+def test_the_plan_page_shows_the_entitlements(world: PortalWorld) -> None:
     page = signed_in(world.bob.user).get(PLAN)
     assert page.status_code == 200
     text = page.text
@@ -47,7 +47,7 @@ def test_the_plan_page_shows_the_entitlements(world: World) -> None:
     assert "Technical account manager" in text
 
 
-def test_the_response_times_table_shows_targets_with_the_calendar_name(world: World) -> None:
+def test_the_response_times_table_shows_targets_with_the_calendar_name(world: PortalWorld) -> None:
     calendar = world.plan.support_hours.calendar
     calendar.name = "24x7"
     calendar.save()
@@ -57,7 +57,7 @@ def test_the_response_times_table_shows_targets_with_the_calendar_name(world: Wo
     assert "24x7" in page.text
 
 
-def test_a_severity_without_targets_says_no_guarantee(world: World) -> None:
+def test_a_severity_without_targets_says_no_guarantee(world: PortalWorld) -> None:
     page = signed_in(world.alice.user).get(PLAN)
     table = page.text.split('class="table table-sm small mb-0 response-times"')[1]
     # Severity 1 promises no resolution time, 2 neither acknowledge nor resolution; 3 and 4
@@ -65,7 +65,7 @@ def test_a_severity_without_targets_says_no_guarantee(world: World) -> None:
     assert table.split("</table>")[0].count("no guarantee") == 1 + 2 + 3 + 3
 
 
-def test_category_targets_are_listed_with_their_category(world: World) -> None:
+def test_category_targets_are_listed_with_their_category(world: PortalWorld) -> None:
     category = CategoryFactory(plan=world.plan, name="API outage", guarantee="1-hour response")
     business = CalendarFactory(
         policy=world.plan.policy, slug="uk", name="Weekdays 9am-6pm UK", always_open=False
@@ -83,13 +83,13 @@ def test_category_targets_are_listed_with_their_category(world: World) -> None:
     assert "1-hour response" in page.text
 
 
-def test_the_severity_definitions_and_examples_are_shown(world: World) -> None:
+def test_the_severity_definitions_and_examples_are_shown(world: PortalWorld) -> None:
     page = signed_in(world.alice.user).get(PLAN)
     assert "Definition of level 3." in page.text
     assert "Example for level 4" in page.text
 
 
-def test_pending_onboarding_shows_the_plan_that_applies_and_its_times(world: World) -> None:
+def test_pending_onboarding_shows_the_plan_that_applies_and_its_times(world: PortalWorld) -> None:
     base = PlanFactory(policy=world.plan.policy, name="Growth")
     TargetFactory(plan=base, severity=world.severities[1], acknowledge=dt.timedelta(hours=7))
     premium = PlanFactory(policy=world.plan.policy, name="Premium", base_plan=base)
@@ -102,7 +102,7 @@ def test_pending_onboarding_shows_the_plan_that_applies_and_its_times(world: Wor
     assert "7 h" in page.text
 
 
-def test_the_named_contacts_are_listed(world: World) -> None:
+def test_the_named_contacts_are_listed(world: PortalWorld) -> None:
     page = signed_in(world.bob.user).get(PLAN)
     assert "alice@example.com" in page.text
     assert "bob@example.com" in page.text
@@ -110,7 +110,7 @@ def test_the_named_contacts_are_listed(world: World) -> None:
 
 
 def test_the_plan_page_runs_a_fixed_number_of_queries(
-    world: World, django_assert_num_queries: object
+    world: PortalWorld, django_assert_num_queries: object
 ) -> None:
     client = signed_in(world.alice.user)
     client.get(PLAN)
@@ -132,13 +132,13 @@ PLAN_QUERIES = 16
 # -- named contacts --------------------------------------------------------------------------
 
 
-def test_only_an_organization_admin_sees_the_add_form(world: World) -> None:
+def test_only_an_organization_admin_sees_the_add_form(world: PortalWorld) -> None:
     assert "Add a named contact" in signed_in(world.alice.user).get(PLAN).text
     assert "Add a named contact" not in signed_in(world.bob.user).get(PLAN).text
 
 
 def test_an_admin_adds_a_new_person_who_is_invited_by_email(
-    world: World, mailoutbox: list, django_capture_on_commit_callbacks: object
+    world: PortalWorld, mailoutbox: list, django_capture_on_commit_callbacks: object
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         response = signed_in(world.alice.user).post(
@@ -161,7 +161,7 @@ def test_an_admin_adds_a_new_person_who_is_invited_by_email(
 
 
 def test_the_invitation_link_lets_the_new_contact_set_a_password(
-    world: World, mailoutbox: list, django_capture_on_commit_callbacks: object
+    world: PortalWorld, mailoutbox: list, django_capture_on_commit_callbacks: object
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         signed_in(world.alice.user).post(
@@ -181,7 +181,7 @@ def test_the_invitation_link_lets_the_new_contact_set_a_password(
 
 def test_adding_beyond_the_plans_limit_is_refused_on_the_email_field(db: None) -> None:
 
-    small = build_world(named_contacts=2)
+    small = build_portal_world(named_contacts=2)
     response = signed_in(small.alice.user).post(
         reverse("tickets:contact_add"), {"email": "third@acme.example", "role": "contact"}
     )
@@ -190,7 +190,7 @@ def test_adding_beyond_the_plans_limit_is_refused_on_the_email_field(db: None) -
     assert not NamedContact.objects.filter(user__email="third@acme.example").exists()
 
 
-def test_adding_someone_who_is_already_a_contact_is_refused(world: World) -> None:
+def test_adding_someone_who_is_already_a_contact_is_refused(world: PortalWorld) -> None:
     response = signed_in(world.alice.user).post(
         reverse("tickets:contact_add"), {"email": "charlie@example.com", "role": "contact"}
     )
@@ -199,7 +199,7 @@ def test_adding_someone_who_is_already_a_contact_is_refused(world: World) -> Non
 
 
 def test_an_existing_user_with_a_password_is_added_without_an_invitation(
-    world: World, mailoutbox: list, django_capture_on_commit_callbacks: object
+    world: PortalWorld, mailoutbox: list, django_capture_on_commit_callbacks: object
 ) -> None:
     UserFactory(username="erin", email="erin@acme.example")
     with django_capture_on_commit_callbacks(execute=True):
@@ -210,7 +210,7 @@ def test_an_existing_user_with_a_password_is_added_without_an_invitation(
     assert mailoutbox == []
 
 
-def test_a_colleague_who_is_not_admin_cannot_add_contacts(world: World) -> None:
+def test_a_colleague_who_is_not_admin_cannot_add_contacts(world: PortalWorld) -> None:
     response = signed_in(world.bob.user).post(
         reverse("tickets:contact_add"), {"email": "x@acme.example", "role": "contact"}
     )
@@ -218,7 +218,7 @@ def test_a_colleague_who_is_not_admin_cannot_add_contacts(world: World) -> None:
     assert not get_user_model().objects.filter(email="x@acme.example").exists()
 
 
-def test_an_admin_removes_a_colleague(world: World) -> None:
+def test_an_admin_removes_a_colleague(world: PortalWorld) -> None:
     response = signed_in(world.alice.user).post(
         reverse("tickets:contact_remove", args=[world.bob.pk])
     )
@@ -227,12 +227,12 @@ def test_an_admin_removes_a_colleague(world: World) -> None:
     assert NamedContactChange.objects.filter(contact_user=world.bob.user, action="removed")
 
 
-def test_an_admin_cannot_remove_themselves(world: World) -> None:
+def test_an_admin_cannot_remove_themselves(world: PortalWorld) -> None:
     signed_in(world.alice.user).post(reverse("tickets:contact_remove", args=[world.alice.pk]))
     assert NamedContact.objects.filter(pk=world.alice.pk).exists()
 
 
-def test_an_admin_gets_404_removing_a_contact_of_another_organization(world: World) -> None:
+def test_an_admin_gets_404_removing_a_contact_of_another_organization(world: PortalWorld) -> None:
     response = signed_in(world.alice.user).post(
         reverse("tickets:contact_remove", args=[world.charlie.pk])
     )
@@ -240,14 +240,14 @@ def test_an_admin_gets_404_removing_a_contact_of_another_organization(world: Wor
     assert NamedContact.objects.filter(pk=world.charlie.pk).exists()
 
 
-def test_a_colleague_who_is_not_admin_cannot_remove_contacts(world: World) -> None:
+def test_a_colleague_who_is_not_admin_cannot_remove_contacts(world: PortalWorld) -> None:
     response = signed_in(world.bob.user).post(
         reverse("tickets:contact_remove", args=[world.alice.pk])
     )
     assert response.status_code == 404
 
 
-def test_an_outsider_admin_cannot_remove_our_contacts(world: World) -> None:
+def test_an_outsider_admin_cannot_remove_our_contacts(world: PortalWorld) -> None:
     world.charlie.role = "admin"
     world.charlie.save()
     response = signed_in(world.charlie.user).post(
@@ -259,18 +259,18 @@ def test_an_outsider_admin_cannot_remove_our_contacts(world: World) -> None:
 # -- account ---------------------------------------------------------------------------------
 
 
-def test_a_person_chooses_their_time_zone(world: World) -> None:
+def test_a_person_chooses_their_time_zone(world: PortalWorld) -> None:
     response = signed_in(world.bob.user).post("/account/", {"time_zone": "Asia/Kolkata"})
     assert response.status_code == 302
     assert UserProfile.objects.get(user=world.bob.user).time_zone == "Asia/Kolkata"
 
 
-def test_the_account_page_names_the_current_zone(world: World) -> None:
+def test_the_account_page_names_the_current_zone(world: PortalWorld) -> None:
     page = signed_in(world.bob.user).get("/account/")
     assert 'value="Europe/London" selected' in page.text
 
 
-def test_an_unknown_time_zone_is_refused_on_the_field(world: World) -> None:
+def test_an_unknown_time_zone_is_refused_on_the_field(world: PortalWorld) -> None:
     response = signed_in(world.bob.user).post("/account/", {"time_zone": "Mars/Olympus"})
     assert response.status_code == 400
     assert response.context["form"].errors["time_zone"]

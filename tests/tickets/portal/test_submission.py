@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from tests.builders.portal import PortalWorld, upload
 from tests.factories import (
     AgentFactory,
     CategoryFactory,
@@ -14,7 +15,6 @@ from tests.factories import (
     PlanFactory,
     UserFactory,
 )
-from tests.tickets.portal.test_support import World, _media, _world, upload  # noqa: F401
 from tickets.models import Attachment, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +43,7 @@ def field_errors(response: object, field: str) -> list[str]:
     return response.context["form"].errors.get(field, [])
 
 
-def test_a_named_contact_submits_a_ticket_and_lands_on_its_page(world: World) -> None:
+def test_a_named_contact_submits_a_ticket_and_lands_on_its_page(world: PortalWorld) -> None:
     response = signed_in(world.alice.user).post(NEW, form_data())
     ticket = Ticket.objects.get()
     assert response.status_code == 302
@@ -53,7 +53,7 @@ def test_a_named_contact_submits_a_ticket_and_lands_on_its_page(world: World) ->
 
 
 def test_submission_emails_the_acknowledgement_with_the_reference(
-    world: World, mailoutbox: list, django_capture_on_commit_callbacks: object
+    world: PortalWorld, mailoutbox: list, django_capture_on_commit_callbacks: object
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         signed_in(world.alice.user).post(NEW, form_data())
@@ -63,19 +63,19 @@ def test_submission_emails_the_acknowledgement_with_the_reference(
     assert ticket.reference in mailoutbox[0].subject
 
 
-def test_the_form_shows_each_severity_with_its_definition_and_examples(world: World) -> None:
+def test_the_form_shows_each_severity_with_its_definition_and_examples(world: PortalWorld) -> None:
     response = signed_in(world.alice.user).get(NEW)
     for level in (1, 2, 3, 4):
         assert f"Definition of level {level}." in response.text
         assert f"Example for level {level}" in response.text
 
 
-def test_several_attachments_are_saved_with_the_first_message(world: World) -> None:
+def test_several_attachments_are_saved_with_the_first_message(world: PortalWorld) -> None:
     signed_in(world.alice.user).post(NEW, form_data(attachments=[upload("a.txt"), upload("b.log")]))
     assert sorted(Attachment.objects.values_list("name", flat=True)) == ["a.txt", "b.log"]
 
 
-def test_a_refused_file_type_is_named_on_the_attachments_field(world: World) -> None:
+def test_a_refused_file_type_is_named_on_the_attachments_field(world: PortalWorld) -> None:
     response = signed_in(world.alice.user).post(
         NEW, form_data(attachments=[upload("run.exe", b"MZ")])
     )
@@ -84,7 +84,7 @@ def test_a_refused_file_type_is_named_on_the_attachments_field(world: World) -> 
     assert not Ticket.objects.exists()
 
 
-def test_a_missing_severity_is_reported_on_the_severity_field(world: World) -> None:
+def test_a_missing_severity_is_reported_on_the_severity_field(world: PortalWorld) -> None:
     response = signed_in(world.alice.user).post(NEW, form_data(severity=""))
     assert response.status_code == 400
     assert field_errors(response, "severity")
@@ -112,7 +112,9 @@ def test_a_contact_of_an_organization_without_an_active_contract_is_refused(db: 
     assert "no active support contract" in response.text
 
 
-def test_a_channel_the_plan_does_not_offer_is_refused_on_the_channel_field(world: World) -> None:
+def test_a_channel_the_plan_does_not_offer_is_refused_on_the_channel_field(
+    world: PortalWorld,
+) -> None:
     response = signed_in(world.alice.user).post(NEW, form_data(channel="phone"))
     assert response.status_code == 400
     assert field_errors(response, "channel")
@@ -120,7 +122,7 @@ def test_a_channel_the_plan_does_not_offer_is_refused_on_the_channel_field(world
 
 
 def test_a_channel_the_category_does_not_allow_is_refused_on_the_channel_field(
-    world: World,
+    world: PortalWorld,
 ) -> None:
     category = CategoryFactory(plan=world.plan, name="Issue report", channels=["portal"])
     response = signed_in(world.alice.user).post(
@@ -130,7 +132,7 @@ def test_a_channel_the_category_does_not_allow_is_refused_on_the_channel_field(
     assert "email channel is not part" in " ".join(field_errors(response, "channel"))
 
 
-def test_a_category_of_another_plan_is_refused_on_the_category_field(world: World) -> None:
+def test_a_category_of_another_plan_is_refused_on_the_category_field(world: PortalWorld) -> None:
     CategoryFactory(plan=world.plan, name="Issue report")
     other = CategoryFactory(plan=PlanFactory(policy=world.plan.policy), name="Elsewhere")
     response = signed_in(world.alice.user).post(NEW, form_data(category=str(other.pk)))
@@ -139,14 +141,14 @@ def test_a_category_of_another_plan_is_refused_on_the_category_field(world: Worl
     assert not Ticket.objects.exists()
 
 
-def test_a_plan_with_categories_requires_one(world: World) -> None:
+def test_a_plan_with_categories_requires_one(world: PortalWorld) -> None:
     CategoryFactory(plan=world.plan, name="Issue report")
     response = signed_in(world.alice.user).post(NEW, form_data())
     assert response.status_code == 400
     assert field_errors(response, "category")
 
 
-def test_categories_are_offered_with_their_guarantee(world: World) -> None:
+def test_categories_are_offered_with_their_guarantee(world: PortalWorld) -> None:
     CategoryFactory(plan=world.plan, name="API outage", guarantee="1-hour response, 24/7")
     response = signed_in(world.alice.user).get(NEW)
     assert "API outage" in response.text
@@ -154,7 +156,7 @@ def test_categories_are_offered_with_their_guarantee(world: World) -> None:
 
 
 def test_a_post_incident_report_for_a_severity_not_granted_is_refused_on_its_field(
-    world: World,
+    world: PortalWorld,
 ) -> None:
     response = signed_in(world.alice.user).post(
         NEW, form_data(severity="2", request_post_incident_report="on")
@@ -165,21 +167,23 @@ def test_a_post_incident_report_for_a_severity_not_granted_is_refused_on_its_fie
     assert not Ticket.objects.exists()
 
 
-def test_a_post_incident_report_for_a_granted_severity_is_recorded(world: World) -> None:
+def test_a_post_incident_report_for_a_granted_severity_is_recorded(world: PortalWorld) -> None:
     signed_in(world.alice.user).post(
         NEW, form_data(severity="1", request_post_incident_report="on")
     )
     assert Ticket.objects.get().post_incident_report_requested_at is not None
 
 
-def test_the_post_incident_report_box_is_absent_when_the_plan_grants_none(world: World) -> None:
+def test_the_post_incident_report_box_is_absent_when_the_plan_grants_none(
+    world: PortalWorld,
+) -> None:
     world.plan.post_incident_report_levels = []
     world.plan.save()
     response = signed_in(world.alice.user).get(NEW)
     assert "request_post_incident_report" not in response.text
 
 
-def test_pending_onboarding_shows_the_base_tier_notice_and_applies_it(world: World) -> None:
+def test_pending_onboarding_shows_the_base_tier_notice_and_applies_it(world: PortalWorld) -> None:
     base = PlanFactory(policy=world.plan.policy, name="Growth", channels=["portal"])
     enterprise = PlanFactory(
         policy=world.plan.policy, name="Enterprise", base_plan=base, channels=["portal", "phone"]

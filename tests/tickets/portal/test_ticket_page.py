@@ -12,8 +12,8 @@ from django.test import Client
 from django.urls import reverse
 
 from sla.models import SlaClock
+from tests.builders.portal import PortalWorld, open_ticket, upload
 from tests.factories import AgentFactory, UserFactory
-from tests.tickets.portal.test_support import World, _media, _world, open_ticket, upload  # noqa: F401
 from tickets import services
 from tickets.models import CustomerEscalation, Status, Ticket
 
@@ -37,7 +37,7 @@ def url(ticket: Ticket, action: str = "") -> str:
 # -- conversation ---------------------------------------------------------------------------
 
 
-def test_the_page_shows_public_replies_but_never_internal_notes(world: World) -> None:
+def test_the_page_shows_public_replies_but_never_internal_notes(world: PortalWorld) -> None:
     ticket = open_ticket(world.alice)
     agent = AgentFactory()
     services.ticket_reply(ticket=ticket, author=agent, body="We are on it.")
@@ -48,7 +48,7 @@ def test_the_page_shows_public_replies_but_never_internal_notes(world: World) ->
     assert "Internal note" not in page.text
 
 
-def test_the_history_hides_events_customers_may_not_see(world: World) -> None:
+def test_the_history_hides_events_customers_may_not_see(world: PortalWorld) -> None:
     ticket = open_ticket(world.alice)
     agent = AgentFactory(username="secret-agent")
     services.ticket_assign(ticket=ticket, assignee=agent, by=agent)
@@ -57,7 +57,7 @@ def test_the_history_hides_events_customers_may_not_see(world: World) -> None:
     assert "Opened with severity 2" in page.text
 
 
-def test_a_colleague_replies_with_an_attachment(world: World) -> None:
+def test_a_colleague_replies_with_an_attachment(world: PortalWorld) -> None:
     ticket = open_ticket(world.alice)
     response = signed_in(world.bob.user).post(
         url(ticket, "reply"), {"body": "More detail", "attachments": [upload("more.txt")]}
@@ -69,7 +69,7 @@ def test_a_colleague_replies_with_an_attachment(world: World) -> None:
     assert [a.name for a in message.attachments.all()] == ["more.txt"]
 
 
-def test_an_empty_reply_is_refused_on_the_body_field(world: World) -> None:
+def test_an_empty_reply_is_refused_on_the_body_field(world: PortalWorld) -> None:
     ticket = open_ticket(world.alice)
     response = signed_in(world.alice.user).post(url(ticket, "reply"), {"body": "  "})
     assert response.status_code == 400
@@ -78,7 +78,7 @@ def test_an_empty_reply_is_refused_on_the_body_field(world: World) -> None:
 
 
 def test_a_reply_on_a_ticket_waiting_on_the_customer_puts_it_back_in_progress(
-    world: World,
+    world: PortalWorld,
 ) -> None:
     ticket = open_ticket(world.alice)
     agent = AgentFactory()
@@ -88,7 +88,7 @@ def test_a_reply_on_a_ticket_waiting_on_the_customer_puts_it_back_in_progress(
     assert ticket.status == Status.IN_PROGRESS
 
 
-def test_a_reply_to_a_closed_ticket_is_refused_with_a_message(world: World) -> None:
+def test_a_reply_to_a_closed_ticket_is_refused_with_a_message(world: PortalWorld) -> None:
     ticket = open_ticket(world.alice)
     services.ticket_close(ticket=ticket, by=world.alice.user)
     response = signed_in(world.alice.user).post(url(ticket, "reply"), {"body": "Hello?"})
@@ -100,7 +100,7 @@ def test_a_reply_to_a_closed_ticket_is_refused_with_a_message(world: World) -> N
 
 
 def test_the_customer_closes_a_ticket_and_is_emailed_the_change(
-    world: World, mailoutbox: list, django_capture_on_commit_callbacks: object
+    world: PortalWorld, mailoutbox: list, django_capture_on_commit_callbacks: object
 ) -> None:
     ticket = open_ticket(world.alice)
     with django_capture_on_commit_callbacks(execute=True):
@@ -112,7 +112,7 @@ def test_the_customer_closes_a_ticket_and_is_emailed_the_change(
     assert ticket.reference in mailoutbox[0].subject
 
 
-def test_the_customer_reopens_a_resolved_ticket_with_a_reason(world: World) -> None:
+def test_the_customer_reopens_a_resolved_ticket_with_a_reason(world: PortalWorld) -> None:
     ticket = open_ticket(world.alice)
     services.ticket_resolve(ticket=ticket, by=AgentFactory())
     signed_in(world.alice.user).post(url(ticket, "reopen"), {"reason": "Still failing"})
@@ -121,7 +121,7 @@ def test_the_customer_reopens_a_resolved_ticket_with_a_reason(world: World) -> N
     assert ticket.events.filter(kind="reopened", reason="Still failing").exists()
 
 
-def test_a_ticket_closed_as_out_of_scope_cannot_be_reopened(world: World) -> None:
+def test_a_ticket_closed_as_out_of_scope_cannot_be_reopened(world: PortalWorld) -> None:
     ticket = open_ticket(world.alice)
     services.ticket_close_out_of_scope(ticket=ticket, by=AgentFactory(), reason="Training")
     client = signed_in(world.alice.user)
@@ -136,7 +136,7 @@ def test_a_ticket_closed_as_out_of_scope_cannot_be_reopened(world: World) -> Non
 
 
 def test_the_post_incident_report_button_appears_only_for_granted_severities(
-    world: World,
+    world: PortalWorld,
 ) -> None:
     granted = open_ticket(world.alice, severity=1)
     not_granted = open_ticket(world.alice, severity=2)
@@ -145,14 +145,14 @@ def test_the_post_incident_report_button_appears_only_for_granted_severities(
     assert "Request a post-incident report" not in client.get(url(not_granted)).text
 
 
-def test_the_customer_requests_a_post_incident_report(world: World) -> None:
+def test_the_customer_requests_a_post_incident_report(world: PortalWorld) -> None:
     ticket = open_ticket(world.alice, severity=1)
     signed_in(world.bob.user).post(url(ticket, "pir"))
     ticket.refresh_from_db()
     assert ticket.post_incident_report_requested_at is not None
 
 
-def test_a_post_incident_report_for_a_severity_not_granted_is_refused(world: World) -> None:
+def test_a_post_incident_report_for_a_severity_not_granted_is_refused(world: PortalWorld) -> None:
     ticket = open_ticket(world.alice, severity=2)
     response = signed_in(world.alice.user).post(url(ticket, "pir"), follow=True)
     ticket.refresh_from_db()
@@ -160,7 +160,7 @@ def test_a_post_incident_report_for_a_severity_not_granted_is_refused(world: Wor
     assert "post-incident reports for severity 1 only" in response.text
 
 
-def test_the_escalation_form_appears_only_where_the_plan_allows_it(world: World) -> None:
+def test_the_escalation_form_appears_only_where_the_plan_allows_it(world: PortalWorld) -> None:
     allowed = open_ticket(world.alice, severity=2)
     refused = open_ticket(world.alice, severity=1)
     client = signed_in(world.alice.user)
@@ -169,7 +169,7 @@ def test_the_escalation_form_appears_only_where_the_plan_allows_it(world: World)
 
 
 def test_the_customer_escalates_and_support_managers_are_emailed(
-    world: World, mailoutbox: list, django_capture_on_commit_callbacks: object
+    world: PortalWorld, mailoutbox: list, django_capture_on_commit_callbacks: object
 ) -> None:
     manager = UserFactory(username="manager", email="manager@vendor.example")
     Group.objects.get_or_create(name="support managers")[0].user_set.add(manager)
@@ -185,7 +185,7 @@ def test_the_customer_escalates_and_support_managers_are_emailed(
     assert ticket.reference in mailoutbox[0].subject
 
 
-def test_an_escalation_without_a_reason_is_refused_on_the_reason_field(world: World) -> None:
+def test_an_escalation_without_a_reason_is_refused_on_the_reason_field(world: PortalWorld) -> None:
     ticket = open_ticket(world.alice, severity=2)
     response = signed_in(world.alice.user).post(url(ticket, "escalate"), {"reason": ""})
     assert response.status_code == 400
@@ -193,7 +193,7 @@ def test_an_escalation_without_a_reason_is_refused_on_the_reason_field(world: Wo
     assert not CustomerEscalation.objects.exists()
 
 
-def test_an_escalation_for_a_severity_not_allowed_is_refused(world: World) -> None:
+def test_an_escalation_for_a_severity_not_allowed_is_refused(world: PortalWorld) -> None:
     ticket = open_ticket(world.alice, severity=1)
     response = signed_in(world.alice.user).post(
         url(ticket, "escalate"), {"reason": "Hurry"}, follow=True
@@ -206,7 +206,7 @@ def test_an_escalation_for_a_severity_not_allowed_is_refused(world: World) -> No
 
 
 def test_a_clarification_question_is_shown_prominently_with_a_way_to_answer(
-    world: World,
+    world: PortalWorld,
 ) -> None:
     ticket = open_ticket(world.alice, severity=1)
     services.ticket_request_clarification(
@@ -218,7 +218,7 @@ def test_a_clarification_question_is_shown_prominently_with_a_way_to_answer(
     assert 'href="#reply"' in page.text
 
 
-def test_the_reason_for_a_severity_change_is_visible(world: World) -> None:
+def test_the_reason_for_a_severity_change_is_visible(world: PortalWorld) -> None:
     ticket = open_ticket(world.alice, severity=1)
     services.ticket_change_severity(
         ticket=ticket, level=3, by=AgentFactory(), reason="Only one user is affected"
@@ -236,7 +236,7 @@ def _london(value: dt.datetime) -> str:
 
 
 def test_each_clock_shows_its_due_time_in_the_viewers_zone_with_the_zone_named(
-    world: World,
+    world: PortalWorld,
 ) -> None:
     with time_machine.travel(START, tick=False):
         ticket = open_ticket(world.alice, severity=1)
@@ -247,13 +247,13 @@ def test_each_clock_shows_its_due_time_in_the_viewers_zone_with_the_zone_named(
     assert page.text.count("On track") == 2
 
 
-def test_a_metric_without_a_target_says_no_guarantee(world: World) -> None:
+def test_a_metric_without_a_target_says_no_guarantee(world: PortalWorld) -> None:
     ticket = open_ticket(world.alice, severity=1)
     page = signed_in(world.alice.user).get(url(ticket))
     assert "No guarantee under your plan" in page.text
 
 
-def test_a_profile_time_zone_changes_the_zone_times_are_shown_in(world: World) -> None:
+def test_a_profile_time_zone_changes_the_zone_times_are_shown_in(world: PortalWorld) -> None:
     with time_machine.travel(START, tick=False):
         ticket = open_ticket(world.alice, severity=1)
         client = signed_in(world.alice.user)
@@ -262,7 +262,7 @@ def test_a_profile_time_zone_changes_the_zone_times_are_shown_in(world: World) -
     assert '23:00 <span class="text-body-secondary">Asia/Tokyo</span>' in page.text
 
 
-def test_a_clock_past_75_percent_is_at_risk(world: World) -> None:
+def test_a_clock_past_75_percent_is_at_risk(world: PortalWorld) -> None:
     with time_machine.travel(START, tick=False):
         ticket = open_ticket(world.alice, severity=1)
     with time_machine.travel(START + dt.timedelta(hours=3, minutes=30), tick=False):
@@ -270,7 +270,7 @@ def test_a_clock_past_75_percent_is_at_risk(world: World) -> None:
     assert "At risk" in page.text
 
 
-def test_a_clock_past_its_due_time_is_breached(world: World) -> None:
+def test_a_clock_past_its_due_time_is_breached(world: PortalWorld) -> None:
     with time_machine.travel(START, tick=False):
         ticket = open_ticket(world.alice, severity=1)
     with time_machine.travel(START + dt.timedelta(hours=5), tick=False):
@@ -278,7 +278,7 @@ def test_a_clock_past_its_due_time_is_breached(world: World) -> None:
     assert "Breached" in page.text
 
 
-def test_a_clock_met_in_time_says_met_on_time(world: World) -> None:
+def test_a_clock_met_in_time_says_met_on_time(world: PortalWorld) -> None:
     with time_machine.travel(START, tick=False):
         ticket = open_ticket(world.alice, severity=1)
     with time_machine.travel(START + dt.timedelta(minutes=30), tick=False):
@@ -287,7 +287,7 @@ def test_a_clock_met_in_time_says_met_on_time(world: World) -> None:
     assert page.text.count("Met on time") == 2
 
 
-def test_a_clock_met_after_its_due_time_says_met_late(world: World) -> None:
+def test_a_clock_met_after_its_due_time_says_met_late(world: PortalWorld) -> None:
     with time_machine.travel(START, tick=False):
         ticket = open_ticket(world.alice, severity=1)
     with time_machine.travel(START + dt.timedelta(hours=6), tick=False):
@@ -297,7 +297,7 @@ def test_a_clock_met_after_its_due_time_says_met_late(world: World) -> None:
 
 
 def test_the_page_runs_a_fixed_number_of_queries(
-    world: World, django_assert_num_queries: object
+    world: PortalWorld, django_assert_num_queries: object
 ) -> None:
     ticket = open_ticket(world.alice, severity=1, attachments=(upload(),))
     client = signed_in(world.alice.user)
@@ -314,7 +314,7 @@ def test_the_page_runs_a_fixed_number_of_queries(
 
 
 def test_the_page_of_a_new_ticket_runs_the_same_number_of_queries(
-    world: World, django_assert_num_queries: object
+    world: PortalWorld, django_assert_num_queries: object
 ) -> None:
     ticket = open_ticket(world.alice, severity=1, attachments=(upload(),))
     client = signed_in(world.alice.user)
@@ -327,7 +327,9 @@ def test_the_page_of_a_new_ticket_runs_the_same_number_of_queries(
 TICKET_PAGE_QUERIES = 12
 
 
-def test_a_paused_clock_past_its_old_due_instant_shows_paused_not_breached(world: World) -> None:
+def test_a_paused_clock_past_its_old_due_instant_shows_paused_not_breached(
+    world: PortalWorld,
+) -> None:
     opened = dt.datetime(2026, 11, 18, 9, 0, tzinfo=dt.UTC)
     with time_machine.travel(opened, tick=False):
         ticket = open_ticket(world.alice)

@@ -118,12 +118,16 @@ def test_customers_cannot_download_the_billing_csv() -> None:
 
 
 def test_support_managers_see_the_page(manager) -> None:
-    assert _client(manager).get(URL).status_code == 200
+    response = _client(manager).get(URL)
+    assert response.status_code == 200
+    assert "Support-hour billing" in response.text
 
 
 def test_superusers_see_the_page() -> None:
     admin = UserFactory(username="root", is_superuser=True, is_staff=True)
-    assert _client(admin).get(URL).status_code == 200
+    response = _client(admin).get(URL)
+    assert response.status_code == 200
+    assert "Support-hour billing" in response.text
 
 
 # -- content ----------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from sla.models import EscalationFiring, SlaClock
+from tests.builders.sla_report import make_manager
 from tests.factories import (
     AgentFactory,
     OrganizationFactory,
@@ -24,7 +25,6 @@ from tests.factories import (
     TicketFactory,
     UserFactory,
 )
-from tests.tickets.reports.test_sla_views import make_manager
 from tickets.models import CustomerEscalation
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sla', '0003_verbose_names'),
+        ('sla', '0004_policy_promises'),
     ]
 
     operations = [

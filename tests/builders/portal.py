@@ -1,19 +1,15 @@
-"""Builders shared by the portal tests: two customer organizations on one plan, three people.
+"""The portal's world: two customer organizations on one plan, three people.
 
 alice (organization admin) and bob (colleague) belong to Acme; charlie belongs to Globex (the
 outsider). Rows are built with the factories and tickets through the services, as a customer
-would create them. No tests live here; test modules import the fixtures `_world` (named
-`world`) and `_media` (autouse) from it.
+would create them. The `world` fixture (tests/tickets/portal/conftest.py) builds it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from plans.models import NamedContact, Organization, Plan, Severity
@@ -32,7 +28,7 @@ from tickets.models import Ticket
 
 
 @dataclass
-class World:
+class PortalWorld:
     plan: Plan
     severities: dict[int, Severity]
     acme: Organization
@@ -42,7 +38,7 @@ class World:
     charlie: NamedContact
 
 
-def build_world(*, named_contacts: int | None = 5) -> World:
+def build_portal_world(*, named_contacts: int | None = 5) -> PortalWorld:
     policy = PolicyFactory(slug="portal-policy", name="Portal Policy")
     severities = {
         level: SeverityFactory(
@@ -86,7 +82,7 @@ def build_world(*, named_contacts: int | None = 5) -> World:
     )
     bob = NamedContactFactory(organization=acme, user=UserFactory(username="bob"))
     charlie = NamedContactFactory(organization=globex, user=UserFactory(username="charlie"))
-    return World(plan, severities, acme, globex, alice, bob, charlie)
+    return PortalWorld(plan, severities, acme, globex, alice, bob, charlie)
 
 
 def upload(name: str = "log.txt", content: bytes = b"trace line\n") -> SimpleUploadedFile:
@@ -108,14 +104,3 @@ def open_ticket(
         channel="portal",
         attachments=attachments,
     )
-
-
-@pytest.fixture(name="world")
-def _world(db: None) -> World:
-    return build_world()
-
-
-@pytest.fixture(autouse=True)
-def _media(settings: Any, tmp_path: Path) -> None:
-    """Uploaded files go to a temporary folder, never the project's media."""
-    settings.MEDIA_ROOT = tmp_path / "media"

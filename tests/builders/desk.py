@@ -1,0 +1,55 @@
+"""The desk's world: a policy with severities 1 and 2 (24x7 targets), a customer on it with a
+contact, an agent and two support tiers; tickets submitted through the services."""
+
+import datetime as dt
+from types import SimpleNamespace
+
+from tests.factories import (
+    AgentFactory,
+    ContractFactory,
+    NamedContactFactory,
+    OrganizationFactory,
+    PlanFactory,
+    PolicyFactory,
+    QueueFactory,
+    SeverityFactory,
+    TargetFactory,
+)
+from tickets import services
+from tickets.models import Ticket
+
+
+def build_desk_world(suffix: str = "a") -> SimpleNamespace:
+    """A policy with severities 1 and 2 (24x7 targets), a customer on it, a contact, agents."""
+    policy = PolicyFactory(
+        slug=f"policy-{suffix}", not_covered=["Custom designs for your site", "Product training"]
+    )
+    plan = PlanFactory(policy=policy, slug=f"plan-{suffix}", customer_escalation_levels=[2])
+    TargetFactory(plan=plan, severity=SeverityFactory(policy=policy, level=1))
+    TargetFactory(
+        plan=plan,
+        severity=SeverityFactory(policy=policy, level=2, name="High"),
+        acknowledge=dt.timedelta(hours=2),
+        first_response=dt.timedelta(hours=8),
+        resolution=dt.timedelta(days=3),
+    )
+    organization = OrganizationFactory(slug=f"org-{suffix}", name=f"Org {suffix}")
+    contract = ContractFactory(organization=organization, plan=plan)
+    contact = NamedContactFactory(organization=organization)
+    return SimpleNamespace(
+        policy=policy,
+        plan=plan,
+        organization=organization,
+        contract=contract,
+        contact=contact,
+        customer=contact.user,
+        agent=AgentFactory(),
+        l1=QueueFactory(slug="l1", position=1),
+        l2=QueueFactory(slug="l2", position=2),
+    )
+
+
+def submit_ticket(world: SimpleNamespace, subject: str = "Site down", level: int = 1) -> Ticket:
+    return services.ticket_create(
+        requester=world.customer, subject=subject, body="It is **down**.", severity_level=level
+    )

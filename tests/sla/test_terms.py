@@ -1,0 +1,158 @@
+"""What a plan promises for a severity (and category): due instants and escalation instants."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from plans.models import Plan
+from sla.models import SupportHours
+from sla.terms import RuleTerms, TermsError, sla_terms
+from tests.factories import (
+    CalendarFactory,
+    CategoryFactory,
+    EscalationRuleFactory,
+    OpenPeriodFactory,
+    PlanFactory,
+    SeverityFactory,
+    TargetFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+START = dt.datetime(2026, 11, 16, 9, 0, tzinfo=dt.UTC)  # a Monday
+H = dt.timedelta(hours=1)
+
+
+@pytest.fixture
+def plan() -> Plan:
+    """24x7 (the default calendar), severity 1 with 1h/4h/24h targets, severity 2 without."""
+    plan = PlanFactory(slug="pro")
+    SeverityFactory(policy=plan.policy, level=2)
+    TargetFactory(plan=plan)
+    return plan
+
+
+def rule(**fields: object) -> RuleTerms:
+    values: dict = {
+        "rule_id": 1,
+        "metric": "resolution",
+        "after": None,
+        "after_percent": None,
+        "notify": ("support_managers",),
+        "move_to": "",
+    }
+    return RuleTerms(**{**values, **fields})
+
+
+def test_a_rule_fires_after_its_offset_or_its_share_of_the_target() -> None:
+    assert rule(after=2 * H).offset(24 * H) == 2 * H
+    assert rule(after_percent=75).offset(4 * H) == 3 * H
+    assert rule(after_percent=75).offset(None) is None
+
+
+def test_due_instants_add_each_target_on_the_calendar(plan: Plan) -> None:
+    terms = sla_terms(plan="pro", severity=1)
+    assert terms.plan_slug == "pro"
+    assert terms.due("acknowledge", START) == START + H
+    assert terms.due("first_response", START) == START + 4 * H
+    assert terms.due("resolution", START) == START + 24 * H
+
+
+def test_a_severity_without_a_target_row_has_no_due_instants(plan: Plan) -> None:
+    terms = sla_terms(plan=plan, severity=2)
+    assert terms.targets == {"acknowledge": None, "first_response": None, "resolution": None}
+    assert terms.due("resolution", START) is None
+    assert terms.calendar_id == plan.support_hours.calendar_id
+
+
+def test_business_hours_push_due_instants_past_closing_time() -> None:
+    office = CalendarFactory(slug="office", always_open=False)
+    OpenPeriodFactory(calendar=office, weekday=0, start_minute=9 * 60, end_minute=17 * 60)
+    OpenPeriodFactory(calendar=office, weekday=1, start_minute=9 * 60, end_minute=17 * 60)
+    plan = PlanFactory(slug="office-plan", policy=office.policy)
+    TargetFactory(plan=plan, calendar=office, first_response=10 * H)
+    terms = sla_terms(plan=plan, severity=1)
+    # Eight hours on Monday, the last two on Tuesday morning.
+    assert terms.due("first_response", START) == START + dt.timedelta(days=1, hours=2)
+
+
+def test_escalations_come_in_time_order_and_a_share_of_no_target_never_fires(plan: Plan) -> None:
+    EscalationRuleFactory(plan=plan, metric="resolution", after=2 * H, notify=["queue"])
+    EscalationRuleFactory(plan=plan, metric="first_response", after=None, after_percent=75)
+    SeverityFactory(policy=plan.policy, level=3)
+    EscalationRuleFactory(
+        plan=plan,
+        severity=SeverityFactory(policy=plan.policy, level=2),
+        metric="resolution",
+        after=None,
+        after_percent=50,
+    )
+    fired = sla_terms(plan=plan, severity=1).escalations(START)
+    assert [(e.rule.metric, e.at) for e in fired] == [
+        ("resolution", START + 2 * H),
+        ("first_response", START + 3 * H),
+    ]
+    assert fired[0].rule.notify == ("queue",)
+    # Severity 2 has no resolution target: 50% of nothing is never.
+    assert sla_terms(plan=plan, severity=2).escalations(START) == []
+
+
+def test_a_categorys_own_row_and_rules_apply_to_it_with_the_plans_general_rules(
+    plan: Plan,
+) -> None:
+    outage = CategoryFactory(plan=plan, slug="outage")
+    night = CalendarFactory(policy=plan.policy, slug="night")
+    TargetFactory(plan=plan, category=outage, calendar=night, acknowledge=dt.timedelta(minutes=15))
+    EscalationRuleFactory(plan=plan, metric="acknowledge", after=dt.timedelta(minutes=10))
+    EscalationRuleFactory(
+        plan=plan, category=outage, metric="acknowledge", after=dt.timedelta(minutes=5)
+    )
+    terms = sla_terms(plan=plan, severity=1, category="outage")
+    assert terms.category_slug == "outage"
+    assert terms.calendar_id == night.pk
+    assert terms.due("acknowledge", START) == START + dt.timedelta(minutes=15)
+    assert [e.at - START for e in terms.escalations(START)] == [
+        dt.timedelta(minutes=5),
+        dt.timedelta(minutes=10),
+    ]
+    general = sla_terms(plan=plan, severity=1)
+    assert [e.at - START for e in general.escalations(START)] == [dt.timedelta(minutes=10)]
+
+
+def test_a_category_without_its_own_row_uses_the_severitys_row(plan: Plan) -> None:
+    CategoryFactory(plan=plan, slug="question")
+    assert sla_terms(plan=plan, severity=1, category="question").due("acknowledge", START) == (
+        START + H
+    )
+
+
+def test_a_category_outside_the_sla_has_no_due_instants(plan: Plan) -> None:
+    CategoryFactory(plan=plan, slug="feature", sla_applies=False)
+    terms = sla_terms(plan=plan, severity=1, category="feature")
+    assert set(terms.targets.values()) == {None}
+
+
+@pytest.mark.parametrize(
+    ("ask", "message"),
+    [
+        ({"plan": "nope", "severity": 1}, "no plan 'nope'"),
+        ({"plan": "pro", "severity": 7}, "plan 'pro' has no severity 7 (it has [1, 2])"),
+        ({"plan": "pro", "severity": 1, "category": "nope"}, "plan 'pro' has no category 'nope'"),
+        ({"plan": "pro", "severity": 2, "category": "sev1-only"}, "takes severities [1] only"),
+    ],
+)
+def test_a_question_about_something_the_policy_lacks_names_it(
+    plan: Plan, ask: dict, message: str
+) -> None:
+    CategoryFactory(plan=plan, slug="sev1-only", severity_levels=[1])
+    with pytest.raises(TermsError) as caught:
+        sla_terms(**ask)
+    assert message in str(caught.value)
+
+
+def test_a_plan_without_targets_or_support_hours_cannot_answer(plan: Plan) -> None:
+    SupportHours.objects.filter(plan=plan).delete()
+    with pytest.raises(TermsError, match="plan 'pro' has no support hours"):
+        sla_terms(plan=plan, severity=2)
