@@ -160,6 +160,8 @@ class _Loader:
                 "severity_clarification": spec.severity_clarification,
                 "unwarranted_escalation_charges": spec.unwarranted_escalation_charges,
                 "notes": spec.notes,
+                "email_severity_tag": spec.email_severity_tag,
+                "email_default_severity": spec.email_default_severity,
                 "source": self.source,
             },
             f"policy {spec.slug}",

@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from plans.models import TicketCategory
+from plans.models import Channel, TicketCategory
 from sla import services as sla
 from tickets import emails
 from tickets.entitlements import (
@@ -26,6 +26,7 @@ from tickets.models import (
     REFERENCE_PREFIX,
     Attachment,
     Message,
+    Queue,
     Status,
     Ticket,
 )
@@ -112,8 +113,11 @@ def ticket_create(
     channel: str = "portal",
     attachments: Iterable[UploadedFile] = (),
     request_post_incident_report: bool = False,
+    queue: Queue | None = None,
+    opened_at: dt.datetime | None = None,
 ) -> Ticket:
-    """A named contact submits a ticket under their plan's entitlements."""
+    """A named contact submits a ticket under their plan's entitlements. `opened_at` is when the
+    request was made when that was earlier (a logged phone call): the clocks start there."""
     entitlement = entitlement_for(user=requester)
     plan = entitlement.plan
     severity = check_submission(
@@ -128,7 +132,7 @@ def ticket_create(
                 f"for severity {levels_text(plan.post_incident_report_levels)} only."
             }
         )
-    now = timezone.now()
+    now = opened_at or timezone.now()
     ticket = Ticket(
         organization=entitlement.organization,
         requester=requester,
@@ -136,6 +140,7 @@ def ticket_create(
         category=category,
         severity=severity,
         channel=channel,
+        queue=queue,
         subject=subject.strip(),
         created_at=now,
         updated_at=now,
@@ -152,6 +157,7 @@ def ticket_create(
         author=requester,
         kind=Message.Kind.PUBLIC,
         from_customer=True,
+        channel=channel,
         body=body,
         body_html=render_markdown(body),
         created_at=now,
@@ -188,6 +194,7 @@ def ticket_reply(
     body: str,
     internal: bool = False,
     attachments: Iterable[UploadedFile] = (),
+    channel: str = Channel.PORTAL,
 ) -> Message:
     """A public reply or internal note. Agents' public replies email the customer; a customer's
     reply on a ticket waiting on them puts it back in progress and resumes the clock."""
@@ -209,6 +216,7 @@ def ticket_reply(
         author=author,
         kind=Message.Kind.INTERNAL if internal else Message.Kind.PUBLIC,
         from_customer=not agent,
+        channel=channel,
         body=body,
         body_html=render_markdown(body),
         created_at=now,

@@ -169,7 +169,7 @@ def ticket_close(*, ticket: Ticket, by: AbstractBaseUser) -> Ticket:
     log_event(ticket, Event.CLOSED, "Closed", actor=by, at=now)
     if was_open:
         sla.clock_on_ticket_event(ticket=ticket, event=sla.TicketEvent.WITHDRAWN, at=now)
-    emails.queue(emails.status_changed, ticket_id=ticket.pk)
+    emails.queue(emails.status_changed, ticket_id=ticket.pk, actor_id=by.pk)
     return ticket
 
 
@@ -206,7 +206,7 @@ def ticket_reopen(*, ticket: Ticket, by: AbstractBaseUser, reason: str = "") -> 
     touch(ticket, now, "status", "resolved_at")
     log_event(ticket, Event.REOPENED, "Reopened", actor=by, at=now, reason=reason)
     sla.clock_on_ticket_event(ticket=ticket, event=sla.TicketEvent.REOPENED, at=now)
-    emails.queue(emails.status_changed, ticket_id=ticket.pk, reason=reason)
+    emails.queue(emails.status_changed, ticket_id=ticket.pk, reason=reason, actor_id=by.pk)
     return ticket
 
 
@@ -253,7 +253,7 @@ def ticket_change_severity(
     sla.clock_on_ticket_event(
         ticket=ticket, event=sla.TicketEvent.SEVERITY_CHANGED, at=now, reason=reason
     )
-    emails.queue(emails.status_changed, ticket_id=ticket.pk, reason=reason)
+    emails.queue(emails.status_changed, ticket_id=ticket.pk, reason=reason, change="severity")
     return ticket
 
 
@@ -276,5 +276,7 @@ def ticket_request_clarification(*, ticket: Ticket, by: AbstractBaseUser, questi
         at=now,
         reason=question,
     )
-    emails.queue(emails.status_changed, ticket_id=ticket.pk, reason=question)
+    emails.queue(
+        emails.status_changed, ticket_id=ticket.pk, reason=question, change="clarification"
+    )
     return ticket
