@@ -10,7 +10,8 @@ ticket when a mail client keeps only the first reference.
 from __future__ import annotations
 
 import re
-from email.utils import make_msgid, parseaddr
+import secrets
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -57,7 +58,7 @@ def mail_headers(*, ticket: Ticket, key: str = "", reply_to: str = "") -> dict[s
         safe = re.sub(r"[^A-Za-z0-9.-]", "-", key)
         message_id = f"<{ticket.reference}.{safe}@{domain()}>"
     else:
-        message_id = make_msgid(idstring=ticket.reference, domain=domain())
+        message_id = f"<{ticket.reference}.{secrets.token_hex(8)}@{domain()}>"
     earlier = list(
         TicketMailThread.objects.filter(ticket=ticket)
         .exclude(message_id=message_id)
