@@ -12,7 +12,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from imap_tools import AND, BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted, MailMessage
+from imap_tools import (
+    AND,
+    BaseMailBox,
+    ImapToolsError,
+    MailBox,
+    MailBoxStartTls,
+    MailBoxUnencrypted,
+    MailMessage,
+)
 
 from tickets.inbound.config import DONE_KEYWORD, Mailbox
 from tickets.inbound.processing import inbound_process, inbound_store
@@ -52,12 +60,17 @@ def connect(box: Mailbox) -> BaseMailBox:
 
 
 def _done(client: BaseMailBox, box: Mailbox, uids: list[str]) -> None:
+    """Move (or flag) what is done. A copy another worker moved meanwhile is simply gone; a
+    failure here loses nothing: the rows are done, and the next poll only moves the copies."""
     if not uids:
         return
-    if box.done == "flag":
-        client.flag(uids, ["\\Seen", DONE_KEYWORD], True)
-    else:
-        client.move(uids, box.folder_done)
+    try:
+        if box.done == "flag":
+            client.flag(uids, ["\\Seen", DONE_KEYWORD], True)
+        else:
+            client.move(uids, box.folder_done)
+    except ImapToolsError:
+        logger.warning("Could not mark %d message(s) done in %s", len(uids), box, exc_info=True)
 
 
 def poll_mailbox(box: Mailbox, *, limit: int = 50) -> PollResult:

@@ -16,7 +16,7 @@ from email.message import EmailMessage, Message
 from email.utils import getaddresses, parseaddr
 
 import nh3
-from mailparser_reply import EmailReplyParser
+from mailparser_reply.parser import EmailMessage as ReplyParser
 from markdownify import markdownify
 
 MAX_ID = 255
@@ -152,7 +152,9 @@ def trim_reply(text: str) -> str:
     if not text:
         return ""
     try:
-        replies = EmailReplyParser(languages=REPLY_LANGUAGES).read(text=text).replies
+        # keep_hyphen_lists: "- item" lines are a list, not the start of a signature.
+        parsed = ReplyParser(text=text, languages=list(REPLY_LANGUAGES), keep_hyphen_lists=True)
+        replies = parsed.read().replies
     except Exception:  # noqa: BLE001 - a parser failure must not lose the mail: keep it whole
         return text
     body = replies[0].body.strip() if replies else ""
