@@ -525,3 +525,7 @@ class TicketEventAdmin(admin.ModelAdmin):
     @admin.display(description="ticket", ordering="ticket__reference")
     def ticket_link(self, obj: TicketEvent) -> SafeString:
         return admin_link(obj.ticket, obj.ticket.reference)
+
+
+# The email channel's and the logged calls' pages register themselves.
+from tickets import admin_email  # noqa: E402, F401

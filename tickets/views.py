@@ -21,6 +21,7 @@ from plans.models import ContactRole, UserProfile
 from plans.selectors import contract_active, effective_plan
 from plans.services import named_contact_invite, named_contact_remove, user_time_zone_set
 from tickets import selectors, services
+from tickets.contact_change_views import contact_change_context
 from tickets.entitlements import (
     allowed_channels,
     can_request_escalation,
@@ -375,6 +376,21 @@ def account(request: HttpRequest) -> HttpResponse:
         user_time_zone_set(user=request.user, time_zone=form.cleaned_data["time_zone"])
         messages.success(request, f"Times are now shown in {form.cleaned_data['time_zone']}.")
         return redirect("tickets:account")
-    return render(
-        request, "tickets/account.html", {"form": form}, status=400 if form.errors else 200
-    )
+    return render_account(request, form=form, status=400 if form.errors else 200)
+
+
+def render_account(
+    request: HttpRequest,
+    *,
+    form: AccountForm | None = None,
+    contact_change_form: Any = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The account page: time zone, and (for named contacts) the contact change request."""
+    if form is None:
+        profile = UserProfile.objects.filter(user=request.user).first() or UserProfile(
+            user=request.user, time_zone=timezone.get_current_timezone_name()
+        )
+        form = AccountForm(instance=profile)
+    context = {"form": form, **contact_change_context(request, contact_change_form)}
+    return render(request, "tickets/account.html", context, status=status)

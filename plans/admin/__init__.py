@@ -8,7 +8,7 @@ JSON lists are edited the way the policy files write them: channels as tick boxe
 line, severity levels as `1, 2`.
 """
 
-from plans.admin import customers, policies
+from plans.admin import contact_changes, customers, policies
 from plans.admin.display import (
     EMPTY,
     ReadOnlyInline,
@@ -31,6 +31,7 @@ __all__ = [
     "add_link",
     "admin_link",
     "changelist_link",
+    "contact_changes",
     "customers",
     "html_table",
     "policies",
