@@ -166,6 +166,9 @@ class LogContactForm(ServiceErrorForm):
         model = LoggedContact
         fields: list[str] = []
 
+    def _post_clean(self) -> None:
+        """No model validation: the row is written by `contact_log`, which validates it."""
+
     def clean_reference(self) -> Ticket | None:
         reference = self.cleaned_data["reference"].strip().upper()
         if not reference:
@@ -270,8 +273,8 @@ class LoggedContactAdmin(admin.ModelAdmin):
             severity_level=data["severity_level"],
             category=data["category"],
         )
-        obj.pk = logged.pk
-        obj.ticket = logged.ticket
+        # The admin goes on with `obj` (its change message, the redirect): make it the row saved.
+        obj.__dict__.update(logged.__dict__)
         verb = "opened" if logged.opened_ticket else "added to"
         messages.info(request, f"{logged.get_channel_display()} logged: {verb} {logged.ticket}.")
 
