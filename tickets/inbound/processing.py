@@ -367,14 +367,17 @@ def _reply(
     if ticket.status == Status.RESOLVED and not user.is_staff:
         ticket_reopen(ticket=ticket, by=user, reason="The customer replied by email.")
     files, refused = _accepted_files(parsed)
-    message = ticket_reply(
-        ticket=ticket,
-        author=user,
-        body=_body(parsed, refused),
-        internal=bool(user.is_staff),  # staff answering a notification: a note, never public
-        attachments=files,
-        channel=Channel.EMAIL,
-    )
+    try:
+        message = ticket_reply(
+            ticket=ticket,
+            author=user,
+            body=_body(parsed, refused),
+            internal=bool(user.is_staff),  # staff answering a notification: a note, not public
+            attachments=files,
+            channel=Channel.EMAIL,
+        )
+    except ValidationError as error:
+        return _refuse(mail, parsed, " ".join(error.messages), ticket=ticket)
     _attach_original(message, raw)
     thread.thread_record(ticket=ticket, message_id=parsed.message_id, outgoing=False)
     detail = f"Added to {ticket.reference}" + (" as an internal note" if user.is_staff else "")

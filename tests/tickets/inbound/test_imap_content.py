@@ -142,3 +142,21 @@ def test_it_refuses_a_new_request_when_the_plan_has_no_email(mailbox, customer, 
     assert mail.status == InboundStatus.REFUSED
     assert "The email channel is not part of this plan" in mail.detail
     assert "not part of this plan" in mailbox.sent[0].get_body(("plain",)).get_content()
+
+
+def test_a_mailbox_set_to_flag_keeps_processed_mail_in_place_and_skips_it_next_time(
+    mailbox, customer, make_mail, settings, mail_servers
+):
+    dovecot, _ = mail_servers
+    settings.INBOUND_IMAP_URLS = [("", dovecot.url(mailbox.user, done="flag"))]
+    mailbox.deliver(make_mail(subject="Flag me"))
+
+    first = mailbox.poll()
+    second = mailbox.poll()
+
+    assert Ticket.objects.count() == 1
+    assert (first["default"], second["default"]) == ({"ticket": 1}, {})
+    with mailbox.login() as client:
+        [message] = client.fetch(mark_seen=False)
+    assert {"\\Seen", "$HelpdeskDone"} <= set(message.flags)
+    assert mailbox.count("Processed") == 0
