@@ -148,7 +148,7 @@ def _assert_each_mail_once(count: int) -> tuple[int, int]:
 def test_a_worker_killed_mid_batch_loses_and_repeats_nothing(
     mailbox, customer, make_mail, tmp_path, settings
 ):
-    count = 120
+    count = 60
     mailbox.deliver(*(make_mail(subject=f"Batch {n:03d}") for n in range(count)))
     worker = _worker(mailbox, tmp_path)
     deadline = time.monotonic() + 120
@@ -176,7 +176,7 @@ def test_a_worker_killed_mid_batch_loses_and_repeats_nothing(
 def test_two_workers_polling_one_mailbox_process_each_mail_once(
     mailbox, customer, make_mail, tmp_path
 ):
-    count = 80
+    count = 60
     mailbox.deliver(*(make_mail(subject=f"Race {n:03d}") for n in range(count)))
 
     workers = [_worker(mailbox, tmp_path), _worker(mailbox, tmp_path)]
