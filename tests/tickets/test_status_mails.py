@@ -34,7 +34,7 @@ def ticket(django_capture_on_commit_callbacks):
 
 def test_a_severity_change_says_so_not_in_progress(
     ticket, mailoutbox, django_capture_on_commit_callbacks
-):
+) -> None:
     agent = AgentFactory()
     services.ticket_acknowledge(ticket=ticket, by=agent)
     mailoutbox.clear()
@@ -52,7 +52,7 @@ def test_a_severity_change_says_so_not_in_progress(
 
 def test_the_customer_is_not_mailed_about_their_own_reopen(
     ticket, mailoutbox, django_capture_on_commit_callbacks
-):
+) -> None:
     services.ticket_resolve(ticket=ticket, by=AgentFactory())
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
@@ -63,7 +63,7 @@ def test_the_customer_is_not_mailed_about_their_own_reopen(
 
 def test_a_colleagues_reopen_reason_is_quoted_as_theirs(
     ticket, mailoutbox, django_capture_on_commit_callbacks
-):
+) -> None:
     colleague = NamedContactFactory(
         organization=ticket.organization, user=UserFactory(username="m-bob", first_name="Bob")
     ).user
@@ -79,7 +79,7 @@ def test_a_colleagues_reopen_reason_is_quoted_as_theirs(
 
 def test_a_clarification_request_asks_rather_than_announcing_a_status(
     ticket, mailoutbox, django_capture_on_commit_callbacks
-):
+) -> None:
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         services.ticket_request_clarification(
@@ -93,7 +93,7 @@ def test_a_clarification_request_asks_rather_than_announcing_a_status(
 
 def test_every_ticket_mail_threads_and_names_the_support_address(
     ticket, mailoutbox, django_capture_on_commit_callbacks
-):
+) -> None:
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         services.ticket_reply(ticket=ticket, author=AgentFactory(), body="Looking.")

@@ -13,7 +13,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
-from email.utils import getaddresses, parseaddr
+from email.utils import parseaddr
 
 import nh3
 from mailparser_reply.parser import EmailMessage as ReplyParser
@@ -203,7 +203,3 @@ def parse(raw: bytes, *, own_addresses: set[str]) -> ParsedMail:
         full_text=full_text,
         files=_files(message),
     )
-
-
-def addresses(message: Message, name: str) -> list[str]:
-    return [address.lower() for _, address in getaddresses([header_text(message, name)])]

@@ -1,8 +1,8 @@
 """`python manage.py setup_schedules`: create or update the django-q2 schedules (idempotent).
 
 The SLA sweep is sla's own; any installed app may add schedules by giving its AppConfig a
-`schedules` list of the same shape (tickets adds the inbound-mail poll), so this command needs
-to know no app above it.
+`schedules` list of the same shape (the inbound-mail poll comes that way), so this command
+needs to know no app above it.
 """
 
 from typing import Any

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 def test_it_keeps_accepted_attachments_and_lists_refused_ones(
     mailbox, customer, make_mail, settings
-):
+) -> None:
     settings.ATTACHMENT_MAX_BYTES = 1024 * 1024
     mailbox.deliver(
         make_mail(
@@ -41,7 +41,7 @@ def test_it_keeps_accepted_attachments_and_lists_refused_ones(
 
 def test_it_refuses_a_mail_over_the_inbound_size_limit_and_says_so(
     mailbox, customer, make_mail, settings
-):
+) -> None:
     settings.INBOUND_MAX_BYTES = 50_000
     mailbox.deliver(
         make_mail(subject="Big", files=(("dump.zip", b"z" * 60_000, "application/zip"),))
@@ -55,7 +55,7 @@ def test_it_refuses_a_mail_over_the_inbound_size_limit_and_says_so(
     assert "we accept up to" in answer.get_body(("plain",)).get_content()
 
 
-def test_it_converts_and_sanitizes_html_only_mail(mailbox, customer, make_mail):
+def test_it_converts_and_sanitizes_html_only_mail(mailbox, customer, make_mail) -> None:
     mailbox.deliver(
         make_mail(
             subject="Formatted",
@@ -77,7 +77,7 @@ def test_it_converts_and_sanitizes_html_only_mail(mailbox, customer, make_mail):
     assert "<script" not in message.body_html
 
 
-def test_it_reads_a_mail_in_another_charset(mailbox, customer):
+def test_it_reads_a_mail_in_another_charset(mailbox, customer) -> None:
     latin1 = (
         b"From: =?iso-8859-1?q?Alice_M=FCller?= <alice@acme.example>\r\n"
         b"To: support@helpdesk.example\r\n"
@@ -99,7 +99,7 @@ def test_it_reads_a_mail_in_another_charset(mailbox, customer):
 
 def test_a_mailbox_tied_to_a_queue_files_new_tickets_there(
     mailbox, customer, make_mail, settings, mail_servers
-):
+) -> None:
     dovecot, _ = mail_servers
     queue = QueueFactory(slug="l2", name="L2")
     settings.INBOUND_IMAP_URLS = [
@@ -116,7 +116,7 @@ def test_a_mailbox_tied_to_a_queue_files_new_tickets_there(
 
 def test_a_mailbox_tied_to_another_policy_refuses_and_says_where_to_write(
     mailbox, customer, make_mail, settings, mail_servers
-):
+) -> None:
     dovecot, _ = mail_servers
     PolicyFactory(slug="other", name="Other Vendor Support")
     settings.INBOUND_IMAP_URLS = [("other", dovecot.url(mailbox.user, policy="other"))]
@@ -129,7 +129,7 @@ def test_a_mailbox_tied_to_another_policy_refuses_and_says_where_to_write(
     assert "serves customers of Other Vendor Support" in answer.get_body(("plain",)).get_content()
 
 
-def test_it_refuses_a_new_request_when_the_plan_has_no_email(mailbox, customer, make_mail):
+def test_it_refuses_a_new_request_when_the_plan_has_no_email(mailbox, customer, make_mail) -> None:
     plan = customer.organization.contracts.get().plan
     plan.channels = ["portal"]
     plan.save()
@@ -146,7 +146,7 @@ def test_it_refuses_a_new_request_when_the_plan_has_no_email(mailbox, customer, 
 
 def test_a_mailbox_set_to_flag_keeps_processed_mail_in_place_and_skips_it_next_time(
     mailbox, customer, make_mail, settings, mail_servers
-):
+) -> None:
     dovecot, _ = mail_servers
     settings.INBOUND_IMAP_URLS = [("", dovecot.url(mailbox.user, done="flag"))]
     mailbox.deliver(make_mail(subject="Flag me"))

@@ -26,7 +26,9 @@ pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def test_polling_twice_and_redelivered_copies_make_one_ticket_each(mailbox, customer, make_mail):
+def test_polling_twice_and_redelivered_copies_make_one_ticket_each(
+    mailbox, customer, make_mail
+) -> None:
     mails = [
         make_mail(subject=f"Issue {n}", message_id=f"<issue-{n}@acme.example>") for n in (1, 2, 3)
     ]
@@ -44,7 +46,9 @@ def test_polling_twice_and_redelivered_copies_make_one_ticket_each(mailbox, cust
     assert len(mailbox.sent) == 3  # one confirmation per ticket
 
 
-def test_a_worker_that_died_before_moving_leaves_nothing_to_do_twice(mailbox, customer, make_mail):
+def test_a_worker_that_died_before_moving_leaves_nothing_to_do_twice(
+    mailbox, customer, make_mail
+) -> None:
     done, stored_only = make_mail(subject="Done"), make_mail(subject="Stored only")
     mailbox.deliver(done, stored_only)
     # The dead worker stored both and processed the first, then died before moving anything.
@@ -62,7 +66,7 @@ def test_a_worker_that_died_before_moving_leaves_nothing_to_do_twice(mailbox, cu
 
 def test_a_failing_mail_is_kept_with_its_error_and_retried(
     mailbox, customer, make_mail, settings, tmp_path
-):
+) -> None:
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("the attachment storage is broken")
     settings.MEDIA_ROOT = blocked / "media"  # saving the original email fails (the disk)
@@ -92,7 +96,9 @@ def test_a_failing_mail_is_kept_with_its_error_and_retried(
     assert len(mailbox.sent) == 1
 
 
-def test_receive_mail_reads_a_piped_message_once(customer, make_mail, monkeypatch, settings):
+def test_receive_mail_reads_a_piped_message_once(
+    customer, make_mail, monkeypatch, settings
+) -> None:
     raw = make_mail(subject="[P2] Piped", message_id="<piped@acme.example>")
     out = io.StringIO()
     for _ in range(2):
@@ -147,7 +153,7 @@ def _assert_each_mail_once(count: int) -> tuple[int, int]:
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_batch_loses_and_repeats_nothing(
     mailbox, customer, make_mail, tmp_path, settings
-):
+) -> None:
     count = 60
     mailbox.deliver(*(make_mail(subject=f"Batch {n:03d}") for n in range(count)))
     worker = _worker(mailbox, tmp_path)
@@ -175,7 +181,7 @@ def test_a_worker_killed_mid_batch_loses_and_repeats_nothing(
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_polling_one_mailbox_process_each_mail_once(
     mailbox, customer, make_mail, tmp_path
-):
+) -> None:
     count = 60
     mailbox.deliver(*(make_mail(subject=f"Race {n:03d}") for n in range(count)))
 

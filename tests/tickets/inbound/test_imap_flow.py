@@ -22,7 +22,9 @@ from tickets.models import (
 pytestmark = pytest.mark.django_db
 
 
-def test_it_opens_a_ticket_from_a_new_mail_and_answers_threaded(mailbox, customer, make_mail):
+def test_it_opens_a_ticket_from_a_new_mail_and_answers_threaded(
+    mailbox, customer, make_mail
+) -> None:
     mailbox.deliver(
         make_mail(
             subject="[P1] Checkout is down",
@@ -68,7 +70,9 @@ def _open_ticket(mailbox, make_mail) -> Ticket:
     return Ticket.objects.get()
 
 
-def test_it_adds_a_reply_matched_by_its_headers_and_resumes_the_clock(mailbox, customer, make_mail):
+def test_it_adds_a_reply_matched_by_its_headers_and_resumes_the_clock(
+    mailbox, customer, make_mail
+) -> None:
     ticket = _open_ticket(mailbox, make_mail)
     agent = AgentFactory()
     with mailbox.capture(execute=True):
@@ -100,7 +104,9 @@ def test_it_adds_a_reply_matched_by_its_headers_and_resumes_the_clock(mailbox, c
     assert mailbox.sent == []  # the customer is not mailed about their own reply
 
 
-def test_it_adds_a_reply_matched_by_the_reference_in_the_subject(mailbox, customer, make_mail):
+def test_it_adds_a_reply_matched_by_the_reference_in_the_subject(
+    mailbox, customer, make_mail
+) -> None:
     ticket = _open_ticket(mailbox, make_mail)
 
     mailbox.deliver(make_mail(subject=f"Re: [{ticket.reference}] Export fails", body="Still."))
@@ -114,7 +120,9 @@ def test_it_adds_a_reply_matched_by_the_reference_in_the_subject(mailbox, custom
     assert InboundMail.objects.filter(status=InboundStatus.REPLY, ticket=ticket).count() == 1
 
 
-def test_it_refuses_a_reply_from_someone_who_may_not_see_the_ticket(mailbox, customer, make_mail):
+def test_it_refuses_a_reply_from_someone_who_may_not_see_the_ticket(
+    mailbox, customer, make_mail
+) -> None:
     ticket = _open_ticket(mailbox, make_mail)
     mailbox.sent.clear()
 
@@ -136,7 +144,7 @@ def test_it_refuses_a_reply_from_someone_who_may_not_see_the_ticket(mailbox, cus
     assert "only the named support contacts" in answer.get_body(("plain",)).get_content()
 
 
-def test_it_answers_a_stranger_once_a_day_and_opens_no_ticket(mailbox, customer, make_mail):
+def test_it_answers_a_stranger_once_a_day_and_opens_no_ticket(mailbox, customer, make_mail) -> None:
     with time_machine.travel("2026-11-02 10:00Z", tick=True):
         mailbox.deliver(
             make_mail(subject="Help", sender="bob@stranger.example"),
@@ -165,7 +173,7 @@ def test_it_answers_a_stranger_once_a_day_and_opens_no_ticket(mailbox, customer,
         ({}, "support@helpdesk.example"),
     ],
 )
-def test_it_never_answers_robots_nor_itself(mailbox, customer, make_mail, headers, sender):
+def test_it_never_answers_robots_nor_itself(mailbox, customer, make_mail, headers, sender) -> None:
     mailbox.deliver(make_mail(subject="Out of office", sender=sender, headers=headers))
 
     mailbox.poll()
@@ -176,7 +184,7 @@ def test_it_never_answers_robots_nor_itself(mailbox, customer, make_mail, header
     assert mailbox.count("Processed") == 1
 
 
-def test_it_ignores_a_bounce(mailbox, customer):
+def test_it_ignores_a_bounce(mailbox, customer) -> None:
     bounce = (
         b"From: Mail Delivery System <MAILER-DAEMON@mx.example>\r\n"
         b"To: support@helpdesk.example\r\n"

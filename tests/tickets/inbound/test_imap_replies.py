@@ -20,7 +20,7 @@ def _ticket(mailbox, make_mail) -> Ticket:
     return Ticket.objects.get()
 
 
-def test_a_reply_to_a_resolved_ticket_reopens_it(mailbox, customer, make_mail):
+def test_a_reply_to_a_resolved_ticket_reopens_it(mailbox, customer, make_mail) -> None:
     ticket = _ticket(mailbox, make_mail)
     services.ticket_resolve(ticket=ticket, by=AgentFactory())
 
@@ -33,7 +33,9 @@ def test_a_reply_to_a_resolved_ticket_reopens_it(mailbox, customer, make_mail):
     assert mailbox.sent == []  # not mailed about their own reopen
 
 
-def test_a_reply_to_a_closed_ticket_is_refused_with_the_way_forward(mailbox, customer, make_mail):
+def test_a_reply_to_a_closed_ticket_is_refused_with_the_way_forward(
+    mailbox, customer, make_mail
+) -> None:
     ticket = _ticket(mailbox, make_mail)
     services.ticket_close(ticket=ticket, by=customer.user)
 
@@ -49,7 +51,7 @@ def test_a_reply_to_a_closed_ticket_is_refused_with_the_way_forward(mailbox, cus
 
 def test_staff_answering_a_notification_by_mail_write_an_internal_note(
     mailbox, customer, make_mail
-):
+) -> None:
     ticket = _ticket(mailbox, make_mail)
     manager = AgentFactory(username="manager", email="manager@helpdesk-staff.example")
 
@@ -63,7 +65,9 @@ def test_staff_answering_a_notification_by_mail_write_an_internal_note(
     assert mailbox.sent == []
 
 
-def test_a_named_contact_change_asked_by_mail_waits_for_support(mailbox, customer, make_mail):
+def test_a_named_contact_change_asked_by_mail_waits_for_support(
+    mailbox, customer, make_mail
+) -> None:
     mailbox.deliver(
         make_mail(
             subject="Named contact change",
@@ -86,7 +90,9 @@ def test_a_named_contact_change_asked_by_mail_waits_for_support(mailbox, custome
     assert f"request #{change.pk}" in answer.get_body(("plain",)).get_content()
 
 
-def test_a_change_request_without_the_two_lines_explains_the_format(mailbox, customer, make_mail):
+def test_a_change_request_without_the_two_lines_explains_the_format(
+    mailbox, customer, make_mail
+) -> None:
     mailbox.deliver(make_mail(subject="Named support contact change", body="Please swap us."))
 
     mailbox.poll()
