@@ -81,7 +81,7 @@ def poll_mailbox(box: Mailbox, *, limit: int = 50) -> PollResult:
             client.folder.create(box.folder_done)
         criteria = AND(all=True) if box.done == "move" else AND(no_keyword=DONE_KEYWORD)
         done: list[str] = []
-        for message in client.fetch(criteria, mark_seen=False, limit=limit, bulk=limit):
+        for message in client.fetch(criteria, mark_seen=False, limit=limit, bulk=max(limit, 2)):
             result.fetched += 1
             row, created = inbound_store(raw=message.raw, mailbox=box.name)  # type: ignore[attr-defined]
             result.stored += int(created)
