@@ -16,7 +16,11 @@ class TicketsConfig(AppConfig):
     ]
 
     def ready(self) -> None:
+        from django.core import checks
+
         from sla.services import register_escalation_handler
         from tickets.escalations import handle_escalations
+        from tickets.inbound.config import check_mailboxes
 
         register_escalation_handler(handle_escalations)
+        checks.register(check_mailboxes)

@@ -24,6 +24,7 @@ from email.utils import parseaddr
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.conf import settings
+from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
 DONE_KEYWORD = "$HelpdeskDone"
@@ -107,3 +108,12 @@ def own_addresses() -> set[str]:
     ours |= {box.address for box in mailboxes()}
     addresses = {parseaddr(address)[1].lower() for address in ours if address}
     return {address for address in addresses if "@" in address}
+
+
+def check_mailboxes(**kwargs: object) -> list[checks.CheckMessage]:
+    """`manage.py check` (and every start) names a bad mailbox URL before a poll meets it."""
+    try:
+        mailboxes()
+    except ImproperlyConfigured as error:
+        return [checks.Error(str(error), id="tickets.E001", hint="See INBOUND_IMAP_URL in README.")]
+    return []

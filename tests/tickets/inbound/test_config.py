@@ -60,3 +60,14 @@ def test_two_mailboxes_with_one_name_are_refused(settings) -> None:
 
     with pytest.raises(ImproperlyConfigured, match="distinct names"):
         mailboxes()
+
+
+def test_the_system_check_names_a_bad_mailbox_url(settings) -> None:
+    from django.core.checks import run_checks  # noqa: PLC0415 - only this test runs them
+
+    settings.INBOUND_IMAP_URLS = [("", "pop3://u:p@host/")]
+
+    errors = [e for e in run_checks() if e.id == "tickets.E001"]
+
+    assert len(errors) == 1
+    assert "use imap:// or imaps://" in errors[0].msg
