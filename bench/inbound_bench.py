@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -149,6 +150,7 @@ def main() -> None:
         print(f"queries: {len(queries) / max(processed, 1):.1f} per mail")
     finally:
         dovecot.stop()
+        shutil.rmtree(os.environ["MEDIA_ROOT"], ignore_errors=True)
 
 
 if __name__ == "__main__":
