@@ -143,6 +143,21 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="support@helpdesk.example")
+# The address customers write to and reply to (Reply-To of every ticket mail).
+SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default=DEFAULT_FROM_EMAIL)
+# Inbound email: IMAP mailboxes polled by the `inbound-mail` schedule. INBOUND_IMAP_URL holds one
+# URL or several separated by commas; INBOUND_IMAP_URL_<NAME> adds a mailbox named <name>. Query
+# parameters tie a mailbox to a queue or a policy (see README, "Email in and out").
+INBOUND_IMAP_URLS = [("", url) for url in env.list("INBOUND_IMAP_URL", default=[])] + sorted(
+    (key.removeprefix("INBOUND_IMAP_URL_").lower(), value)
+    for key, value in env.ENVIRON.items()
+    if key.startswith("INBOUND_IMAP_URL_") and value
+)
+# Mails larger than this are refused whole (told so); each attachment follows the limits above.
+INBOUND_MAX_BYTES = env.int("INBOUND_MAX_BYTES", default=30 * 1024 * 1024)
+# How many messages one poll takes from a mailbox, and how often a failed mail is retried.
+INBOUND_BATCH = env.int("INBOUND_BATCH", default=50)
+INBOUND_MAX_ATTEMPTS = env.int("INBOUND_MAX_ATTEMPTS", default=5)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -58,6 +58,17 @@ class Policy(models.Model):
         default=False,
         help_text="The customer may be charged for unwarranted, repeated escalations.",
     )
+    email_severity_tag = models.CharField(
+        max_length=50,
+        blank=True,
+        help_text="How a customer names the severity in an email's subject, {level} standing "
+        "for the number: [P{level}] reads [P1] as severity 1.",
+    )
+    email_default_severity = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Severity of an emailed request without a tag; empty: the least severe level.",
+    )
     notes = models.TextField(blank=True)
     includes = models.JSONField(
         default=list,
@@ -391,6 +402,57 @@ class NamedContactChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact_user} {self.get_action_display().lower()} ({self.organization})"
+
+
+class ContactChangeRequest(models.Model):
+    """A customer asks to replace one named contact with another (OpenBack: "submitted to
+    support specifying the former and new contacts"); an agent approves or rejects it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for support"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    class Via(models.TextChoices):
+        PORTAL = "portal", "Portal"
+        EMAIL = "email", "Email"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="contact_change_requests"
+    )
+    former_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    new_email = models.EmailField()
+    new_name = models.CharField(max_length=150, blank=True)
+    reason = models.TextField(blank=True)
+    via = models.CharField(max_length=10, choices=Via.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["requested_at"],
+                name="contact_change_pending",
+                condition=Q(status="pending"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization}: {self.former_user} -> {self.new_email}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:plans_contactchangerequest_change", args=[self.pk])
 
 
 class UserProfile(models.Model):

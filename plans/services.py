@@ -110,6 +110,7 @@ def named_contact_invite(
     role: str = ContactRole.CONTACT,
     by: User,
     site_url: str,
+    reason: str = "Added in the portal",
 ) -> NamedContact:
     """An organization admin adds a person by email: the account is created if needed (with no
     password), added within the plan's limit, and a new person is emailed a link to choose a
@@ -126,7 +127,7 @@ def named_contact_invite(
         user.set_unusable_password()
         user.save(update_fields=["password"])
     contact = named_contact_add(
-        organization=organization, user=user, role=role, changed_by=by, reason="Added in the portal"
+        organization=organization, user=user, role=role, changed_by=by, reason=reason
     )
     if not user.has_usable_password():
         invitation = _invitation(user=user, organization=organization, by=by, site_url=site_url)

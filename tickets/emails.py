@@ -23,7 +23,14 @@ from django_q.tasks import async_task
 
 from helpdesk import metrics
 from plans.roles import SUPPORT_MANAGERS
-from tickets.models import CustomerEscalation, Message, Ticket, UnwarrantedEscalationWarning
+from tickets.inbound import thread
+from tickets.models import (
+    AutoReply,
+    CustomerEscalation,
+    Message,
+    Ticket,
+    UnwarrantedEscalationWarning,
+)
 
 
 @dataclass
@@ -33,6 +40,7 @@ class Mail:
     context: dict[str, Any] = field(default_factory=dict)
     # An escalation's due instant: the metrics measure the lag to the hand-over to the backend.
     due_at: dt.datetime | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 Builder = Callable[..., Mail | None]
@@ -73,10 +81,18 @@ def deliver(name: str, ids: dict[str, Any]) -> int:
         return 0
     context = {"site_url": settings.SITE_URL, **mail.context}
     subject = " ".join(render_to_string(f"emails/{mail.template}_subject.txt", context).split())
+    headers = dict(mail.headers)
+    ticket = mail.context.get("ticket")
+    if isinstance(ticket, Ticket) and "Message-ID" not in headers:
+        # Threading: a reply to this mail lands on the ticket (tickets.inbound.thread).
+        headers = {**thread.mail_headers(ticket=ticket), **headers}
+    reply_to = headers.pop("Reply-To", "")
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string(f"emails/{mail.template}.txt", context),
         to=mail.to,
+        headers=headers,
+        reply_to=[reply_to] if reply_to else None,
     )
     message.attach_alternative(
         render_to_string(f"emails/{mail.template}.html", context), "text/html"
@@ -110,9 +126,24 @@ def agent_replied(*, ticket_id: int, message_id: int) -> Mail:
 
 
 @builder
-def status_changed(*, ticket_id: int, reason: str = "") -> Mail:
+def status_changed(
+    *, ticket_id: int, reason: str = "", change: str = "status", actor_id: int | None = None
+) -> Mail | None:
+    """A change the customer should hear of: `change` is status, severity or clarification.
+    Nobody is mailed about their own action (a customer who reopens or closes)."""
     ticket = _ticket(ticket_id)
-    return Mail("status_changed", _requester(ticket), {"ticket": ticket, "reason": reason})
+    if actor_id is not None and actor_id == ticket.requester_id:
+        return None
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    by_customer = actor is not None and not actor.is_staff
+    context = {
+        "ticket": ticket,
+        "reason": reason,
+        "change": change,
+        "by_customer": by_customer,
+        "actor_name": (actor.get_full_name() or actor.get_username()) if actor else "",
+    }
+    return Mail("status_changed", _requester(ticket), context)
 
 
 def support_manager_addresses() -> list[str]:
@@ -172,4 +203,25 @@ def unwarranted_warning(*, warning_id: int) -> Mail:
         "unwarranted_warning",
         sorted(to),
         {"warning": warning, "organization": organization, "policy": contract.plan.policy},
+    )
+
+
+@builder
+def inbound_auto_reply(*, auto_reply_id: int) -> Mail:
+    """The one automatic answer to an inbound mail (how to get access, why it was refused, a
+    change request received), marked so that other robots do not answer it."""
+    reply = AutoReply.objects.select_related("inbound").get(pk=auto_reply_id)
+    headers = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
+    original = reply.inbound.message_id
+    if not original.endswith("@no-message-id>"):
+        headers.update({"In-Reply-To": original, "References": original})
+    headers["Reply-To"] = thread.support_address()
+    subject = reply.inbound.subject or "your message"
+    if not subject.lower().startswith("re:"):
+        subject = f"Re: {subject}"
+    return Mail(
+        "inbound_auto_reply",
+        [reply.sender],
+        {"reply": reply, "subject": subject},
+        headers=headers,
     )

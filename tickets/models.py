@@ -149,6 +149,9 @@ class Message(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PUBLIC)
     from_customer = models.BooleanField(default=False)
+    # How the message reached us: the portal (or the desk), an email, or a phone call or chat an
+    # agent logged on the customer's behalf.
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.PORTAL)
     body = models.TextField(help_text="Markdown.")
     body_html = models.TextField(editable=False, help_text="Rendered and sanitized.")
     created_at = models.DateTimeField()
@@ -223,6 +226,7 @@ class TicketEvent(models.Model):
         ESCALATION_FELL_BACK = "escalation_fell_back", "Escalation fell back to support managers"
         UNWARRANTED_WARNING = "unwarranted_warning", "Warned about unwarranted escalations"
         TIME_LOGGED = "time_logged", "Time logged"
+        CONTACT_LOGGED = "contact_logged", "Call or chat logged"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
@@ -344,3 +348,144 @@ class UnwarrantedEscalationWarning(models.Model):
 
     def __str__(self) -> str:
         return f"Unwarranted escalation warning for {self.contract} from {self.period_start}"
+
+
+# -- email in and out, logged calls ------------------------------------------------------------
+
+
+class InboundStatus(models.TextChoices):
+    RECEIVED = "received", "Received, not processed yet"
+    TICKET = "ticket", "Opened a ticket"
+    REPLY = "reply", "Added to a ticket"
+    CONTACT_CHANGE = "contact_change", "Named-contact change request"
+    REFUSED = "refused", "Refused (explained by reply)"
+    STRANGER = "stranger", "From someone without access (replied)"
+    IGNORED = "ignored", "Ignored (auto-reply, bounce, bulk or our own)"
+    FAILED = "failed", "Failed (will be retried)"
+
+
+class InboundMail(models.Model):
+    """One received email, stored whole before anything is done with it.
+
+    The unique Message-ID is what makes processing exactly-once: a second copy (another worker,
+    another mailbox, a re-delivery) finds the row, and the row's status changes in the same
+    transaction as the ticket it opens.
+    """
+
+    message_id = models.CharField(max_length=255, unique=True)
+    mailbox = models.CharField(max_length=50, blank=True, help_text="Mailbox name; empty: piped.")
+    sender = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    raw = models.BinaryField(editable=False)
+    size = models.PositiveIntegerField(default=0)
+    status = models.CharField(
+        max_length=20, choices=InboundStatus.choices, default=InboundStatus.RECEIVED
+    )
+    detail = models.CharField(max_length=300, blank=True, help_text="What was done, and why.")
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    received_at = models.DateTimeField()
+    processed_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_mails"
+    )
+    ticket_message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = "inbound email"
+        indexes = [
+            # The retry pass reads only what is still to do.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="inbound_pending",
+                condition=Q(status__in=["received", "failed"]),
+            ),
+            models.Index(fields=["sender", "-received_at"], name="inbound_sender"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sender or '?'}: {self.subject or '(no subject)'}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:tickets_inboundmail_change", args=[self.pk])
+
+
+class AutoReply(models.Model):
+    """An automatic answer to an inbound email. At most one per sender per day: the unique
+    constraint is the limit, so two workers cannot both answer, and two robots cannot loop."""
+
+    class Kind(models.TextChoices):
+        STRANGER = "stranger", "How to get access"
+        REFUSED = "refused", "Refused"
+        CONTACT_CHANGE = "contact_change", "Change request received"
+
+    sender = models.CharField(max_length=254)
+    day = models.DateField()
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    text = models.TextField()
+    inbound = models.OneToOneField(InboundMail, on_delete=models.CASCADE, related_name="auto_reply")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "auto replies"
+        constraints = [
+            models.UniqueConstraint(fields=["sender", "day"], name="auto_reply_once_a_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.sender} on {self.day}"
+
+
+class TicketMailThread(models.Model):
+    """A Message-ID in a ticket's email thread, sent or received: replies that name one in
+    In-Reply-To or References land on the ticket."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="mail_thread")
+    message_id = models.CharField(max_length=255, unique=True)
+    outgoing = models.BooleanField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="mail_thread_ticket")]
+
+    def __str__(self) -> str:
+        return self.message_id
+
+
+class LoggedContact(models.Model):
+    """A phone call or chat an agent recorded on behalf of a named contact."""
+
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    contact = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    occurred_at = models.DateTimeField(help_text="When the call or chat took place.")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="logged_contacts")
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="logged_contact")
+    opened_ticket = models.BooleanField(default=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = "logged call or chat"
+        verbose_name_plural = "logged calls and chats"
+        constraints = [
+            # Only the channels an agent hears directly are logged this way.
+            models.CheckConstraint(
+                condition=Q(channel__in=["phone", "chat", "call"]), name="logged_contact_channel"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_channel_display()} with {self.contact} at {self.occurred_at:%Y-%m-%d %H:%M}"
+        )

@@ -172,6 +172,8 @@ class _Loader:
                 "includes": spec.includes,
                 "prerequisites": spec.prerequisites,
                 "contact": spec.contact,
+                "email_severity_tag": spec.email_severity_tag,
+                "email_default_severity": spec.email_default_severity,
                 "source": self.source,
             },
             f"policy {spec.slug}",

@@ -145,6 +145,9 @@ class PolicySpec:
     unwarranted_warn_after: int | None = None
     unwarranted_period_months: int | None = None
     unwarranted_charge: Decimal | None = None
+    # How an emailed request names its severity ("[P{level}]"), and the level without a tag.
+    email_severity_tag: str = ""
+    email_default_severity: int | None = None
 
 
 _MISSING = object()
@@ -724,12 +727,22 @@ def parse_policy(data: object, default_slug: str) -> PolicySpec:
     includes = meta.texts("includes")
     prerequisites = meta.texts("prerequisites")
     contact = meta.text("contact", "")
+    email = Node(meta.raw("email", {}), meta.at("email"), errors)
+    severity_tag = email.text("severity_tag", "")
+    if severity_tag and severity_tag.count("{level}") != 1:
+        email.error(
+            f"{severity_tag!r} must contain {{level}} once, e.g. [P{{level}}]", "severity_tag"
+        )
+    default_severity = email.integer("default_severity", None, minimum=1)
+    email.done()
     meta.done()
 
     calendars = _collect(top, "calendars", lambda n, _: _calendar(n))
     _unique(top, "calendars", [c.slug for c in calendars], "slug")
     severities = _collect(top, "severities", lambda n, _: _severity(n))
     _unique(top, "severities", [str(s.level) for s in severities], "level")
+    if default_severity is not None and default_severity not in {s.level for s in severities}:
+        email.error(f"no severity {default_severity}", "default_severity")
     calendar_slugs = {c.slug for c in calendars if c.slug}
     levels = {s.level for s in severities if s.level}
     raw_plans = top.raw("plans")
@@ -750,6 +763,8 @@ def parse_policy(data: object, default_slug: str) -> PolicySpec:
         severity_clarification=clarification,
         unwarranted_escalation_charges=charges,
         notes=notes,
+        email_severity_tag=severity_tag,
+        email_default_severity=default_severity,
         calendars=calendars,
         severities=severities,
         plans=plans,

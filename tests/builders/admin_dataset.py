@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from plans.models import (
+    ContactChangeRequest,
     ContactRole,
     Contract,
     NamedContact,
@@ -152,6 +153,14 @@ def build_admin_dataset(suffix: str = "a") -> SimpleNamespace:
         reason="Seeded",
     )
     profile = UserProfile.objects.create(user=contact_user, time_zone="Europe/London")
+    change_request = ContactChangeRequest.objects.create(
+        organization=organization,
+        former_user=contact_user,
+        new_email=f"ivy-{suffix}@globex.example",
+        via=ContactChangeRequest.Via.PORTAL,
+        requested_by=contact_user,
+        requested_at=timezone.now(),
+    )
     pool = PooledMonths.objects.create(contract=contract, first_month=dt.date(2026, 1, 1))
     # A ticket with a clock and a firing, so the SLA clock and firing pages have a row.
     now = timezone.now()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets.portal import views
+from tickets.portal import contact_change_views, views
 
 app_name = "tickets"
 urlpatterns = [
@@ -21,4 +21,5 @@ urlpatterns = [
     path("plan/contacts/add/", views.contact_add, name="contact_add"),
     path("plan/contacts/<int:pk>/remove/", views.contact_remove, name="contact_remove"),
     path("account/", views.account, name="account"),
+    path("account/contact-change/", contact_change_views.contact_change, name="contact_change"),
 ]

@@ -37,6 +37,7 @@ from tickets.entitlements import (
 )
 from tickets.hours.ledger import plan_hours_summary
 from tickets.models import Ticket
+from tickets.portal.contact_change_views import contact_change_context
 from tickets.portal.forms import (
     AccountForm,
     ContactAddForm,
@@ -393,6 +394,21 @@ def account(request: AuthenticatedHttpRequest) -> HttpResponse:
         user_time_zone_set(user=request.user, time_zone=form.cleaned_data["time_zone"])
         messages.success(request, f"Times are now shown in {form.cleaned_data['time_zone']}.")
         return redirect("tickets:account")
-    return render(
-        request, "portal/account.html", {"form": form}, status=400 if form.errors else 200
-    )
+    return render_account(request, form=form, status=400 if form.errors else 200)
+
+
+def render_account(
+    request: AuthenticatedHttpRequest,
+    *,
+    form: AccountForm | None = None,
+    contact_change_form: Any = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The account page: time zone, and (for named contacts) the contact change request."""
+    if form is None:
+        profile = UserProfile.objects.filter(user=request.user).first() or UserProfile(
+            user=request.user, time_zone=timezone.get_current_timezone_name()
+        )
+        form = AccountForm(instance=profile)
+    context = {"form": form, **contact_change_context(request, contact_change_form)}
+    return render(request, "portal/account.html", context, status=status)

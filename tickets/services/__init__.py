@@ -6,6 +6,7 @@ Conventions: keyword-only arguments, one transaction each, emails queued with
 """
 
 from tickets.services._common import is_agent
+from tickets.services.logged_contacts import contact_log
 from tickets.services.requests import (
     escalation_mark_unwarranted,
     ticket_request_escalation,
@@ -34,6 +35,7 @@ from tickets.services.workflow import (
 __all__ = [
     "attachment_add",
     "check_attachment",
+    "contact_log",
     "escalation_mark_unwarranted",
     "is_agent",
     "ticket_acknowledge",

@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from helpdesk import timing
-from plans.models import TicketCategory
+from plans.models import Channel, TicketCategory
 from sla import services as sla
 from tickets import emails
 from tickets.allowances import check_enablement_request
@@ -28,6 +28,7 @@ from tickets.models import (
     REFERENCE_PREFIX,
     Attachment,
     Message,
+    Queue,
     Status,
     Ticket,
 )
@@ -114,8 +115,11 @@ def ticket_create(
     channel: str = "portal",
     attachments: Iterable[UploadedFile] = (),
     request_post_incident_report: bool = False,
+    queue: Queue | None = None,
+    opened_at: dt.datetime | None = None,
 ) -> Ticket:
-    """A named contact submits a ticket under their plan's entitlements."""
+    """A named contact submits a ticket under their plan's entitlements. `opened_at` is when the
+    request was made when that was earlier (a logged phone call): the clocks start there."""
     entitlement = entitlement_for(user=requester)
     plan = entitlement.plan
     severity = check_submission(
@@ -132,7 +136,7 @@ def ticket_create(
                 f"for severity {levels_text(plan.post_incident_report_levels)} only."
             }
         )
-    now = timing.now()
+    now = opened_at or timing.now()
     ticket = Ticket(
         organization=entitlement.organization,
         requester=requester,
@@ -140,6 +144,7 @@ def ticket_create(
         category=category,
         severity=severity,
         channel=channel,
+        queue=queue,
         subject=subject.strip(),
         created_at=now,
         updated_at=now,
@@ -156,6 +161,7 @@ def ticket_create(
         author=requester,
         kind=Message.Kind.PUBLIC,
         from_customer=True,
+        channel=channel,
         body=body,
         body_html=render_markdown(body),
         created_at=now,
@@ -192,6 +198,7 @@ def ticket_reply(
     body: str,
     internal: bool = False,
     attachments: Iterable[UploadedFile] = (),
+    channel: str = Channel.PORTAL,
 ) -> Message:
     """A public reply or internal note. Agents' public replies email the customer; a customer's
     reply on a ticket waiting on them puts it back in progress and resumes the clock."""
@@ -213,6 +220,7 @@ def ticket_reply(
         author=author,
         kind=Message.Kind.INTERNAL if internal else Message.Kind.PUBLIC,
         from_customer=not agent,
+        channel=channel,
         body=body,
         body_html=render_markdown(body),
         created_at=now,

@@ -168,7 +168,7 @@ def ticket_close(*, ticket: Ticket, by: User) -> Ticket:
     log_event(ticket, Event.CLOSED, "Closed", actor=by, at=now)
     if was_open:
         sla.clock_on_ticket_event(ticket=ticket, event=sla.TicketEvent.WITHDRAWN, at=now)
-    emails.queue(emails.status_changed, ticket_id=ticket.pk)
+    emails.queue(emails.status_changed, ticket_id=ticket.pk, actor_id=by.pk)
     return ticket
 
 
@@ -205,7 +205,7 @@ def ticket_reopen(*, ticket: Ticket, by: User, reason: str = "") -> Ticket:
     touch(ticket, now, "status", "resolved_at")
     log_event(ticket, Event.REOPENED, "Reopened", actor=by, at=now, reason=reason)
     sla.clock_on_ticket_event(ticket=ticket, event=sla.TicketEvent.REOPENED, at=now)
-    emails.queue(emails.status_changed, ticket_id=ticket.pk, reason=reason)
+    emails.queue(emails.status_changed, ticket_id=ticket.pk, reason=reason, actor_id=by.pk)
     return ticket
 
 
@@ -250,7 +250,7 @@ def ticket_change_severity(*, ticket: Ticket, level: int, by: User, reason: str)
     sla.clock_on_ticket_event(
         ticket=ticket, event=sla.TicketEvent.SEVERITY_CHANGED, at=now, reason=reason
     )
-    emails.queue(emails.status_changed, ticket_id=ticket.pk, reason=reason)
+    emails.queue(emails.status_changed, ticket_id=ticket.pk, reason=reason, change="severity")
     return ticket
 
 
@@ -273,5 +273,7 @@ def ticket_request_clarification(*, ticket: Ticket, by: User, question: str) -> 
         at=now,
         reason=question,
     )
-    emails.queue(emails.status_changed, ticket_id=ticket.pk, reason=question)
+    emails.queue(
+        emails.status_changed, ticket_id=ticket.pk, reason=question, change="clarification"
+    )
     return ticket
