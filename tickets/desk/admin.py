@@ -177,11 +177,13 @@ def sla_state_q(standing: Standing, now: dt.datetime) -> Q:
 
 
 def queue_order(now: dt.datetime) -> list[Any]:
-    """The queue's default order: the standing's urgency (breached, at risk, on track, paused,
-    nothing live), then severity, then the instant its standing turns (or turned) breached, due
-    first, then first in, first out."""
+    """The queue's default order (README, "The agents' queue"): the SLA standing's urgency
+    (breached, at risk, on track, paused, nothing live), then the plan's priority as the policy
+    ranks it (higher first), then severity (level 1 first), then the instant the standing turns
+    (or turned) breached, soonest first, then first in, first out."""
     return [
         ticket_urgency_case(now=now, prefix="sla_"),
+        OrderBy(F("plan__priority"), descending=True),
         "severity__level",
         OrderBy(F("sla_breach_at"), nulls_last=True),
         "created_at",

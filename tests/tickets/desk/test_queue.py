@@ -22,6 +22,7 @@ from tests.factories import (
     CategoryFactory,
     OrganizationFactory,
     PlanFactory,
+    PolicyFactory,
     QueueFactory,
     SeverityFactory,
     SlaClockFactory,
@@ -446,3 +447,21 @@ def test_the_queue_puts_breached_before_at_risk_before_on_track(admin_client: Cl
     rows = queue_rows(admin_client)
     order = [tickets[name].reference for name in ("breached", "at_risk", "on_track", "paused")]
     assert [row for row in rows if row in order] == order
+
+
+def test_the_plan_the_policy_ranks_higher_comes_first_among_equally_urgent_tickets(
+    admin_client: Client,
+) -> None:
+    policy = PolicyFactory(slug="ranked")
+    low = PlanFactory(policy=policy, slug="on-demand", priority=0)
+    high = PlanFactory(policy=policy, slug="package", priority=1)
+    older = TicketFactory(plan=low, subject="Older, on demand")
+    newer = TicketFactory(plan=high, subject="Newer, in a package")
+    assert queue_rows(admin_client)[:2] == [newer.reference, older.reference]
+
+
+def test_tickets_with_nothing_due_are_first_in_first_out(admin_client: Client) -> None:
+    plan = PlanFactory(slug="fifo")
+    first = TicketFactory(plan=plan, created_at=timezone.now() - dt.timedelta(hours=2))
+    second = TicketFactory(plan=plan, created_at=timezone.now() - dt.timedelta(hours=1))
+    assert queue_rows(admin_client) == [first.reference, second.reference]
