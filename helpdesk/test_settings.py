@@ -4,8 +4,15 @@ django-q2 reads its configuration when `django_q` is imported, so `override_sett
 switch it to synchronous mode; this module does it before anything imports django_q.
 """
 
-from helpdesk.settings import *  # noqa: F403
-from helpdesk.settings import Q_CLUSTER
+import os
+
+# With DEBUG off the settings refuse the published secret key; tests get their own.
+os.environ.setdefault(
+    "SECRET_KEY", "tests-only-" + "k" * 20 + "-never-deployed-anywhere-0123456789"
+)
+
+from helpdesk.settings import *  # noqa: E402, F403
+from helpdesk.settings import Q_CLUSTER  # noqa: E402
 
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -14,8 +21,13 @@ Q_CLUSTER["log_level"] = "WARNING"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "loggers": {"django-q": {"level": "WARNING"}},
+    # 403s and 404s are what the access tests expect: log only server errors.
+    "loggers": {"django-q": {"level": "WARNING"}, "django.request": {"level": "ERROR"}},
 }
 # Tests never run collectstatic: WhiteNoise serves the apps' files directly.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
+# The test client speaks plain HTTP: no redirect to HTTPS, cookies sent without TLS.
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False

@@ -1,19 +1,124 @@
-"""Staff roles, as Django auth groups; the names policy files use (`group:<name>`) too."""
+"""Staff roles, as Django auth groups; the names policy files use (`group:<name>`) too.
+
+The one definition of who is an agent, a support manager or a policy administrator, and of the
+admin permissions each role holds. The groups are created by a data migration
+(`tickets/migrations/0002_staff_roles.py`, the app that sees every model) and kept by the demo;
+both call `sync_role_groups`. Permissions are named by `app_label.model` strings here, the
+admin's own vocabulary, so this module imports no other app.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-SUPPORT_MANAGERS = "support managers"
 AGENTS = "agents"
+SUPPORT_MANAGERS = "support managers"
+POLICY_ADMINISTRATORS = "policy administrators"
 DIRECTORS = "directors"
 ON_CALL = "on-call"
+
+STAFF_ROLES = (AGENTS, SUPPORT_MANAGERS, POLICY_ADMINISTRATORS)
+
+VIEW = ("view",)
+WORK = ("view", "change")
+ALL = ("add", "change", "delete", "view")
+
+# What every member of staff may see: the published policy and the customers, read-only.
+_POLICY_MODELS = (
+    "plans.policy",
+    "plans.severity",
+    "plans.plan",
+    "plans.ticketcategory",
+    "sla.businesscalendar",
+    "sla.openperiod",
+    "sla.closure",
+    "sla.supporthours",
+    "sla.target",
+    "sla.escalationrule",
+)
+_AGENT: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(_POLICY_MODELS, VIEW),
+    "plans.organization": VIEW,
+    "plans.contract": VIEW,
+    "plans.namedcontact": VIEW,
+    "plans.namedcontactchange": VIEW,
+    "plans.policychange": VIEW,
+    "admin.logentry": VIEW,
+    "sla.slaclock": VIEW,
+    "sla.escalationfiring": VIEW,
+    # Agents work tickets and time.
+    "tickets.ticket": WORK,
+    "tickets.customerescalation": WORK,
+    "tickets.ticketevent": VIEW,
+    "tickets.queue": VIEW,
+    "tickets.timeentry": ALL,
+}
+ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    AGENTS: _AGENT,
+    # Managers also: reports (by membership), organizations, contracts, contacts, queues, and
+    # unlocking sign-ins (django-axes' attempts).
+    SUPPORT_MANAGERS: {
+        **_AGENT,
+        "plans.organization": ALL,
+        "plans.contract": ALL,
+        "plans.pooledmonths": ALL,
+        "plans.namedcontact": ALL,
+        "plans.contactinvitation": VIEW,
+        "tickets.queue": ALL,
+        "axes.accessattempt": ("view", "delete"),
+        "axes.accesslog": VIEW,
+        "axes.accessfailurelog": VIEW,
+    },
+    # Policy administrators also: the policy (calendars, plans, targets, rules).
+    POLICY_ADMINISTRATORS: {**_AGENT, **dict.fromkeys(_POLICY_MODELS, ALL)},
+}
+
+
+def sync_role_groups(apps: Any) -> None:
+    """Create the role groups and set exactly their permissions (idempotent).
+
+    `apps` is a migration's historical registry or `django.apps.apps`. Permissions of models
+    not installed are skipped, so a role never fails to sync.
+    """
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    for name, grants in ROLE_PERMISSIONS.items():
+        group, _ = group_model.objects.get_or_create(name=name)
+        wanted = []
+        for label, actions in grants.items():
+            app_label, model = label.split(".")
+            wanted += [(app_label, f"{action}_{model}") for action in actions]
+        permissions = [
+            permission
+            for permission in permission_model.objects.filter(
+                codename__in={codename for _, codename in wanted}
+            ).select_related("content_type")
+            if (permission.content_type.app_label, permission.codename) in set(wanted)
+        ]
+        group.permissions.set(permissions)
+
+
+def _in_group(user: AbstractBaseUser | AnonymousUser, name: str, cache: str) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    cached = getattr(user, cache, None)
+    if cached is None:
+        cached = user.is_superuser or user.groups.filter(name=name).exists()
+        setattr(user, cache, cached)
+    return bool(cached)
+
+
+def is_agent(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Staff who work tickets: active staff accounts (every role above is staff)."""
+    return bool(user.is_authenticated and user.is_active and user.is_staff)
 
 
 def is_support_manager(user: AbstractBaseUser | AnonymousUser) -> bool:
     """Managers read the SLA and hours reports: members of the group, or superusers."""
-    if not user.is_authenticated or not user.is_active:
-        return False
-    cached = getattr(user, "_is_support_manager", None)
-    if cached is None:
-        cached = user.is_superuser or user.groups.filter(name=SUPPORT_MANAGERS).exists()
-        user._is_support_manager = cached  # type: ignore[union-attr]
-    return cached
+    return _in_group(user, SUPPORT_MANAGERS, "_is_support_manager")
+
+
+def is_policy_administrator(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return _in_group(user, POLICY_ADMINISTRATORS, "_is_policy_administrator")

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from helpdesk.formatting import clock_time, policy_duration
 from plans.models import Plan, Policy, Severity, TicketCategory, validate_time_zone
 
 
@@ -82,11 +83,7 @@ class OpenPeriod(models.Model):
         return f"{self.get_weekday_display()} {self.text()}"
 
     def text(self) -> str:
-        return f"{minute_text(self.start_minute)}-{minute_text(self.end_minute)}"
-
-
-def minute_text(minute: int) -> str:
-    return f"{minute // 60:02d}:{minute % 60:02d}"
+        return f"{clock_time(self.start_minute)}-{clock_time(self.end_minute)}"
 
 
 class Closure(models.Model):
@@ -221,22 +218,7 @@ class EscalationRule(models.Model):
     def when_text(self) -> str:
         if self.after_percent is not None:
             return f"{self.after_percent}%"
-        return format_duration(self.after)
-
-
-def format_duration(value: timedelta | None) -> str:
-    """`1h30m`-style text of a timedelta (the policy file's own notation)."""
-    if value is None:
-        return "-"
-    seconds = int(value.total_seconds())
-    hours, rest = divmod(seconds, 3600)
-    minutes = rest // 60
-    parts = []
-    if hours:
-        parts.append(f"{hours}h")
-    if minutes or not hours:
-        parts.append(f"{minutes}m")
-    return "".join(parts)
+        return policy_duration(self.after)
 
 
 class ClockState(models.TextChoices):

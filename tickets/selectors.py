@@ -15,6 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
+from helpdesk.formatting import human_duration
 from plans.models import NamedContact, Organization, Plan, Severity
 from sla.models import LIVE_STATES, ClockState, Metric, SlaClock, SupportHours, Target
 from tickets.models import OPEN_STATUSES, Attachment, Message, Ticket, TicketEvent
@@ -147,20 +148,6 @@ def attachment_for_viewer(*, user: AbstractBaseUser, reference: str, pk: int) ->
 # -- SLA clocks, as the customer sees them ----------------------------------------------------
 
 
-def duration_text(value: dt.timedelta | None) -> str | None:
-    """`4 h`, `30 min`, `1 h 30 min`; None when there is no target (no guarantee)."""
-    if value is None:
-        return None
-    minutes = int(value.total_seconds() // 60)
-    hours, minutes = divmod(minutes, 60)
-    parts = []
-    if hours:
-        parts.append(f"{hours} h")
-    if minutes or not hours:
-        parts.append(f"{minutes} min")
-    return " ".join(parts)
-
-
 @dataclass(frozen=True)
 class ClockView:
     """One metric's clock on the ticket page: label, due instant and a state in plain words."""
@@ -177,7 +164,7 @@ class ClockView:
 
     @property
     def target_text(self) -> str | None:
-        return duration_text(self.target)
+        return None if self.target is None else human_duration(self.target)
 
 
 STATE_LABELS = {
@@ -287,7 +274,10 @@ class TargetRow:
     @property
     def cells(self) -> list[str | None]:
         """Acknowledge, first response and resolution as text; None: no guarantee."""
-        return [duration_text(v) for v in (self.acknowledge, self.first_response, self.resolution)]
+        return [
+            None if v is None else human_duration(v)
+            for v in (self.acknowledge, self.first_response, self.resolution)
+        ]
 
 
 def response_times(*, plan: Plan) -> list[TargetRow]:

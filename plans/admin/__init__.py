@@ -8,7 +8,7 @@ JSON lists are edited the way the policy files write them: channels as tick boxe
 line, severity levels as `1, 2`.
 """
 
-from plans.admin import customers, policies
+from plans.admin import customers, history, policies
 from plans.admin.display import (
     EMPTY,
     ReadOnlyInline,
@@ -32,6 +32,7 @@ __all__ = [
     "admin_link",
     "changelist_link",
     "customers",
+    "history",
     "html_table",
     "policies",
 ]

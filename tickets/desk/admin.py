@@ -20,6 +20,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from helpdesk.formatting import badge_duration
+from helpdesk.http import parse_int
 from plans.admin import EMPTY, admin_link, changelist_link
 from plans.models import TicketCategory
 from plans.selectors import contract_active
@@ -52,18 +54,6 @@ def live_target_clocks() -> QuerySet[SlaClock]:
 # The SLA badge
 
 
-def short_duration(value: dt.timedelta) -> str:
-    """`2h 10m`, `35m`, `3d 4h`: the two largest units, never seconds (under a minute: `0m`)."""
-    minutes = int(abs(value).total_seconds()) // 60
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h" if hours else f"{days}d"
-    if hours:
-        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
-    return f"{minutes}m"
-
-
 def most_urgent(clocks: list[SlaClock]) -> SlaClock | None:
     """The running or breached clock due first; else a paused one; else None."""
     running = [c for c in clocks if c.state in DUE_STATES and c.due_at is not None]
@@ -84,9 +74,9 @@ def sla_badge_parts(clocks: list[SlaClock], now: dt.datetime) -> tuple[str, str,
     assert clock.due_at is not None
     left = clock.due_at - now
     if clock.breached_at is not None or left <= dt.timedelta(0):
-        return ("sla-breached", f"-{short_duration(left)}", f"{metric} breached")
+        return ("sla-breached", f"-{badge_duration(left)}", f"{metric} breached")
     css = "sla-amber" if left < AMBER_UNDER else "sla-ok"
-    return (css, f"{short_duration(left)} left", f"{metric} due")
+    return (css, f"{badge_duration(left)} left", f"{metric} due")
 
 
 def sla_badge(clocks: list[SlaClock], now: dt.datetime) -> SafeString | str:
@@ -197,8 +187,9 @@ class CategoryFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
         value = self.value()
-        if value and value.isdigit():
-            return queryset.filter(category_id=int(value))
+        category_id = parse_int(value, max_digits=18)
+        if category_id is not None:
+            return queryset.filter(category_id=category_id)
         return queryset
 
 
@@ -451,7 +442,7 @@ class CustomerEscalationAdmin(admin.ModelAdmin):
     def ticket_link(self, obj: CustomerEscalation) -> SafeString:
         return admin_link(obj.ticket, obj.ticket.reference)
 
-    @admin.action(description="Mark the selected escalations unwarranted")
+    @admin.action(description="Mark the selected escalations unwarranted", permissions=["change"])
     def mark_unwarranted(
         self, request: HttpRequest, queryset: QuerySet[CustomerEscalation]
     ) -> None:

@@ -22,7 +22,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
-from sla.models import format_duration
+from helpdesk.formatting import minutes_duration, policy_duration
 from tickets import services
 from tickets.desk.forms import (
     AssignForm,
@@ -114,9 +114,9 @@ class TicketWorkMixin(admin.ModelAdmin):
             .order_by("cycle", "metric")
         )
         for clock in clocks:
-            clock.target_text = format_duration(clock.target) if clock.target else "no guarantee"
+            clock.target_text = policy_duration(clock.target) if clock.target else "no guarantee"
             clock.paused_text = (
-                format_duration(clock.paused_business) if clock.paused_business else "\u2013"
+                policy_duration(clock.paused_business) if clock.paused_business else "\u2013"
             )
         firings = sorted(
             (firing for clock in clocks for firing in clock.firings.all()),
@@ -139,10 +139,8 @@ class TicketWorkMixin(admin.ModelAdmin):
             "escalations": ticket.escalations.select_related("requested_by", "reviewed_by"),
             "events": ticket.events.select_related("actor"),
             "time_entries": time_entries,
-            "time_total": format_duration_minutes(sum(e.minutes for e in time_entries)),
-            "time_billable": format_duration_minutes(
-                sum(e.minutes for e in time_entries if e.billable)
-            ),
+            "time_total": minutes_duration(sum(e.minutes for e in time_entries)),
+            "time_billable": minutes_duration(sum(e.minutes for e in time_entries if e.billable)),
             "clarification_allowed": ticket.plan.policy.severity_clarification,
             "unwarranted_form": UnwarrantedForm(),
         }
@@ -298,11 +296,6 @@ class TicketWorkMixin(admin.ModelAdmin):
         return self.render_with_errors(request, ticket, {"unwarranted_form": form})
 
 
-def format_duration_minutes(minutes: int) -> str:
-    hours, rest = divmod(minutes, 60)
-    return f"{hours}h {rest:02d}m" if hours else f"{rest}m"
-
-
 # --------------------------------------------------------------------------------------------
 # The changelist's actions
 
@@ -360,7 +353,7 @@ class TicketActionsMixin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/tickets/ticket/action_form.html", context)
 
-    @admin.action(description="Assign to me")
+    @admin.action(description="Assign to me", permissions=["change"])
     def assign_to_me(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
         self._each(
             request,
@@ -369,7 +362,7 @@ class TicketActionsMixin(admin.ModelAdmin):
             lambda t: services.ticket_assign(ticket=t, assignee=request.user, by=request.user),
         )
 
-    @admin.action(description="Acknowledge")
+    @admin.action(description="Acknowledge", permissions=["change"])
     def acknowledge(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
         self._each(
             request,
@@ -378,7 +371,7 @@ class TicketActionsMixin(admin.ModelAdmin):
             lambda t: services.ticket_acknowledge(ticket=t, by=request.user),
         )
 
-    @admin.action(description="Move to a tier\u2026")
+    @admin.action(description="Move to a tier\u2026", permissions=["change"])
     def move_to_tier(
         self, request: HttpRequest, queryset: QuerySet[Ticket]
     ) -> TemplateResponse | None:
@@ -403,7 +396,7 @@ class TicketActionsMixin(admin.ModelAdmin):
             button="Move",
         )
 
-    @admin.action(description="Waiting on customer")
+    @admin.action(description="Waiting on customer", permissions=["change"])
     def waiting_on_customer(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
         self._each(
             request,
@@ -412,7 +405,7 @@ class TicketActionsMixin(admin.ModelAdmin):
             lambda t: services.ticket_set_status(ticket=t, status=Status.WAITING, by=request.user),
         )
 
-    @admin.action(description="Resolve")
+    @admin.action(description="Resolve", permissions=["change"])
     def resolve(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
         self._each(
             request,
@@ -421,7 +414,7 @@ class TicketActionsMixin(admin.ModelAdmin):
             lambda t: services.ticket_resolve(ticket=t, by=request.user),
         )
 
-    @admin.action(description="Close as out of scope\u2026")
+    @admin.action(description="Close as out of scope\u2026", permissions=["change"])
     def close_out_of_scope(
         self, request: HttpRequest, queryset: QuerySet[Ticket]
     ) -> TemplateResponse | None:

@@ -7,7 +7,6 @@ render the rows (the page and the CSV show the very same cells).
 from __future__ import annotations
 
 import calendar
-import csv
 import datetime as dt
 from decimal import Decimal
 
@@ -19,6 +18,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from helpdesk.exports import csv_writer
 from plans.roles import is_support_manager
 from tickets.hours.ledger import OverageRow, add_months, overage_by_organization
 
@@ -158,7 +158,7 @@ def overage_csv(request: HttpRequest) -> HttpResponse:
     response["Content-Disposition"] = (
         f'attachment; filename="overage-{start:%Y-%m}-to-{end:%Y-%m}.csv"'
     )
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow(CSV_HEADER)
     for row in rows:
         writer.writerow(overage_cells(row))

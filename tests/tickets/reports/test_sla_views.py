@@ -15,6 +15,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
+from plans.models import Organization
 from tests.factories import AgentFactory, UserFactory, UserProfileFactory
 from tests.tickets.reports.test_sla_queries import NOW, build_dataset
 
@@ -295,3 +296,13 @@ def test_the_page_says_on_which_metric_that_plan_breached_most(
 ) -> None:
     html = manager.get(reverse("reports:report"), NOVEMBER).content.decode()
     assert "<strong>Gold · First response</strong>" in html
+
+
+def test_the_csv_neutralizes_names_a_spreadsheet_would_run(
+    manager: Client, data: SimpleNamespace
+) -> None:
+    Organization.objects.update(name="@SUM(1+1)")
+    exported = csv_blocks(manager.get(reverse("reports:export"), NOVEMBER).content.decode())
+    cells = [cell for block in exported for row in block for cell in row]
+    assert "'@SUM(1+1)" in cells
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "@", "\t", "\r"))]
