@@ -1,12 +1,12 @@
 """SLA data: business calendars, targets and escalation rules (per-ticket clocks come later)."""
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from helpdesk.formatting import clock_time, policy_duration
+from helpdesk.formatting import clock_time, instant, policy_duration
 from plans.models import Plan, Policy, Severity, TicketCategory, validate_time_zone
 
 
@@ -336,7 +336,7 @@ class SlaClockEvent(models.Model):
         indexes = [models.Index(fields=["clock", "at"], name="clock_event_clock_at")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.get_kind_display()} at {instant(self.at, UTC)}"
 
 
 class EscalationFiring(models.Model):
@@ -369,4 +369,4 @@ class EscalationFiring(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.rule_text} fired at {self.fired_at:%Y-%m-%d %H:%M}"
+        return f"{self.rule_text} fired at {instant(self.fired_at, UTC)}"
