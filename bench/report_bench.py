@@ -18,6 +18,7 @@ import argparse
 import datetime as dt
 import os
 import random
+import secrets
 import statistics
 import sys
 import time
@@ -28,6 +29,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# With DEBUG off the settings refuse the published key; a bench needs no real one (and DEBUG
+# on would keep every query in memory).
+os.environ.setdefault("SECRET_KEY", "bench-" + secrets.token_urlsafe(50))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 # Production settings (DEBUG off, no query log) on a scratch database; nothing is served.
 os.environ.setdefault("SECRET_KEY", "bench-only")

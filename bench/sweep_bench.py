@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import secrets
 import sys
 import tempfile
 import time
@@ -23,6 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ["DATABASE_URL"] = os.environ.get(
     "BENCH_DATABASE_URL", f"sqlite:///{tempfile.gettempdir()}/helpdesk_sweep_bench.sqlite3"
 )
+# With DEBUG off the settings refuse the published key; a bench needs no real one (and DEBUG
+# on would keep every query in memory).
+os.environ.setdefault("SECRET_KEY", "bench-" + secrets.token_urlsafe(50))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 # Production settings (DEBUG off, no query log) on a scratch database; nothing is served.
 os.environ.setdefault("SECRET_KEY", "bench-only")

@@ -52,6 +52,7 @@ MIDDLEWARE = [
     "helpdesk.logs.RequestIdMiddleware",
     "helpdesk.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "helpdesk.http.HostileInputMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -133,12 +134,11 @@ ATTACHMENT_EXTENSIONS = env.list(
     "ATTACHMENT_EXTENSIONS",
     default=["txt", "log", "csv", "json", "xml", "pdf", "png", "jpg", "jpeg", "gif", "zip", "har"],
 )
+# Longest message body, escalation or reopen reason a person may write (characters); longer
+# input is refused with a message naming the field.
+MESSAGE_BODY_MAX_CHARS = env.int("MESSAGE_BODY_MAX_CHARS", default=20_000)
 # Where links in emails point (required in production).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
-# A site served over HTTPS sends its cookies over HTTPS only. gunicorn takes the scheme from the
-# proxy's X-Forwarded-Proto (FORWARDED_ALLOW_IPS); the proxy redirects plain HTTP.
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SITE_URL.startswith("https://")
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
@@ -212,4 +212,77 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # django.request logs 4xx and 5xx itself; the root handler prints them once.
     "loggers": {"django": {"handlers": [], "propagate": True}},
+}
+
+# ---------------------------------------------------------------------------------------------
+# Sign-in and deployment hardening (issue 12). One block, appended, so that it merges on its own.
+# With DEBUG off every default is the production-safe one; the environment may relax it (a
+# proxy that terminates TLS, a first deployment without HSTS preload).
+# ---------------------------------------------------------------------------------------------
+from datetime import timedelta  # noqa: E402
+
+from csp.constants import NONE, SELF, UNSAFE_INLINE  # noqa: E402
+
+PUBLISHED_SECRET_KEY = "insecure-development-key-change-me-in-production"
+if not DEBUG and SECRET_KEY == PUBLISHED_SECRET_KEY:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is the published development default; with DEBUG off set SECRET_KEY in the "
+        "environment to a long random value (50+ characters)."
+    )
+
+# A site served over HTTPS (its SITE_URL says so) redirects plain HTTP, sends cookies over HTTPS
+# only and asks browsers to remember it (HSTS); each can be set on its own from the environment.
+# A production site on plain HTTP (a closed network, the cluster test) gets none of them.
+_https = SITE_URL.startswith("https://") and not DEBUG
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_https)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=_https)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=_https)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if _https else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=_https)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=_https)
+# Behind a proxy that terminates TLS: `SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https`
+# (only where the proxy sets that header itself, overwriting any the client sent).
+_proxy_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_header[:2]) if len(_proxy_header) >= 2 else None
+
+INSTALLED_APPS += ["axes", "csp"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "csp.middleware.CSPMiddleware",
+)
+# Axes last: it turns a lockout raised while signing in into the lockout page.
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Brute force: 5 wrong passwords for one account from one address lock that pair out for
+# 15 minutes, on the portal's sign-in and the admin's alike. Support managers unlock early in
+# the admin (Axes' access attempts).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = env.bool("AXES_VERBOSE", default=False)
+AXES_LOCKOUT_CALLABLE = "helpdesk.http.lockout_response"
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_IPWARE_PROXY_COUNT", default=0) or None
+
+# Content-Security-Policy (django-csp 4): scripts and style sheets only from our own origin, no
+# inline script anywhere. Style attributes stay allowed (progress bars set their width; the
+# admin uses a few); they cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-elem": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
 }

@@ -21,7 +21,15 @@ Q_CLUSTER = {**Q_CLUSTER, "sync": True}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 Q_CLUSTER["log_level"] = "WARNING"
-LOGGING = {**LOGGING, "loggers": {**LOGGING["loggers"], "django-q": {"level": "WARNING"}}}  # type: ignore[dict-item]
+LOGGING = {
+    **LOGGING,
+    "loggers": {
+        **LOGGING["loggers"],  # type: ignore[dict-item]
+        "django-q": {"level": "WARNING"},
+        # 403s and 404s are what the access tests expect: log only server errors.
+        "django.request": {"level": "ERROR"},
+    },
+}
 # Tests never run collectstatic: WhiteNoise serves the apps' files directly, unfingerprinted.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
@@ -29,3 +37,7 @@ STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# The test client speaks plain HTTP: no redirect to HTTPS, cookies sent without TLS.
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from plans.models import ContactChangeRequest, NamedContact, Organization
-from plans.services import named_contact_invite, named_contact_remove
+from plans.services import contact_invitation_send, named_contact_remove
 
 Status = ContactChangeRequest.Status
 
@@ -111,7 +111,8 @@ def contact_change_approve(
         changed_by=by,
         reason=f"Change request #{change.pk}: replaced by {change.new_email}",
     )
-    named_contact_invite(
+    # The new contact is invited: they become a contact when they accept (never without).
+    contact_invitation_send(
         organization=organization,
         email=change.new_email,
         first_name=first,
@@ -119,7 +120,6 @@ def contact_change_approve(
         role=former.role,
         by=by,
         site_url=settings.SITE_URL,
-        reason=f"Change request #{change.pk}: replaces {change.former_user.email}",
     )
     change.status = Status.APPROVED
     change.decided_by = by

@@ -573,3 +573,69 @@ class ContractCondition(models.Model):
             raise ValidationError(
                 {"condition": f"Not a condition of the {self.contract.plan} plan."}
             )
+
+
+class ContactInvitation(models.Model):
+    """An organization admin's invitation to become a named contact; the person accepts it.
+
+    Nobody becomes a contact without accepting: the link (a random token, stored only as its
+    hash) signs the person in to an account of that email or creates one. Expired invitations
+    can be sent again, which makes a new token.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField()
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    role = models.CharField(max_length=10, choices=ContactRole.choices, default=ContactRole.CONTACT)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sent_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["organization", "email"]
+        constraints = [
+            # One open invitation per person and organization: re-sending reuses it.
+            models.UniqueConstraint(
+                fields=["organization", "email"],
+                condition=Q(accepted_at__isnull=True),
+                name="invitation_one_open_per_email",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} invited to {self.organization}"
+
+
+class PolicyChange(models.Model):
+    """Who changed the published policy, when and what: each `load_policy` run that changed
+    something, with its list of changes (edits in the admin are in the admin's own log)."""
+
+    policy = models.ForeignKey(
+        Policy, null=True, blank=True, on_delete=models.SET_NULL, related_name="changes"
+    )
+    policy_slug = models.SlugField(help_text="Kept when the policy itself is removed.")
+    at = models.DateTimeField()
+    by = models.CharField(max_length=150, help_text="Who ran it (account or system user).")
+    source = models.CharField(max_length=300, blank=True)
+    summary = models.TextField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["policy_slug", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.policy_slug} changed at {self.at:%Y-%m-%d %H:%M} by {self.by}"

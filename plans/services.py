@@ -1,20 +1,21 @@
-"""Writes for plans: named contacts (with the plan's limit) and contracts."""
+"""Writes for plans: named contacts (with the plan's limit), invitations and contracts."""
 
 import datetime as dt
-from typing import Any
+import hashlib
+import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
+from django.utils import timezone
 
 from plans.models import (
+    ContactInvitation,
     ContactRole,
     Contract,
     NamedContact,
@@ -38,6 +39,8 @@ def named_contact_add(
     """Make `user` a named support contact of `organization`, within the plan's limit."""
     # Lock the organization so two admins adding the last free place cannot both succeed.
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    if user.is_staff or user.is_superuser:
+        raise ValidationError({"user": "Staff accounts cannot be customer contacts."})
     if NamedContact.objects.filter(user=user).exists():
         raise ValidationError({"user": f"{user} is already a named contact."})
     contract = contract_for_contacts(organization=organization)
@@ -100,41 +103,6 @@ def named_contact_set_role(
     return contact
 
 
-@transaction.atomic
-def named_contact_invite(
-    *,
-    organization: Organization,
-    email: str,
-    first_name: str = "",
-    last_name: str = "",
-    role: str = ContactRole.CONTACT,
-    by: User,
-    site_url: str,
-    reason: str = "Added in the portal",
-) -> NamedContact:
-    """An organization admin adds a person by email: the account is created if needed (with no
-    password), added within the plan's limit, and a new person is emailed a link to choose a
-    password. Raises ValidationError keyed `email`, `user` or `organization`."""
-    email = email.strip().lower()
-    users = get_user_model().objects
-    user = users.filter(email__iexact=email).order_by("pk").first()
-    if user is None:
-        if users.filter(username=email).exists():
-            raise ValidationError({"email": f"{email} cannot be used as a user name."})
-        user = users.create_user(
-            username=email, email=email, first_name=first_name, last_name=last_name
-        )
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-    contact = named_contact_add(
-        organization=organization, user=user, role=role, changed_by=by, reason=reason
-    )
-    if not user.has_usable_password():
-        invitation = _invitation(user=user, organization=organization, by=by, site_url=site_url)
-        transaction.on_commit(lambda: send_mail(**invitation))
-    return contact
-
-
 def user_time_zone_set(*, user: User, time_zone: str) -> UserProfile:
     """The zone a person's pages show times in."""
     profile = UserProfile.objects.filter(user=user).first() or UserProfile(user=user)
@@ -144,30 +112,163 @@ def user_time_zone_set(*, user: User, time_zone: str) -> UserProfile:
     return profile
 
 
-def _invitation(
-    *, user: User, organization: Organization, by: User, site_url: str
-) -> dict[str, Any]:
-    link = site_url.rstrip("/") + reverse(
-        "password_reset_confirm",
-        kwargs={
-            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-            "token": default_token_generator.make_token(user),
-        },
-    )
+# -- invitations ------------------------------------------------------------------------------
+# Adding a contact sends an invitation; only the person, by accepting it, becomes a contact.
+# Nothing here tells the inviting admin whether the email has an account, is staff, or is a
+# contact elsewhere: every such case is settled when the person accepts, and told to them.
+
+INVITATION_DAYS = 7
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _issue(invitation: ContactInvitation, *, site_url: str) -> None:
+    """A fresh token and expiry, saved, and the email sent after commit."""
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    invitation.token_hash = _token_hash(token)
+    invitation.sent_at = now
+    invitation.expires_at = now + dt.timedelta(days=INVITATION_DAYS)
+    invitation.full_clean()
+    invitation.save()
     context = {
-        "user": user,
-        "organization": organization,
-        "by": by,
-        "link": link,
+        "invitation": invitation,
+        "organization": invitation.organization,
+        "by": invitation.invited_by,
+        "link": site_url.rstrip("/") + reverse("invitation", args=[token]),
         "site_url": site_url,
+        "days": INVITATION_DAYS,
     }
     subject = " ".join(render_to_string("registration/invitation_subject.txt", context).split())
-    return {
-        "subject": subject,
-        "message": render_to_string("registration/invitation_email.html", context),
-        "from_email": None,
-        "recipient_list": [user.email],
-    }
+    body = render_to_string("registration/invitation_email.txt", context)
+    transaction.on_commit(
+        lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [invitation.email])
+    )
+
+
+@transaction.atomic
+def contact_invitation_send(
+    *,
+    organization: Organization,
+    email: str,
+    first_name: str = "",
+    last_name: str = "",
+    role: str = ContactRole.CONTACT,
+    by: User,
+    site_url: str,
+) -> ContactInvitation:
+    """Invite a person by email to become a named contact of `organization` (an open invitation
+    to the same email is sent again). Raises ValidationError keyed `email` only about this
+    organization's own contacts and plan limit."""
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    email = email.strip().lower()
+    if organization.contacts.filter(user__email__iexact=email).exists():
+        raise ValidationError({"email": f"{email} is already a named contact of {organization}."})
+    _check_room(organization)
+    invitation = ContactInvitation.objects.filter(
+        organization=organization, email=email, accepted_at__isnull=True
+    ).first() or ContactInvitation(organization=organization, email=email)
+    invitation.first_name, invitation.last_name, invitation.role = first_name, last_name, role
+    invitation.invited_by = by
+    _issue(invitation, site_url=site_url)
+    return invitation
+
+
+@transaction.atomic
+def contact_invitation_resend(
+    *, invitation: ContactInvitation, by: User, site_url: str
+) -> ContactInvitation:
+    """Send an open invitation again, expired or not, with a new link (the old one stops)."""
+    invitation = ContactInvitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at is not None:
+        raise ValidationError(f"{invitation.email} already accepted this invitation.")
+    invitation.invited_by = by
+    _issue(invitation, site_url=site_url)
+    return invitation
+
+
+def invitation_for_token(token: str) -> ContactInvitation | None:
+    """The open invitation a link names, or None (unknown, used or replaced by a resend)."""
+    return (
+        ContactInvitation.objects.select_related("organization", "invited_by")
+        .filter(token_hash=_token_hash(token), accepted_at__isnull=True)
+        .first()
+    )
+
+
+@transaction.atomic
+def contact_invitation_accept(
+    *,
+    invitation: ContactInvitation,
+    user: User | None,
+    password: str = "",
+) -> NamedContact:
+    """The invited person accepts: signed in as the invited email's account, or (no such
+    account yet) with a new password that creates it. Staff accounts are refused."""
+    invitation = ContactInvitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at is not None:
+        raise ValidationError("This invitation was already accepted.")
+    if invitation.expires_at <= timezone.now():
+        raise ValidationError(
+            "This invitation has expired. Ask your organization's admin to send it again."
+        )
+    users = get_user_model().objects
+    if user is None:
+        if (
+            users.filter(email__iexact=invitation.email).exists()
+            or users.filter(username__iexact=invitation.email).exists()
+        ):
+            raise ValidationError(
+                "An account with this email exists: sign in with it, then open the link again."
+            )
+        user = users.create_user(
+            username=invitation.email,
+            email=invitation.email,
+            first_name=invitation.first_name,
+            last_name=invitation.last_name,
+        )
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    elif (user.email or "").lower() != invitation.email:
+        raise ValidationError(
+            "This invitation is for another email address: sign in with that account."
+        )
+    if user.is_staff or user.is_superuser:
+        raise ValidationError("Staff accounts cannot be customer contacts.")
+    if NamedContact.objects.filter(user=user).exists():
+        raise ValidationError(
+            "Your account is already a named contact of an organization; an account can be a "
+            "contact of one organization only."
+        )
+    contact = named_contact_add(
+        organization=invitation.organization,
+        user=user,
+        role=invitation.role,
+        changed_by=invitation.invited_by,
+        reason="Accepted an invitation",
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    return contact
+
+
+def _check_room(organization: Organization) -> None:
+    contract = contract_for_contacts(organization=organization)
+    if contract is None:
+        raise ValidationError(
+            {"organization": f"{organization} has no contract in force or about to start."}
+        )
+    limit = contract.plan.named_contacts
+    if limit is not None and organization.contacts.count() >= limit:
+        raise ValidationError(
+            {
+                "email": f"The {contract.plan} plan allows {limit} named contact(s); "
+                "remove one first."
+            }
+        )
 
 
 @transaction.atomic

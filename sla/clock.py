@@ -25,6 +25,8 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from helpdesk.formatting import clock_time
+
 __all__ = ["UTC", "BusinessCalendar", "Period"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -64,7 +66,8 @@ class Period:
             raise ValueError(f"Period.end must be 1..1440 (00:01-24:00), got {self.end}")
         if self.end <= self.start:
             raise ValueError(
-                f"Period end {_hhmm(self.end)} must be after its start {_hhmm(self.start)} "
+                f"Period end {clock_time(self.end)} must be after its start "
+                f"{clock_time(self.start)} "
                 "(write an overnight shift as two periods on consecutive weekdays)"
             )
 
@@ -89,11 +92,7 @@ class Period:
         return cls(weekday=weekday, start=start, end=end)
 
     def __str__(self) -> str:
-        return f"{_WEEKDAYS[self.weekday]} {_hhmm(self.start)}-{_hhmm(self.end)}"
-
-
-def _hhmm(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+        return f"{_WEEKDAYS[self.weekday]} {clock_time(self.start)}-{clock_time(self.end)}"
 
 
 def _to_us(value: datetime, what: str) -> int:

@@ -1,11 +1,12 @@
 """SLA data: business calendars, targets and escalation rules (per-ticket clocks come later)."""
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from helpdesk.formatting import clock_time, instant, policy_duration
 from plans.models import Plan, Policy, Severity, TicketCategory, validate_time_zone
 
 # Defined once in sla.choices; re-exported (`as`) under their old import path.
@@ -76,11 +77,7 @@ class OpenPeriod(models.Model):
         return f"{self.get_weekday_display()} {self.text()}"
 
     def text(self) -> str:
-        return f"{minute_text(self.start_minute)}-{minute_text(self.end_minute)}"
-
-
-def minute_text(minute: int) -> str:
-    return f"{minute // 60:02d}:{minute % 60:02d}"
+        return f"{clock_time(self.start_minute)}-{clock_time(self.end_minute)}"
 
 
 class Closure(models.Model):
@@ -228,22 +225,7 @@ class EscalationRule(models.Model):
     def when_text(self) -> str:
         if self.after_percent is not None:
             return f"{self.after_percent}%"
-        return format_duration(self.after)
-
-
-def format_duration(value: timedelta | None) -> str:
-    """`1h30m`-style text of a timedelta (the policy file's own notation)."""
-    if value is None:
-        return "-"
-    seconds = int(value.total_seconds())
-    hours, rest = divmod(seconds, 3600)
-    minutes = rest // 60
-    parts = []
-    if hours:
-        parts.append(f"{hours}h")
-    if minutes or not hours:
-        parts.append(f"{minutes}m")
-    return "".join(parts)
+        return policy_duration(self.after)
 
 
 LIVE_STATES = (ClockState.RUNNING, ClockState.PAUSED, ClockState.BREACHED)
@@ -359,7 +341,7 @@ class SlaClockEvent(models.Model):
         indexes = [models.Index(fields=["clock", "at"], name="clock_event_clock_at")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.get_kind_display()} at {instant(self.at, UTC)}"
 
 
 class EscalationFiring(models.Model):
@@ -396,7 +378,7 @@ class EscalationFiring(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.rule_text} fired at {self.fired_at:%Y-%m-%d %H:%M}"
+        return f"{self.rule_text} fired at {instant(self.fired_at, UTC)}"
 
 
 class SweepRun(models.Model):

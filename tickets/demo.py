@@ -7,22 +7,30 @@ import datetime as dt
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
-from django.contrib.auth.models import Group, Permission, User
+from django.apps import apps as django_apps
+from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from helpdesk import timing
 from plans.models import ContactRole, Contract, NamedContact, Organization, Plan, Severity
-from plans.roles import AGENTS, DIRECTORS, ON_CALL, SUPPORT_MANAGERS
+from plans.roles import (
+    AGENTS,
+    DIRECTORS,
+    ON_CALL,
+    POLICY_ADMINISTRATORS,
+    SUPPORT_MANAGERS,
+)
 from plans.selectors import contract_active, effective_plan
 from plans.services import named_contact_add
 from tickets import services
 from tickets.entitlements import allowed_channels
 from tickets.models import Queue, Ticket
+from tickets.roles import sync_role_groups
 
 DEMO_PASSWORD = "demo-pass-2026"
-STAFF_GROUPS = (SUPPORT_MANAGERS, AGENTS, DIRECTORS, ON_CALL)
+STAFF_GROUPS = (SUPPORT_MANAGERS, AGENTS, POLICY_ADMINISTRATORS, DIRECTORS, ON_CALL)
 COMPANIES = (
     "Northwind Apps",
     "Blue Harbour Media",
@@ -79,20 +87,19 @@ def _user(
 def seed_demo(today: dt.date | None = None) -> list[Login]:
     today = today or timezone.now().date()
     logins: list[Login] = []
+    # The roles' groups and permissions come from one definition (plans.roles), as in the
+    # migration that created them; the demo only makes sure they are intact.
+    sync_role_groups(django_apps)
     groups = {name: Group.objects.get_or_create(name=name)[0] for name in STAFF_GROUPS}
-    agent_perms = Permission.objects.filter(
-        content_type__app_label__in=["tickets", "plans", "sla"]
-    ).exclude(codename__startswith="delete_")
-    groups[AGENTS].permissions.set(agent_perms)
-    groups[SUPPORT_MANAGERS].permissions.set(
-        Permission.objects.filter(content_type__app_label__in=["tickets", "plans", "sla"])
-    )
 
     _user("admin", first="Ada", last="Admin", superuser=True)
     logins.append(Login("admin", "superuser (everything)"))
     manager = _user("manager", first="Morgan", last="Manager", staff=True)
     manager.groups.add(groups[SUPPORT_MANAGERS], groups[AGENTS])
     logins.append(Login("manager", "support manager (admin, SLA reports)"))
+    policy = _user("policy", first="Pat", last="Policy", staff=True)
+    policy.groups.add(groups[POLICY_ADMINISTRATORS], groups[AGENTS])
+    logins.append(Login("policy", "policy administrator (plans, targets, calendars)"))
     director = _user("director", first="Dana", last="Director", staff=True)
     director.groups.add(groups[DIRECTORS])
     for index, name in enumerate(("alex", "sam", "jo", "kim", "lee", "pat")):

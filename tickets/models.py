@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from django.conf import settings
@@ -9,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from helpdesk.formatting import instant
 from plans.models import Channel, Organization, Plan, Severity, TicketCategory
 
 REFERENCE_PREFIX = "HD-"
@@ -244,7 +246,7 @@ class TicketEvent(models.Model):
         indexes = [models.Index(fields=["ticket", "at"], name="event_ticket_at")]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.summary}"
+        return f"{instant(self.at, dt.UTC)} {self.summary}"
 
 
 class CustomerEscalation(models.Model):

@@ -15,6 +15,7 @@ from django.contrib.auth.models import User
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
+from helpdesk.formatting import human_duration
 from plans.models import NamedContact, Organization, Plan, Severity
 from sla.models import LIVE_STATES, BusinessCalendar, Metric, SlaClock, SupportHours, Target
 from sla.selectors import standing_for
@@ -149,20 +150,6 @@ def attachment_for_viewer(*, user: User, reference: str, pk: int) -> Attachment:
 # -- SLA clocks, as the customer sees them ----------------------------------------------------
 
 
-def duration_text(value: dt.timedelta | None) -> str | None:
-    """`4 h`, `30 min`, `1 h 30 min`; None when there is no target (no guarantee)."""
-    if value is None:
-        return None
-    minutes = int(value.total_seconds() // 60)
-    hours, minutes = divmod(minutes, 60)
-    parts = []
-    if hours:
-        parts.append(f"{hours} h")
-    if minutes or not hours:
-        parts.append(f"{minutes} min")
-    return " ".join(parts)
-
-
 @dataclass(frozen=True)
 class ClockView:
     """One metric's clock as the customer sees it: its standing, due instant and time left."""
@@ -193,7 +180,7 @@ class ClockView:
 
     @property
     def target_text(self) -> str | None:
-        return duration_text(self.target)
+        return None if self.target is None else human_duration(self.target)
 
     @property
     def business_left_text(self) -> str | None:
@@ -202,8 +189,8 @@ class ClockView:
         if left is None:
             return None
         if left < dt.timedelta(0):
-            return f"{duration_text(-left)} over"
-        return f"{duration_text(left)} left"
+            return f"{human_duration(-left)} over"
+        return f"{human_duration(left)} left"
 
 
 CUSTOMER_LABELS = {Standing.PAUSED: "Paused (waiting on you)"}
@@ -289,7 +276,10 @@ class TargetRow:
     @property
     def cells(self) -> list[str | None]:
         """Acknowledge, first response and resolution as text; None: no guarantee."""
-        return [duration_text(v) for v in (self.acknowledge, self.first_response, self.resolution)]
+        return [
+            None if v is None else human_duration(v)
+            for v in (self.acknowledge, self.first_response, self.resolution)
+        ]
 
     @property
     def worded_cells(self) -> list[tuple[str | None, str]]:

@@ -9,7 +9,7 @@ line, severity levels as `1, 2`.
 """
 
 from helpdesk.adminkit import ReadOnlyInline  # its home is helpdesk.adminkit; kept importable here
-from plans.admin import contact_changes, customers, policies
+from plans.admin import contact_changes, customers, history, policies
 from plans.admin.display import (
     EMPTY,
     add_link,
@@ -33,6 +33,7 @@ __all__ = [
     "changelist_link",
     "contact_changes",
     "customers",
+    "history",
     "html_table",
     "policies",
 ]

@@ -12,6 +12,7 @@ from django.db import models
 from django.http import HttpRequest
 from django.utils.text import capfirst
 
+from helpdesk.http import parse_int
 from plans.models import (
     Channel,
     TicketCategory,
@@ -51,9 +52,10 @@ class LevelsField(TextListField):
     def to_python(self, value: Any) -> list[Any]:  # type: ignore[override]
         levels = []
         for part in super().to_python(value):
-            if not part.isdigit() or int(part) < 1:
+            level = parse_int(part, max_digits=4)
+            if level is None or level < 1:
                 raise ValidationError(f"{part!r} is not a severity level (a whole number from 1).")
-            levels.append(int(part))
+            levels.append(level)
         return sorted(set(levels))
 
 

@@ -12,6 +12,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
+from helpdesk.http import parse_int
 from plans.admin.display import EMPTY, changelist_link, channels_text, levels_text, unknown_levels
 from plans.admin.fields import ChannelsField, FormFieldsMixin, LevelsField
 from plans.models import (
@@ -27,8 +28,10 @@ class PlanForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields.get("base_plan")
-        policy_id = str(self.instance.policy_id or self.initial.get("policy") or "")
-        if isinstance(field, forms.ModelChoiceField) and policy_id.isdigit():
+        policy_id = self.instance.policy_id or self.initial.get("policy")
+        if isinstance(policy_id, str):  # ?policy= on the add page: any text at all
+            policy_id = parse_int(policy_id, max_digits=18)
+        if isinstance(field, forms.ModelChoiceField) and policy_id:
             field.queryset = (
                 Plan.objects.select_related("policy")
                 .filter(policy_id=int(policy_id))

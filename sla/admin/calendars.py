@@ -122,7 +122,9 @@ class BusinessCalendarAdmin(FormFieldsMixin, admin.ModelAdmin):
     form = BusinessCalendarForm
     actions = ["retarget"]
 
-    @admin.action(description="Retarget open tickets' SLA clocks on these calendars")
+    @admin.action(
+        description="Retarget open tickets' SLA clocks on these calendars", permissions=["change"]
+    )
     def retarget(self, request: HttpRequest, queryset: QuerySet[BusinessCalendar]) -> None:
         ids = set(queryset.values_list("pk", flat=True))
         retarget_open_clocks(self, request, calendar_ids=ids, plan_ids=set())
@@ -223,7 +225,10 @@ class ClosureAdmin(FormFieldsMixin, admin.ModelAdmin):
     fields = ["calendar", "date", "name", "source", "active"]
     actions = ["keep_open", "close", "retarget"]
 
-    @admin.action(description="Retarget open tickets' SLA clocks on these days' calendars")
+    @admin.action(
+        description="Retarget open tickets' SLA clocks on these days' calendars",
+        permissions=["change"],
+    )
     def retarget(self, request: HttpRequest, queryset: QuerySet[Closure]) -> None:
         ids = set(queryset.values_list("calendar_id", flat=True))
         retarget_open_clocks(self, request, calendar_ids=ids, plan_ids=set())
@@ -232,11 +237,13 @@ class ClosureAdmin(FormFieldsMixin, admin.ModelAdmin):
     def policy_name(self, obj: Closure) -> str:
         return obj.calendar.policy.name
 
-    @admin.action(description="Keep open on the selected days (untick active)")
+    @admin.action(
+        description="Keep open on the selected days (untick active)", permissions=["change"]
+    )
     def keep_open(self, request: HttpRequest, queryset: QuerySet[Closure]) -> None:
         self._set_active(request, queryset, active=False)
 
-    @admin.action(description="Close on the selected days (tick active)")
+    @admin.action(description="Close on the selected days (tick active)", permissions=["change"])
     def close(self, request: HttpRequest, queryset: QuerySet[Closure]) -> None:
         self._set_active(request, queryset, active=True)
 

@@ -10,29 +10,17 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
+from helpdesk.formatting import clock_time, policy_duration
 from plans.admin import (
     TextListField,
-)
-from sla.models import (
-    format_duration,
-    minute_text,
 )
 from sla.policy.schema import parse_duration
 
 NO_GUARANTEE = "no guarantee"
 
 
-def duration_text(value: dt.timedelta) -> str:
-    """`format_duration`, keeping any seconds (`45s`) so that editing loses nothing."""
-    seconds = int(value.total_seconds()) % 60
-    if not seconds:
-        return format_duration(value)
-    whole = value - dt.timedelta(seconds=seconds)
-    return f"{format_duration(whole) if whole else ''}{seconds}s"
-
-
 def target_text(value: dt.timedelta | None) -> str:
-    return NO_GUARANTEE if value is None else format_duration(value)
+    return NO_GUARANTEE if value is None else policy_duration(value)
 
 
 class DurationTextField(forms.CharField):
@@ -45,7 +33,7 @@ class DurationTextField(forms.CharField):
         super().__init__(**kwargs)
 
     def prepare_value(self, value: Any) -> Any:
-        return duration_text(value) if isinstance(value, dt.timedelta) else value
+        return policy_duration(value) if isinstance(value, dt.timedelta) else value
 
     def to_python(self, value: Any) -> dt.timedelta | None:  # type: ignore[override]
         text = super().to_python(value)
@@ -95,7 +83,7 @@ class MinuteField(forms.CharField):
     pattern = re.compile(r"^(\d{1,2}):(\d{2})$")
 
     def prepare_value(self, value: Any) -> Any:
-        return minute_text(value) if isinstance(value, int) else value
+        return clock_time(value) if isinstance(value, int) else value
 
     def to_python(self, value: Any) -> int | None:  # type: ignore[override]
         text = super().to_python(value)

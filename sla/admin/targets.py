@@ -177,7 +177,10 @@ class TargetAdmin(TargetColumns, FormFieldsMixin, admin.ModelAdmin):
     form = TargetForm
     actions = ["retarget"]
 
-    @admin.action(description="Retarget open tickets' SLA clocks on these targets' plans")
+    @admin.action(
+        description="Retarget open tickets' SLA clocks on these targets' plans",
+        permissions=["change"],
+    )
     def retarget(self, request: HttpRequest, queryset: QuerySet[Target]) -> None:
         ids = set(queryset.values_list("plan_id", flat=True))
         retarget_open_clocks(self, request, calendar_ids=set(), plan_ids=ids)

@@ -16,7 +16,8 @@ from django.db import models, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
-from plans.models import Plan, PlanCondition, Policy, Severity, TicketCategory
+from helpdesk.formatting import policy_duration
+from plans.models import Plan, PlanCondition, Policy, PolicyChange, Severity, TicketCategory
 from sla.calendars import (
     calendar_ensure_holidays,
     calendar_reset_holidays,
@@ -31,7 +32,6 @@ from sla.models import (
     OpenPeriod,
     SupportHours,
     Target,
-    format_duration,
 )
 from sla.policy.schema import CalendarSpec, PlanSpec, PolicyError, PolicySpec, parse_policy
 
@@ -83,12 +83,16 @@ def read_policy_file(path: Path) -> object:
         raise PolicyError([f"{path}{where}: not valid YAML ({problem})"]) from exc
 
 
-def load_policy_file(path: Path, *, dry_run: bool = False) -> LoadResult:
+def load_policy_file(path: Path, *, dry_run: bool = False, by: str = "") -> LoadResult:
     spec = parse_policy(read_policy_file(path), default_slug=path.stem)
-    return policy_load(spec=spec, source=path.name, dry_run=dry_run)
+    return policy_load(spec=spec, source=path.name, dry_run=dry_run, by=by)
 
 
-def policy_load(*, spec: PolicySpec, source: str = "", dry_run: bool = False) -> LoadResult:
+def policy_load(
+    *, spec: PolicySpec, source: str = "", dry_run: bool = False, by: str = ""
+) -> LoadResult:
+    """Load one policy; a run that changed something is recorded as a `PolicyChange` (who,
+    when, what), in the same transaction."""
     result = LoadResult(policy=spec.slug, dry_run=dry_run)
     try:
         with transaction.atomic():
@@ -97,6 +101,15 @@ def policy_load(*, spec: PolicySpec, source: str = "", dry_run: bool = False) ->
             result.gaps = [str(gap) for gap in ladder_gaps(plans=plans)]
             if dry_run:
                 raise _Rollback
+            if result.changes:
+                PolicyChange.objects.create(
+                    policy=Policy.objects.filter(slug=spec.slug).first(),
+                    policy_slug=spec.slug,
+                    at=timezone.now(),
+                    by=by or "unknown",
+                    source=source[:300],
+                    summary="\n".join(str(change) for change in result.changes),
+                )
     except _Rollback:
         pass
     return result
@@ -343,7 +356,7 @@ class _Loader:
                 },
                 {"notify": r.notify, "move_to": r.move_to, "position": r.position},
                 f"{what} escalation severity {r.severity} {r.metric} after "
-                + (f"{r.after_percent}%" if r.after_percent else format_duration(r.after)),
+                + (f"{r.after_percent}%" if r.after_percent else policy_duration(r.after)),
             )
             rules.append(rule.pk)
         self.remove(

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from plans.models import (
     ContactChangeRequest,
+    ContactInvitation,
     ContactRole,
     Contract,
     NamedContact,
@@ -19,6 +20,7 @@ from plans.models import (
     Organization,
     Plan,
     Policy,
+    PolicyChange,
     PooledMonths,
     Severity,
     TicketCategory,
@@ -190,5 +192,15 @@ def build_admin_dataset(suffix: str = "a") -> SimpleNamespace:
         due_at=now,
         fired_at=now,
         sweep=uuid.uuid4(),
+    )
+    policy_change = PolicyChange.objects.create(
+        policy=policy, policy_slug=policy.slug, at=now, by="ops", summary="+ plan pro"
+    )
+    invitation = ContactInvitation.objects.create(
+        organization=organization,
+        email=f"ivy-{suffix}@globex.example",
+        token_hash=uuid.uuid4().hex,
+        sent_at=now,
+        expires_at=now + dt.timedelta(days=7),
     )
     return SimpleNamespace(**locals())

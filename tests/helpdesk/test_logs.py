@@ -32,10 +32,15 @@ def json_lines() -> Iterator[io.StringIO]:
     handler.addFilter(ContextFilter())
     root = logging.getLogger()
     root.addHandler(handler)
+    # The test settings quiet django.request to errors; these tests read its 4xx lines.
+    requests = logging.getLogger("django.request")
+    level = requests.level
+    requests.setLevel(logging.WARNING)
     try:
         yield stream
     finally:
         root.removeHandler(handler)
+        requests.setLevel(level)
 
 
 def lines(stream: io.StringIO) -> list[dict]:

@@ -11,7 +11,7 @@ from plans.contact_changes import (
     contact_change_reject,
     contact_change_request,
 )
-from plans.models import ContactChangeRequest, NamedContact, NamedContactChange
+from plans.models import ContactChangeRequest, ContactInvitation, NamedContact, NamedContactChange
 from tests.factories import (
     AgentFactory,
     ContractFactory,
@@ -44,7 +44,7 @@ def ask(alice, **changes) -> ContactChangeRequest:
     )
 
 
-def test_approving_swaps_the_contacts_within_the_limit_and_logs_both(
+def test_approving_removes_the_former_contact_and_invites_the_new_one(
     alice, mailoutbox, django_capture_on_commit_callbacks
 ) -> None:
     change = ask(alice, new_name="Carol Jones", reason="Alice leaves")
@@ -53,18 +53,19 @@ def test_approving_swaps_the_contacts_within_the_limit_and_logs_both(
     with django_capture_on_commit_callbacks(execute=True):
         contact_change_approve(change=change, by=agent)
 
-    contact = NamedContact.objects.get(organization=alice.organization)
-    assert (contact.user.email, contact.user.get_full_name(), contact.role) == (
+    # Nobody becomes a contact without accepting: Carol is invited, with Alice's role.
+    assert not NamedContact.objects.filter(organization=alice.organization).exists()
+    invitation = ContactInvitation.objects.get(organization=alice.organization)
+    assert (invitation.email, invitation.first_name, invitation.role) == (
         "carol@acme.example",
-        "Carol Jones",
+        "Carol",
         "admin",
     )
     log = NamedContactChange.objects.filter(organization=alice.organization).order_by("id")
     assert [(c.contact_user.email, c.action, c.changed_by) for c in log] == [
         ("alice@acme.example", "removed", agent),
-        ("carol@acme.example", "added", agent),
     ]
-    assert all(f"Change request #{change.pk}" in c.reason for c in log)
+    assert f"Change request #{change.pk}" in log[0].reason
     change.refresh_from_db()
     assert (change.status, change.decided_by) == ("approved", agent)
     assert [m.to for m in mailoutbox] == [["carol@acme.example"]]  # the invitation
@@ -153,4 +154,4 @@ def test_an_agent_approves_in_the_admin(alice, admin_client) -> None:
     )
 
     assert f"#{change.pk} approved" in response.content.decode()
-    assert NamedContact.objects.get().user.email == "carol@acme.example"
+    assert ContactInvitation.objects.get().email == "carol@acme.example"

@@ -5,14 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.core import mail
 from django.core.exceptions import ValidationError
 
 from plans.models import ContactRole, NamedContact, NamedContactChange, Organization, UserProfile
 from plans.services import (
     named_contact_add,
-    named_contact_invite,
     named_contact_remove,
     named_contact_set_role,
     user_time_zone_set,
@@ -111,60 +108,6 @@ def test_a_role_change_is_logged_once_and_a_same_role_change_not_at_all(
     contact.refresh_from_db()
     assert contact.role == ContactRole.ADMIN
     assert log(acme) == [("added", "bo", "contact"), ("role_changed", "bo", "admin")]
-
-
-def test_inviting_a_new_person_creates_an_account_without_a_password_and_mails_a_link(
-    acme: Organization, django_capture_on_commit_callbacks: object
-) -> None:
-    admin = UserFactory(username="ada", first_name="Ada")
-    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
-        contact = named_contact_invite(
-            organization=acme,
-            email="  New.Person@Example.com ",
-            first_name="New",
-            by=admin,
-            site_url="https://help.example.com/",
-        )
-    user = contact.user
-    assert (user.username, user.email, user.first_name) == (
-        "new.person@example.com",
-        "new.person@example.com",
-        "New",
-    )
-    assert not user.has_usable_password()
-    (sent,) = mail.outbox
-    assert sent.to == ["new.person@example.com"]
-    assert "https://help.example.com/accounts/reset/" in sent.body
-    assert NamedContactChange.objects.get(contact_user=user).reason == "Added in the portal"
-
-
-def test_inviting_someone_who_has_an_account_adds_them_without_a_mail(
-    acme: Organization, django_capture_on_commit_callbacks: object
-) -> None:
-    existing = UserFactory(username="bo", email="bo@example.com")
-    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
-        contact = named_contact_invite(
-            organization=acme, email="BO@example.com", by=existing, site_url="https://x.example"
-        )
-    assert contact.user == existing
-    assert mail.outbox == []
-    assert get_user_model().objects.filter(email__iexact="bo@example.com").count() == 1
-
-
-def test_an_invitation_over_the_limit_creates_no_contact_and_sends_nothing(
-    acme: Organization, django_capture_on_commit_callbacks: object
-) -> None:
-    for name in ("one", "two"):
-        named_contact_add(organization=acme, user=UserFactory(username=name), changed_by=None)
-    with (
-        django_capture_on_commit_callbacks(execute=True),  # type: ignore[operator]
-        pytest.raises(ValidationError),
-    ):
-        named_contact_invite(
-            organization=acme, email="extra@example.com", by=UserFactory(), site_url="https://x"
-        )
-    assert mail.outbox == []
-    assert acme.contacts.count() == 2
 
 
 def test_a_persons_time_zone_is_set_and_changed(acme: Organization) -> None:

@@ -164,15 +164,6 @@ def test_an_attachment_on_an_internal_note_is_not_found_for_the_customer(
 # -- clocks as the customer sees them ---------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("minutes", "text"),
-    [(None, None), (30, "30 min"), (240, "4 h"), (90, "1 h 30 min"), (0, "0 min")],
-)
-def test_duration_text_writes_hours_and_minutes(minutes: int | None, text: str | None) -> None:
-    value = None if minutes is None else dt.timedelta(minutes=minutes)
-    assert selectors.duration_text(value) == text
-
-
 def test_a_clock_view_tells_business_time_left_or_over(world: PortalWorld) -> None:
     ticket = acme_ticket(world, "Down", created_at=NOW - dt.timedelta(hours=1))
     running = SlaClockFactory(ticket=ticket, metric="first_response")

@@ -242,7 +242,7 @@ def test_customer_escalation_notifies_the_support_managers(
     django_capture_on_commit_callbacks,
     mailoutbox,
 ) -> None:
-    Group.objects.create(name="support managers").user_set.add(
+    Group.objects.get_or_create(name="support managers")[0].user_set.add(
         UserFactory(username="boss", email="boss@vendor.example")
     )
     ticket = submit(vmoso.user, severity_level=3, channel="email")

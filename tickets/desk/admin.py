@@ -22,7 +22,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from helpdesk.adminkit import NoAddDeleteMixin, ReadOnlyAdmin
-from helpdesk.http import AuthenticatedHttpRequest
+from helpdesk.formatting import badge_duration
+from helpdesk.http import AuthenticatedHttpRequest, parse_int
 from plans.admin import EMPTY, admin_link, changelist_link
 from plans.models import TicketCategory
 from plans.selectors import contract_active
@@ -62,18 +63,6 @@ def live_target_clocks() -> QuerySet[SlaClock]:
 # The SLA badge
 
 
-def short_duration(value: dt.timedelta) -> str:
-    """`2h 10m`, `35m`, `3d 4h`: the two largest units, never seconds (under a minute: `0m`)."""
-    minutes = int(abs(value).total_seconds()) // 60
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h" if hours else f"{days}d"
-    if hours:
-        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
-    return f"{minutes}m"
-
-
 BADGE_CLASSES = {
     Standing.BREACHED: "sla-breached",
     Standing.AT_RISK: "sla-amber",
@@ -97,9 +86,9 @@ def sla_badge_parts(clocks: list[SlaClock], now: dt.datetime) -> tuple[str, str,
     if left is None:
         amount = ""
     elif left < dt.timedelta(0):
-        amount = f" \u00b7 {short_duration(left)} over"
+        amount = f" \u00b7 {badge_duration(left)} over"
     else:
-        amount = f" \u00b7 {short_duration(left)} left"
+        amount = f" \u00b7 {badge_duration(left)} left"
     due = ""
     if urgent.due_at is not None:
         local = timezone.localtime(urgent.due_at)
@@ -236,8 +225,9 @@ class CategoryFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
         value = self.value()
-        if value and value.isdigit():
-            return queryset.filter(category_id=int(value))
+        category_id = parse_int(value, max_digits=18)
+        if category_id is not None:
+            return queryset.filter(category_id=category_id)
         return queryset
 
 
@@ -467,7 +457,7 @@ class CustomerEscalationAdmin(NoAddDeleteMixin, admin.ModelAdmin):
     def ticket_link(self, obj: CustomerEscalation) -> SafeString:
         return admin_link(obj.ticket, obj.ticket.reference)
 
-    @admin.action(description="Mark the selected escalations unwarranted")
+    @admin.action(description="Mark the selected escalations unwarranted", permissions=["change"])
     def mark_unwarranted(
         self, request: AuthenticatedHttpRequest, queryset: QuerySet[CustomerEscalation]
     ) -> None:

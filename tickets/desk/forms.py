@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -17,6 +18,7 @@ from django.db.models import QuerySet
 
 from plans.models import Severity
 from tickets.models import Queue, Status, Ticket
+from tickets.services._common import too_long_message
 
 OTHER = "__other__"
 
@@ -85,6 +87,8 @@ class ReplyForm(ServiceForm):
         label="Message",
         widget=forms.Textarea(attrs={"rows": 6, "cols": 80}),
         help_text="Markdown: **bold**, `code`, lists and links.",
+        max_length=settings.MESSAGE_BODY_MAX_CHARS,
+        error_messages={"max_length": too_long_message("The message")},
     )
     attachments = MultipleFileField(label="Attachments")
 
@@ -177,7 +181,12 @@ class TimeEntryForm(ServiceForm):
     )
     minutes = forms.IntegerField(label="Minutes", min_value=1, max_value=1440)
     billable = forms.BooleanField(label="Billable", required=False, initial=True)
-    note = forms.CharField(label="Note", max_length=300, required=False)
+    note = forms.CharField(
+        label="Note (the customer sees it)",
+        max_length=300,
+        required=False,
+        help_text="Shown to the customer with the hours on their plan page: write it for them.",
+    )
 
     def __init__(self, *args: Any, ticket: Ticket | None = None, **kwargs: Any) -> None:
         super().__init__(*args, ticket=ticket, **kwargs)

@@ -24,8 +24,8 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
+from helpdesk.formatting import minutes_duration, policy_duration
 from helpdesk.http import AuthenticatedHttpRequest
-from sla.models import format_duration
 from sla.selectors import standing_for
 from tickets import services
 from tickets.allowances import enablement_status, time_warning
@@ -124,10 +124,10 @@ class TicketWorkMixin(admin.ModelAdmin):
             clock.standing = standing = standing_for(clock, now=now)  # type: ignore[attr-defined]
             left = standing.business_left
             word = "over" if left is not None and left < dt.timedelta(0) else "left"
-            clock.left_text = None if left is None else f"{format_duration(abs(left))} {word}"  # type: ignore[attr-defined]
-            clock.target_text = format_duration(clock.target) if clock.target else "no guarantee"  # type: ignore[attr-defined]
+            clock.left_text = None if left is None else f"{policy_duration(abs(left))} {word}"  # type: ignore[attr-defined]
+            clock.target_text = policy_duration(clock.target) if clock.target else "no guarantee"  # type: ignore[attr-defined]
             clock.paused_text = (  # type: ignore[attr-defined]
-                format_duration(clock.paused_business) if clock.paused_business else "\u2013"
+                policy_duration(clock.paused_business) if clock.paused_business else "\u2013"
             )
         firings = sorted(
             (firing for clock in clocks for firing in clock.firings.all()),
@@ -150,10 +150,8 @@ class TicketWorkMixin(admin.ModelAdmin):
             "escalations": ticket.escalations.select_related("requested_by", "reviewed_by"),
             "events": ticket.events.select_related("actor"),
             "time_entries": time_entries,
-            "time_total": format_duration_minutes(sum(e.minutes for e in time_entries)),
-            "time_billable": format_duration_minutes(
-                sum(e.minutes for e in time_entries if e.billable)
-            ),
+            "time_total": minutes_duration(sum(e.minutes for e in time_entries)),
+            "time_billable": minutes_duration(sum(e.minutes for e in time_entries if e.billable)),
             "clarification_allowed": ticket.plan.policy.severity_clarification,
             "enablement_status": enablement_status(ticket=ticket, on=timezone.localdate()),
             "unwarranted_form": UnwarrantedForm(),
@@ -329,11 +327,6 @@ class TicketWorkMixin(admin.ModelAdmin):
         return self.render_with_errors(request, ticket, {"unwarranted_form": form})
 
 
-def format_duration_minutes(minutes: int) -> str:
-    hours, rest = divmod(minutes, 60)
-    return f"{hours}h {rest:02d}m" if hours else f"{rest}m"
-
-
 # --------------------------------------------------------------------------------------------
 # The changelist's actions
 
@@ -391,7 +384,7 @@ class TicketActionsMixin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/tickets/ticket/action_form.html", context)
 
-    @admin.action(description="Assign to me")
+    @admin.action(description="Assign to me", permissions=["change"])
     def assign_to_me(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Ticket]) -> None:
         self._each(
             request,
@@ -400,7 +393,7 @@ class TicketActionsMixin(admin.ModelAdmin):
             lambda t: services.ticket_assign(ticket=t, assignee=request.user, by=request.user),
         )
 
-    @admin.action(description="Acknowledge")
+    @admin.action(description="Acknowledge", permissions=["change"])
     def acknowledge(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Ticket]) -> None:
         self._each(
             request,
@@ -409,7 +402,7 @@ class TicketActionsMixin(admin.ModelAdmin):
             lambda t: services.ticket_acknowledge(ticket=t, by=request.user),
         )
 
-    @admin.action(description="Move to a tier\u2026")
+    @admin.action(description="Move to a tier\u2026", permissions=["change"])
     def move_to_tier(
         self, request: AuthenticatedHttpRequest, queryset: QuerySet[Ticket]
     ) -> TemplateResponse | None:
@@ -434,7 +427,7 @@ class TicketActionsMixin(admin.ModelAdmin):
             button="Move",
         )
 
-    @admin.action(description="Waiting on customer")
+    @admin.action(description="Waiting on customer", permissions=["change"])
     def waiting_on_customer(
         self, request: AuthenticatedHttpRequest, queryset: QuerySet[Ticket]
     ) -> None:
@@ -445,7 +438,7 @@ class TicketActionsMixin(admin.ModelAdmin):
             lambda t: services.ticket_set_status(ticket=t, status=Status.WAITING, by=request.user),
         )
 
-    @admin.action(description="Resolve")
+    @admin.action(description="Resolve", permissions=["change"])
     def resolve(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Ticket]) -> None:
         self._each(
             request,
@@ -454,7 +447,7 @@ class TicketActionsMixin(admin.ModelAdmin):
             lambda t: services.ticket_resolve(ticket=t, by=request.user),
         )
 
-    @admin.action(description="Close as out of scope\u2026")
+    @admin.action(description="Close as out of scope\u2026", permissions=["change"])
     def close_out_of_scope(
         self, request: AuthenticatedHttpRequest, queryset: QuerySet[Ticket]
     ) -> TemplateResponse | None:

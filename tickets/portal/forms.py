@@ -7,9 +7,12 @@ import zoneinfo
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
+from django.contrib.auth import password_validation
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from plans.models import Channel, ContactRole, Plan, TicketCategory, UserProfile
+from tickets.services._common import too_long_message
 
 NON_FIELD = NON_FIELD_ERRORS
 
@@ -28,6 +31,14 @@ def apply_errors(form: forms.Form, error: ValidationError, *, aliases: dict | No
     else:
         for message in error.messages:
             form.add_error(None, message)
+
+
+def long_text(label: str) -> dict[str, Any]:
+    """`max_length` and its message naming the field, for message bodies and reasons."""
+    return {
+        "max_length": settings.MESSAGE_BODY_MAX_CHARS,
+        "error_messages": {"max_length": too_long_message(label)},
+    }
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -68,6 +79,7 @@ class TicketForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 8}),
         label="Description",
         help_text="What happened, what you expected, steps to reproduce. Markdown is supported.",
+        **long_text("The description"),
     )
     attachments = MultipleFileField(
         help_text="Screenshots, logs, HAR files. Several files at once are fine."
@@ -125,6 +137,7 @@ class ReplyForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
         label="Your reply",
         help_text="Markdown is supported.",
+        **long_text("Your reply"),
     )
     attachments = MultipleFileField()
 
@@ -142,6 +155,7 @@ class EscalationForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         label="Why does this ticket need escalating?",
+        **long_text("The reason"),
         help_text="A support manager reads this. Escalations found unwarranted are recorded.",
     )
 
@@ -162,8 +176,33 @@ class AccountForm(forms.ModelForm):
         ]
 
 
+class InvitationAcceptForm(forms.Form):
+    """Accepting an invitation: a person without an account chooses a password."""
+
+    password1 = forms.CharField(label="Choose a password", widget=forms.PasswordInput)
+    password2 = forms.CharField(label="The same password again", widget=forms.PasswordInput)
+
+    def __init__(self, *args: Any, new_account: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not new_account:
+            del self.fields["password1"], self.fields["password2"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        first, second = data.get("password1"), data.get("password2")
+        if first and second:
+            if first != second:
+                self.add_error("password2", "The two passwords differ.")
+            else:
+                try:
+                    password_validation.validate_password(first)
+                except ValidationError as error:
+                    self.add_error("password1", error)
+        return data
+
+
 class ContactAddForm(forms.Form):
-    """An organization admin adds a named contact by email (a new person gets an invitation)."""
+    """An organization admin invites a person by email; they become a contact on accepting."""
 
     email = forms.EmailField(label="Email address")
     first_name = forms.CharField(max_length=150, required=False)

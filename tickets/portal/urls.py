@@ -20,6 +20,7 @@ urlpatterns = [
     path("plan/", views.plan, name="plan"),
     path("plan/contacts/add/", views.contact_add, name="contact_add"),
     path("plan/contacts/<int:pk>/remove/", views.contact_remove, name="contact_remove"),
+    path("plan/invitations/<int:pk>/resend/", views.invitation_resend, name="invitation_resend"),
     path("account/", views.account, name="account"),
     path("account/contact-change/", contact_change_views.contact_change, name="contact_change"),
 ]

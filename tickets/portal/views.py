@@ -9,17 +9,18 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from helpdesk.http import AuthenticatedHttpRequest
-from plans.models import ContactRole, UserProfile
+from helpdesk.http import AuthenticatedHttpRequest, int_param
+from plans.models import ContactInvitation, ContactRole, UserProfile
 from plans.selectors import (
     account_team,
     contract_active,
@@ -27,7 +28,14 @@ from plans.selectors import (
     effective_plan,
     support_refused,
 )
-from plans.services import named_contact_invite, named_contact_remove, user_time_zone_set
+from plans.services import (
+    contact_invitation_accept,
+    contact_invitation_resend,
+    contact_invitation_send,
+    invitation_for_token,
+    named_contact_remove,
+    user_time_zone_set,
+)
 from tickets import selectors, services
 from tickets.entitlements import (
     allowed_channels,
@@ -42,11 +50,13 @@ from tickets.portal.forms import (
     AccountForm,
     ContactAddForm,
     EscalationForm,
+    InvitationAcceptForm,
     ReopenForm,
     ReplyForm,
     TicketForm,
     apply_errors,
 )
+from tickets.services.submission import served_content_type
 from tickets.unwarranted import unwarranted_summary
 
 PAGE_SIZE = 25
@@ -78,8 +88,7 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     status = request.GET.get("status", "open")
     if status not in selectors.STATUS_FILTERS:
         status = "open"
-    severity_text = request.GET.get("severity", "")
-    severity = int(severity_text) if severity_text.isdigit() else None
+    severity = int_param(request.GET, "severity", max_digits=4)
     search = request.GET.get("q", "")[:100]
     tickets = selectors.portal_tickets(
         organization=organization, status=status, severity=severity, search=search
@@ -275,12 +284,14 @@ def attachment_download(request: AuthenticatedHttpRequest, reference: str, pk: i
         handle = attachment.file.open("rb")
     except FileNotFoundError as missing:
         raise Http404("The file is no longer stored.") from missing
-    return FileResponse(
+    response = FileResponse(
         handle,
         as_attachment=True,
         filename=attachment.name,
-        content_type=attachment.content_type or "application/octet-stream",
+        content_type=served_content_type(attachment.content_type),
     )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # -- plan -------------------------------------------------------------------------------------
@@ -300,6 +311,14 @@ def _plan_context(
         "is_admin": contact.role == ContactRole.ADMIN,
         "contacts": list(selectors.organization_contacts(organization=organization)),
         "add_form": add_form or ContactAddForm(),
+        "invitations": list(
+            ContactInvitation.objects.filter(
+                organization=organization, accepted_at__isnull=True
+            ).order_by("email")
+        )
+        if contact.role == ContactRole.ADMIN
+        else [],
+        "now": timezone.now(),
         "hours": None,
     }
     if contract is None:
@@ -348,7 +367,7 @@ def contact_add(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ContactAddForm(request.POST)
     if form.is_valid():
         try:
-            contact = named_contact_invite(
+            invitation = contact_invitation_send(
                 organization=organization,
                 by=request.user,
                 site_url=settings.SITE_URL,
@@ -359,8 +378,8 @@ def contact_add(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"{contact.user.email or contact.user} is now a named contact. "
-                "New people get an email to choose a password.",
+                f"Invitation sent to {invitation.email}. They become a named contact when they "
+                "accept it.",
             )
             return redirect("tickets:plan")
     return render(request, "portal/plan.html", _plan_context(request, add_form=form), status=400)
@@ -378,6 +397,50 @@ def contact_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     named_contact_remove(contact=contact, changed_by=request.user, reason="Removed in the portal")
     messages.success(request, f"{contact.user.email or contact.user} is no longer a named contact.")
     return redirect("tickets:plan")
+
+
+@contact_required
+@require_POST
+def invitation_resend(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    _require_org_admin(request)
+    organization = selectors.organization_for(user=request.user)
+    invitation = ContactInvitation.objects.filter(
+        organization=organization, pk=pk, accepted_at__isnull=True
+    ).first()
+    if invitation is None:
+        raise Http404("No such invitation.")
+    contact_invitation_resend(invitation=invitation, by=request.user, site_url=settings.SITE_URL)
+    messages.success(request, f"Invitation sent again to {invitation.email}.")
+    return redirect("tickets:plan")
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """The invited person's link: accept signed in, or choose a password for a new account."""
+    invitation = invitation_for_token(token)
+    if invitation is None:
+        return render(request, "portal/invitation.html", {"gone": True}, status=404)
+    signed_in = request.user.is_authenticated
+    form = InvitationAcceptForm(
+        request.POST if request.method == "POST" else None, new_account=not signed_in
+    )
+    context: dict[str, Any] = {"invitation": invitation, "form": form, "errors": []}
+    if request.method == "POST" and form.is_valid():
+        try:
+            contact = contact_invitation_accept(
+                invitation=invitation,
+                user=request.user if signed_in else None,
+                password=form.cleaned_data.get("password1", ""),
+            )
+        except ValidationError as error:
+            context["errors"] = error.messages
+        else:
+            if not signed_in:
+                login(request, contact.user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"You are now a named contact of {contact.organization}.")
+            return redirect("tickets:dashboard")
+    status = 400 if context["errors"] or form.errors else 200
+    return render(request, "portal/invitation.html", context, status=status)
 
 
 # -- account ----------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ check access and render the rows (the page and the CSV show the very same cells)
 from __future__ import annotations
 
 import calendar
-import csv
 import datetime as dt
 from decimal import Decimal
 
@@ -21,6 +20,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from helpdesk.exports import csv_writer
 from plans.models import Organization
 from plans.roles import is_support_manager
 from tickets.billing import ESCALATIONS, BillingLine, billing_lines
@@ -181,7 +181,7 @@ def overage_csv(request: HttpRequest) -> HttpResponse:
     response["Content-Disposition"] = (
         f'attachment; filename="overage-{start:%Y-%m}-to-{end:%Y-%m}.csv"'
     )
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow(CSV_HEADER)
     for row in rows:
         writer.writerow(overage_cells(row))

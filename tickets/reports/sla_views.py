@@ -6,7 +6,6 @@ report into rows of text once, so the page and the CSV show the same cells.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +19,8 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 
+from helpdesk.exports import csv_writer
+from helpdesk.formatting import compact_duration, instant_plain
 from plans.models import Organization
 from plans.roles import is_support_manager
 from sla.models import Metric, SlaClock
@@ -74,21 +75,6 @@ def percent_text(value: float | None) -> str:
     return "—" if value is None else f"{value:g}%"
 
 
-def duration_text(value: dt.timedelta | None) -> str:
-    """`2h05m`, `4h`, `45m` (minutes rounded down); `—` when there is nothing to measure."""
-    if value is None:
-        return "—"
-    minutes = int(value.total_seconds() // 60)
-    hours, minutes = divmod(minutes, 60)
-    if hours and minutes:
-        return f"{hours}h{minutes:02d}m"
-    return f"{hours}h" if hours else f"{minutes}m"
-
-
-def instant_text(value: dt.datetime | None, zone: dt.tzinfo) -> str:
-    return "—" if value is None else f"{value.astimezone(zone):%Y-%m-%d %H:%M}"
-
-
 def tally_rows(tallies: list[Tally]) -> list[Row]:
     return [
         Row(
@@ -126,8 +112,8 @@ def live_rows(clocks: list[SlaClock], zone: dt.tzinfo) -> list[Row]:
                     ticket.organization.name,
                     metric_labels.get(clock.metric, clock.metric),
                     clock.plan.name,
-                    duration_text(clock.target),
-                    instant_text(clock.due_at, zone),
+                    compact_duration(clock.target),
+                    instant_plain(clock.due_at, zone),
                     (assignee.get_full_name() or assignee.username) if assignee else "Unassigned",
                     ticket.queue.name if ticket.queue else "No queue",
                 ],
@@ -188,7 +174,7 @@ def report_sections(report: SlaReport) -> list[Section]:
             "first_response",
             "First response business time",
             ["First-response clocks met", "Median", "90th percentile"],
-            [Row([str(rt.count), duration_text(rt.median), duration_text(rt.p90)])],
+            [Row([str(rt.count), compact_duration(rt.median), compact_duration(rt.p90)])],
             note="Business time from start to first response, pauses excluded, of first-response "
             "clocks met in the period (met late included).",
         ),
@@ -225,7 +211,7 @@ def report_sections(report: SlaReport) -> list[Section]:
                         firing.clock.ticket.reference or f"#{firing.clock.ticket_id}",
                         firing.clock.ticket.organization.name,
                         firing.rule_text,
-                        instant_text(firing.fired_at, zone),
+                        instant_plain(firing.fired_at, zone),
                         firing.fallback_reason,
                         ", ".join(firing.notified) or "nobody",
                     ],
@@ -315,7 +301,7 @@ def csv_response(sections: list[Section], result: SlaReport) -> HttpResponse:
     last = (result.filters.end.astimezone(zone) - dt.timedelta(microseconds=1)).date()
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="sla-report-{first}-to-{last}.csv"'
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     for section in sections:
         writer.writerow([section.title])
         writer.writerow(section.columns)
@@ -349,7 +335,7 @@ def statement(request: HttpRequest, organization: str, month: str) -> HttpRespon
     for clock in result.clocks:
         if not tickets or tickets[-1].ticket.pk != clock.ticket_id:
             tickets.append(StatementTicket(clock.ticket, []))
-        clock.target_text = duration_text(clock.target)  # type: ignore[attr-defined]
+        clock.target_text = compact_duration(clock.target)  # type: ignore[attr-defined]
         clock.standing = standing_of(clock, now=now)  # type: ignore[attr-defined]
         tickets[-1].clocks.append(clock)
     timezone.activate(result.zone)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 
+from plans import roles
 from tickets.models import (
     Ticket,
     TicketEvent,
@@ -50,7 +52,7 @@ def locked(ticket: Ticket) -> Ticket:
 
 
 def is_agent(user: User) -> bool:
-    return bool(user.is_active and user.is_staff)
+    return roles.is_agent(user)
 
 
 def require_agent(user: User) -> None:
@@ -63,6 +65,22 @@ def required_text(text: str, field: str, message: str) -> str:
     text = text.strip()
     if not text:
         raise ValidationError({field: message})
+    return text
+
+
+def too_long_message(label: str) -> str:
+    """The error for a text over the limit, naming the field (a form's `max_length` message:
+    Django fills in `limit_value` and `show_value`)."""
+    return f"{label} is too long: at most %(limit_value)d characters (it has %(show_value)d)."
+
+
+def check_length(text: str, *, field: str, label: str) -> str:
+    """A ValidationError on `field` when `text` is over `MESSAGE_BODY_MAX_CHARS`."""
+    limit = settings.MESSAGE_BODY_MAX_CHARS
+    if len(text) > limit:
+        raise ValidationError(
+            {field: too_long_message(label) % {"limit_value": limit, "show_value": len(text)}}
+        )
     return text
 
 

@@ -18,6 +18,7 @@ from tickets.models import (
 )
 from tickets.services._common import (
     Event,
+    check_length,
     levels_text,
     locked,
     log_event,
@@ -51,6 +52,7 @@ def ticket_request_post_incident_report(*, ticket: Ticket, by: User) -> Ticket:
 def ticket_request_escalation(*, ticket: Ticket, by: User, reason: str) -> CustomerEscalation:
     """The customer asks for an escalation (Vmoso priorities 2-4); support managers hear."""
     reason = required_text(reason, "reason", "Tell us why the ticket needs escalating.")
+    check_length(reason, field="reason", label="The reason")
     ticket = locked(ticket)
     require_open(ticket, "escalate it")
     if not can_request_escalation(plan=ticket.plan, severity_level=ticket.severity.level):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import wraps
 from pathlib import Path
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -34,6 +37,7 @@ from tickets.models import (
 )
 from tickets.services._common import (
     Event,
+    check_length,
     is_agent,
     levels_text,
     locked,
@@ -43,6 +47,60 @@ from tickets.services._common import (
 )
 
 # -- attachments ------------------------------------------------------------------------------
+
+# The type each accepted extension is stored and served as, decided here and never taken from
+# the upload (a browser would render an uploader's `text/html` or `image/svg+xml`). Anything
+# else is served as bytes to download.
+CONTENT_TYPES = {
+    "txt": "text/plain",
+    "log": "text/plain",
+    "csv": "text/csv",
+    "json": "application/json",
+    "har": "application/json",
+    "pdf": "application/pdf",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "gif": "image/gif",
+    "zip": "application/zip",
+}
+DOWNLOAD_TYPE = "application/octet-stream"
+
+
+def content_type_for(name: str) -> str:
+    """The content type a file of this name is stored and served with."""
+    return CONTENT_TYPES.get(Path(name).suffix.lower().lstrip("."), DOWNLOAD_TYPE)
+
+
+def served_content_type(stored: str) -> str:
+    """What a download is sent as: a stored type we decided, else plain bytes."""
+    return stored if stored in CONTENT_TYPES.values() else DOWNLOAD_TYPE
+
+
+# Files saved while a service runs; removed again when the service fails, so a refused
+# submission leaves nothing in MEDIA_ROOT (the rows roll back, the files would not).
+_saved_files: contextvars.ContextVar[list[Attachment] | None] = contextvars.ContextVar(
+    "saved_files", default=None
+)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def files_removed_on_failure(func: F) -> F:
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if _saved_files.get() is not None:  # an outer service cleans up
+            return func(*args, **kwargs)
+        token = _saved_files.set([])
+        try:
+            return func(*args, **kwargs)
+        except BaseException:
+            for attachment in _saved_files.get() or []:
+                attachment.file.storage.delete(attachment.file.name)
+            raise
+        finally:
+            _saved_files.reset(token)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def check_attachment(upload: UploadedFile) -> None:
@@ -75,19 +133,23 @@ def _attach(
     message: Message | None,
     at: dt.datetime,
 ) -> list[Attachment]:
+    files = list(files)
+    for upload in files:  # refuse before anything is stored
+        check_attachment(upload)
     saved = []
     for upload in files:
-        check_attachment(upload)
         attachment = Attachment(
             ticket=ticket,
             message=message,
             name=Path(upload.name or "file").name[:200],
-            content_type=(getattr(upload, "content_type", "") or "application/octet-stream")[:100],
+            content_type=content_type_for(upload.name or ""),
             size=upload.size or 0,
             uploaded_by=by,
             created_at=at,
         )
         attachment.file.save(attachment.name, upload, save=False)
+        if (pending := _saved_files.get()) is not None:
+            pending.append(attachment)
         attachment.save()
         saved.append(attachment)
         log_event(
@@ -104,6 +166,7 @@ def _attach(
 # -- submission -------------------------------------------------------------------------------
 
 
+@files_removed_on_failure
 @transaction.atomic
 def ticket_create(
     *,
@@ -120,6 +183,7 @@ def ticket_create(
 ) -> Ticket:
     """A named contact submits a ticket under their plan's entitlements. `opened_at` is when the
     request was made when that was earlier (a logged phone call): the clocks start there."""
+    check_length(body, field="body", label="The description")
     entitlement = entitlement_for(user=requester)
     plan = entitlement.plan
     severity = check_submission(
@@ -190,6 +254,7 @@ def ticket_create(
 # -- conversation -----------------------------------------------------------------------------
 
 
+@files_removed_on_failure
 @transaction.atomic
 def ticket_reply(
     *,
@@ -203,6 +268,7 @@ def ticket_reply(
     """A public reply or internal note. Agents' public replies email the customer; a customer's
     reply on a ticket waiting on them puts it back in progress and resumes the clock."""
     required_text(body, "body", "Write a message.")
+    check_length(body, field="body", label="The message")
     ticket = locked(ticket)
     agent = is_agent(author)
     if internal and not agent:
@@ -255,6 +321,7 @@ def ticket_reply(
     return message
 
 
+@files_removed_on_failure
 @transaction.atomic
 def attachment_add(*, ticket: Ticket, by: User, files: Iterable[UploadedFile]) -> list[Attachment]:
     ticket = locked(ticket)

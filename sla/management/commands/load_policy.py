@@ -1,5 +1,6 @@
 """`python manage.py load_policy FILE [FILE ...] [--dry-run]`: load support policies."""
 
+import getpass
 from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
@@ -22,10 +23,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, files: list[Path], dry_run: bool, **options: Any) -> None:
         results: list[LoadResult] = []
+        # Recorded on the policy's change log: the account that ran the command.
+        by = f"{getpass.getuser()} (load_policy)"
         try:
             with transaction.atomic():
                 for path in files:
-                    results.append(load_policy_file(path, dry_run=dry_run))
+                    results.append(load_policy_file(path, dry_run=dry_run, by=by))
         except PolicyError as exc:
             where = path if len(files) > 1 else ""
             lines = "\n".join(f"  {where and str(where) + ': '}{line}" for line in exc.errors)

@@ -15,6 +15,7 @@ from typing import IO, Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from helpdesk.formatting import utc_iso
 from plans.models import Organization
 from sla.terms import METRICS, SlaTerms, TermsError, sla_terms
 
@@ -36,7 +37,7 @@ def parse_instant(text: object) -> dt.datetime:
 def utc_text(value: dt.datetime | None) -> str | None:
     if value is None:
         return None
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_iso(value)
 
 
 def answer(terms: SlaTerms, opened_at: dt.datetime) -> dict[str, Any]:

@@ -8,8 +8,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from plans.models import NamedContact, NamedContactChange, UserProfile
+from plans.models import ContactInvitation, NamedContact, NamedContactChange, UserProfile
 from tests.builders.portal import PortalWorld, build_portal_world
 from tests.factories import (
     CalendarFactory,
@@ -125,89 +126,179 @@ def test_the_plan_page_runs_a_fixed_number_of_queries(
 
 # Session, user, zone (profile, organization), contact, contract, contacts, response times
 # (severities, targets, support hours), policy, severity definitions, categories, the
-# contract's conditions, the hours ledger's contract, the nav's support-manager check.
-PLAN_QUERIES = 16
+# contract's conditions, the hours ledger's contract, the nav's support-manager check, the open
+# invitations (admins only).
+PLAN_QUERIES = 17
 
 
 # -- named contacts --------------------------------------------------------------------------
 
 
-def test_only_an_organization_admin_sees_the_add_form(world: PortalWorld) -> None:
-    assert "Add a named contact" in signed_in(world.alice.user).get(PLAN).text
-    assert "Add a named contact" not in signed_in(world.bob.user).get(PLAN).text
+def test_only_an_organization_admin_sees_the_invitation_form(world: PortalWorld) -> None:
+    assert "Invite a named contact" in signed_in(world.alice.user).get(PLAN).text
+    assert "Invite a named contact" not in signed_in(world.bob.user).get(PLAN).text
 
 
-def test_an_admin_adds_a_new_person_who_is_invited_by_email(
+def invite(admin: object, email: str, outbox: list, capture: object, role: str = "contact") -> str:
+    """Invite `email` as `admin`; the link of the mail sent, as a path."""
+    before = len(outbox)
+    with capture(execute=True):  # type: ignore[operator]
+        response = signed_in(admin).post(
+            reverse("tickets:contact_add"),
+            {"email": email, "first_name": "Dora", "last_name": "Lee", "role": role},
+        )
+    assert response.status_code == 302, response
+    assert len(outbox) == before + 1
+    line = next(x for x in outbox[-1].body.splitlines() if "/invitations/" in x)
+    return "/" + line.strip().split("://", 1)[1].split("/", 1)[1]
+
+
+def test_an_admin_invites_a_person_who_is_not_a_contact_until_accepting(
     world: PortalWorld, mailoutbox: list, django_capture_on_commit_callbacks: object
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True):
-        response = signed_in(world.alice.user).post(
-            reverse("tickets:contact_add"),
-            {
-                "email": "dora@acme.example",
-                "first_name": "Dora",
-                "last_name": "Lee",
-                "role": "contact",
-            },
-        )
-    assert response.status_code == 302
-    dora = get_user_model().objects.get(email="dora@acme.example")
-    assert not dora.has_usable_password()
-    assert NamedContact.objects.get(user=dora).organization == world.acme
-    assert NamedContactChange.objects.filter(contact_user=dora, changed_by=world.alice.user)
+    link = invite(
+        world.alice.user, "dora@acme.example", mailoutbox, django_capture_on_commit_callbacks
+    )
     assert [m.to for m in mailoutbox] == [["dora@acme.example"]]
     assert "Acme" in mailoutbox[0].subject
-    assert "/accounts/reset/" in mailoutbox[0].body
+    assert not get_user_model().objects.filter(email="dora@acme.example").exists()
+    invitation = ContactInvitation.objects.get()
+    assert (invitation.organization, invitation.accepted_at) == (world.acme, None)
+    assert "dora@acme.example" in signed_in(world.alice.user).get(PLAN).text
+    client = Client()
+    page = client.get(link)
+    assert "Become a support contact of Acme" in page.text
+    done = client.post(link, {"password1": "a-Long-pass-123", "password2": "a-Long-pass-123"})
+    assert done.status_code == 302
+    dora = get_user_model().objects.get(email="dora@acme.example")
+    assert dora.check_password("a-Long-pass-123")
+    assert NamedContact.objects.get(user=dora).organization == world.acme
+    assert NamedContactChange.objects.filter(contact_user=dora, changed_by=world.alice.user)
+    assert client.get("/").status_code == 200  # signed in
+    assert client.get(link).status_code == 404  # used once
 
 
-def test_the_invitation_link_lets_the_new_contact_set_a_password(
+def test_an_existing_account_joins_only_by_accepting_signed_in(
     world: PortalWorld, mailoutbox: list, django_capture_on_commit_callbacks: object
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True):
-        signed_in(world.alice.user).post(
-            reverse("tickets:contact_add"), {"email": "dora@acme.example", "role": "contact"}
-        )
-    link = next(line for line in mailoutbox[0].body.splitlines() if "/accounts/reset/" in line)
-    client = Client()
-    form_page = client.get(link.split("://", 1)[1].split("/", 1)[1].join(["/", ""]), follow=True)
-    assert "Choose a new password" in form_page.text
-    done = client.post(
-        form_page.redirect_chain[-1][0],
-        {"new_password1": "a-Long-pass-123", "new_password2": "a-Long-pass-123"},
+    erin = UserFactory(username="erin", email="erin@acme.example")
+    link = invite(
+        world.alice.user, "erin@acme.example", mailoutbox, django_capture_on_commit_callbacks
     )
-    assert done.status_code == 302
-    assert get_user_model().objects.get(email="dora@acme.example").has_usable_password()
+    assert not NamedContact.objects.filter(user=erin).exists()
+    anonymous = Client().post(
+        link, {"password1": "a-Long-pass-123", "password2": "a-Long-pass-123"}
+    )
+    assert anonymous.status_code == 400
+    assert "sign in with it" in anonymous.text
+    assert signed_in(erin).post(link).status_code == 302
+    assert NamedContact.objects.get(user=erin).organization == world.acme
 
 
-def test_adding_beyond_the_plans_limit_is_refused_on_the_email_field(db: None) -> None:
+@pytest.mark.parametrize("kind", ["staff", "superuser", "contact elsewhere", "unknown"])
+def test_the_admin_learns_nothing_about_accounts_of_other_tenants_or_staff(
+    world: PortalWorld, mailoutbox: list, django_capture_on_commit_callbacks: object, kind: str
+) -> None:
+    email = {"contact elsewhere": "charlie@example.com"}.get(kind, f"{kind}@vendor.example")
+    if kind in ("staff", "superuser"):
+        UserFactory(username=kind, email=email, is_staff=True, is_superuser=kind == "superuser")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = signed_in(world.alice.user).post(
+            reverse("tickets:contact_add"), {"email": email, "role": "admin"}, follow=True
+        )
+    shown = [str(m) for m in response.context["messages"]]
+    assert shown == [
+        f"Invitation sent to {email}. They become a named contact when they accept it."
+    ]
+    assert "Globex" not in response.text and "charlie" not in response.text.replace(email, "")
+    assert not NamedContact.objects.filter(user__email=email, organization=world.acme).exists()
 
+
+def test_staff_can_never_accept_an_invitation(
+    world: PortalWorld, mailoutbox: list, django_capture_on_commit_callbacks: object
+) -> None:
+    staff = UserFactory(
+        username="root", email="root@vendor.example", is_staff=True, is_superuser=True
+    )
+    link = invite(
+        world.alice.user, "root@vendor.example", mailoutbox, django_capture_on_commit_callbacks
+    )
+    response = signed_in(staff).post(link)
+    assert response.status_code == 400
+    assert "Staff accounts cannot be customer contacts." in response.text
+    assert not NamedContact.objects.filter(user=staff).exists()
+
+
+def test_a_contact_of_another_organization_cannot_be_enlisted(
+    world: PortalWorld, mailoutbox: list, django_capture_on_commit_callbacks: object
+) -> None:
+    link = invite(
+        world.alice.user, "charlie@example.com", mailoutbox, django_capture_on_commit_callbacks
+    )
+    response = signed_in(world.charlie.user).post(link)
+    assert response.status_code == 400
+    assert NamedContact.objects.get(user=world.charlie.user).organization == world.globex
+
+
+def test_an_expired_invitation_is_refused_and_can_be_sent_again(
+    world: PortalWorld, mailoutbox: list, django_capture_on_commit_callbacks: object
+) -> None:
+    link = invite(
+        world.alice.user, "dora@acme.example", mailoutbox, django_capture_on_commit_callbacks
+    )
+    invitation = ContactInvitation.objects.get()
+    invitation.expires_at = timezone.now() - dt.timedelta(minutes=1)
+    invitation.save()
+    expired = Client().post(link, {"password1": "a-Long-pass-123", "password2": "a-Long-pass-123"})
+    assert expired.status_code == 400
+    assert "has expired" in expired.text
+    assert "expired" in signed_in(world.alice.user).get(PLAN).text
+    with django_capture_on_commit_callbacks(execute=True):
+        resent = signed_in(world.alice.user).post(
+            reverse("tickets:invitation_resend", args=[invitation.pk])
+        )
+    assert resent.status_code == 302
+    assert Client().get(link).status_code == 404  # the old link stopped
+    new_link = (
+        "/"
+        + next(x for x in mailoutbox[-1].body.splitlines() if "/invitations/" in x)
+        .strip()
+        .split("://", 1)[1]
+        .split("/", 1)[1]
+    )
+    Client().post(new_link, {"password1": "a-Long-pass-123", "password2": "a-Long-pass-123"})
+    assert NamedContact.objects.filter(user__email="dora@acme.example").exists()
+
+
+def test_an_outsider_admin_cannot_resend_our_invitations(
+    world: PortalWorld, mailoutbox: list, django_capture_on_commit_callbacks: object
+) -> None:
+    invite(world.alice.user, "dora@acme.example", mailoutbox, django_capture_on_commit_callbacks)
+    world.charlie.role = "admin"
+    world.charlie.save()
+    invitation = ContactInvitation.objects.get()
+    url = reverse("tickets:invitation_resend", args=[invitation.pk])
+    assert signed_in(world.charlie.user).post(url).status_code == 404
+
+
+def test_inviting_beyond_the_plans_limit_is_refused_on_the_email_field(db: None) -> None:
     small = build_portal_world(named_contacts=2)
     response = signed_in(small.alice.user).post(
         reverse("tickets:contact_add"), {"email": "third@acme.example", "role": "contact"}
     )
     assert response.status_code == 400
     assert "allows 2 named contact(s)" in " ".join(response.context["add_form"].errors["email"])
-    assert not NamedContact.objects.filter(user__email="third@acme.example").exists()
+    assert not ContactInvitation.objects.exists()
 
 
-def test_adding_someone_who_is_already_a_contact_is_refused(world: PortalWorld) -> None:
+def test_inviting_a_colleague_already_in_the_organization_is_refused(world: PortalWorld) -> None:
     response = signed_in(world.alice.user).post(
-        reverse("tickets:contact_add"), {"email": "charlie@example.com", "role": "contact"}
+        reverse("tickets:contact_add"), {"email": world.bob.user.email, "role": "contact"}
     )
     assert response.status_code == 400
-    assert "already a named contact" in " ".join(response.context["add_form"].errors["email"])
-
-
-def test_an_existing_user_with_a_password_is_added_without_an_invitation(
-    world: PortalWorld, mailoutbox: list, django_capture_on_commit_callbacks: object
-) -> None:
-    UserFactory(username="erin", email="erin@acme.example")
-    with django_capture_on_commit_callbacks(execute=True):
-        signed_in(world.alice.user).post(
-            reverse("tickets:contact_add"), {"email": "erin@acme.example", "role": "admin"}
-        )
-    assert NamedContact.objects.get(user__username="erin").role == "admin"
-    assert mailoutbox == []
+    assert "already a named contact of Acme" in " ".join(
+        response.context["add_form"].errors["email"]
+    )
 
 
 def test_a_colleague_who_is_not_admin_cannot_add_contacts(world: PortalWorld) -> None:

@@ -239,3 +239,10 @@ def test_rendering_the_partial_runs_no_queries(django_assert_num_queries) -> Non
 
 def test_the_partial_renders_nothing_without_hours() -> None:
     assert render_to_string("portal/_hours.html", {"hours": None}).strip() == ""
+
+
+def test_the_csv_neutralizes_a_name_a_spreadsheet_would_run(manager) -> None:
+    _over_package('=HYPERLINK("http://evil.example")')
+    rows = list(csv.reader(io.StringIO(_client(manager).get(CSV_URL, RANGE).content.decode())))
+    assert {row[0] for row in rows[1:]} == {'\'=HYPERLINK("http://evil.example")'}
+    assert all(not cell.startswith("'") for row in rows[1:] for cell in row[1:])

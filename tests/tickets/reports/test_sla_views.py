@@ -14,6 +14,7 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
+from plans.models import Organization
 from tests.builders.sla_report import NOW, build_report_dataset, make_manager
 from tests.factories import AgentFactory, UserFactory
 
@@ -291,3 +292,13 @@ def test_the_page_says_on_which_metric_that_plan_breached_most(
 ) -> None:
     html = manager.get(reverse("reports:report"), NOVEMBER).content.decode()
     assert "<strong>Gold · First response</strong>" in html
+
+
+def test_the_csv_neutralizes_names_a_spreadsheet_would_run(
+    manager: Client, data: SimpleNamespace
+) -> None:
+    Organization.objects.update(name="@SUM(1+1)")
+    exported = csv_blocks(manager.get(reverse("reports:export"), NOVEMBER).content.decode())
+    cells = [cell for block in exported for row in block for cell in row]
+    assert "'@SUM(1+1)" in cells
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "@", "\t", "\r"))]
