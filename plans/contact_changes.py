@@ -6,7 +6,7 @@ so the plan's limit holds and the change log shows both) or rejects."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -22,7 +22,7 @@ Status = ContactChangeRequest.Status
 def contact_change_request(
     *,
     organization: Organization,
-    requested_by: AbstractBaseUser,
+    requested_by: User,
     former_email: str,
     new_email: str,
     new_name: str = "",
@@ -76,7 +76,7 @@ def contact_change_request(
     return change
 
 
-def _require_staff(user: AbstractBaseUser) -> None:
+def _require_staff(user: User) -> None:
     if not (user.is_active and user.is_staff):
         raise ValidationError("Only support staff decide on named-contact changes.")
 
@@ -93,9 +93,7 @@ def _locked_pending(change: ContactChangeRequest) -> ContactChangeRequest:
 
 
 @transaction.atomic
-def contact_change_approve(
-    *, change: ContactChangeRequest, by: AbstractBaseUser
-) -> ContactChangeRequest:
+def contact_change_approve(*, change: ContactChangeRequest, by: User) -> ContactChangeRequest:
     """Replace the former contact by the new one (who gets an invitation if new here)."""
     _require_staff(by)
     organization = Organization.objects.select_for_update().get(pk=change.organization_id)
@@ -130,7 +128,7 @@ def contact_change_approve(
 
 @transaction.atomic
 def contact_change_reject(
-    *, change: ContactChangeRequest, by: AbstractBaseUser, note: str = ""
+    *, change: ContactChangeRequest, by: User, note: str = ""
 ) -> ContactChangeRequest:
     _require_staff(by)
     change = _locked_pending(change)

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from helpdesk.http import signed_in_user
 from plans.contact_changes import contact_change_approve, contact_change_reject
 from plans.models import ContactChangeRequest
 
@@ -29,7 +30,7 @@ class ContactChangeRequestAdmin(admin.ModelAdmin):
     search_fields = ["organization__name", "former_user__email", "new_email"]
     date_hierarchy = "requested_at"
     actions = ["approve", "reject"]
-    fields = [
+    fields = (
         "organization",
         "former_user",
         "new_email",
@@ -42,7 +43,7 @@ class ContactChangeRequestAdmin(admin.ModelAdmin):
         "decided_by",
         "decided_at",
         "decision_note",
-    ]
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -54,14 +55,13 @@ class ContactChangeRequestAdmin(admin.ModelAdmin):
         return False
 
     def _decide(self, request: HttpRequest, queryset: QuerySet, approve: bool) -> None:
+        by = signed_in_user(request)
         for change in queryset.filter(status=ContactChangeRequest.Status.PENDING):
             try:
                 if approve:
-                    contact_change_approve(change=change, by=request.user)
+                    contact_change_approve(change=change, by=by)
                 else:
-                    contact_change_reject(
-                        change=change, by=request.user, note="Rejected by support"
-                    )
+                    contact_change_reject(change=change, by=by, note="Rejected by support")
             except ValidationError as error:
                 self.message_user(
                     request, f"#{change.pk}: {' '.join(error.messages)}", messages.ERROR

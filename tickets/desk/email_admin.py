@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -15,6 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from helpdesk.http import signed_in_user
 from plans.admin import EMPTY, admin_link
 from plans.admin.customers import SERVICE_ERROR, ServiceErrorForm
 from plans.models import Channel, NamedContact, TicketCategory
@@ -22,7 +24,7 @@ from tickets.inbound.processing import inbound_retry
 from tickets.models import AutoReply, InboundMail, InboundStatus, LoggedContact, Ticket
 from tickets.services import contact_log
 
-STATUS_CSS = {
+STATUS_CSS: dict[str, str] = {
     InboundStatus.FAILED: "sla-breached",
     InboundStatus.RECEIVED: "sla-amber",
     InboundStatus.REFUSED: "sla-amber",
@@ -59,7 +61,7 @@ class InboundMailAdmin(admin.ModelAdmin):
     search_fields = ["sender", "subject", "message_id", "ticket__reference"]
     date_hierarchy = "received_at"
     actions = ["retry"]
-    fields = [
+    fields = (
         "message_id",
         "mailbox",
         "sender",
@@ -74,7 +76,7 @@ class InboundMailAdmin(admin.ModelAdmin):
         "error",
         "size",
         "headers",
-    ]
+    )
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[InboundMail]:
@@ -120,7 +122,7 @@ class AutoReplyAdmin(admin.ModelAdmin):
     list_select_related = ["inbound"]
     list_filter = ["kind"]
     search_fields = ["sender"]
-    fields = ["sender", "day", "kind", "text", "inbound_link", "created_at"]
+    fields = ("sender", "day", "kind", "text", "inbound_link", "created_at")
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -146,7 +148,7 @@ class LogContactForm(ServiceErrorForm):
     )
     channel = forms.ChoiceField(choices=[(Channel.PHONE, "Phone"), (Channel.CHAT, "Live chat")])
     occurred_at = forms.SplitDateTimeField(
-        label="When", widget=admin.widgets.AdminSplitDateTime, initial=timezone.now
+        label="When", widget=AdminSplitDateTime, initial=timezone.now
     )
     reference = forms.CharField(
         label="Existing ticket",
@@ -191,7 +193,7 @@ class LoggedContactAdmin(admin.ModelAdmin):
     search_fields = ["contact__email", "contact__username", "ticket__reference"]
     date_hierarchy = "occurred_at"
     form = LogContactForm
-    readonly_fields = [
+    readonly_fields = (
         "channel",
         "contact",
         "occurred_at",
@@ -199,11 +201,11 @@ class LoggedContactAdmin(admin.ModelAdmin):
         "opened_ticket",
         "recorded_by",
         "recorded_at",
-    ]
+    )
 
-    def get_fields(self, request: HttpRequest, obj: LoggedContact | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: LoggedContact | None = None) -> tuple[str, ...]:
         if obj is None:
-            return [
+            return (
                 "contact",
                 "channel",
                 "occurred_at",
@@ -212,13 +214,13 @@ class LoggedContactAdmin(admin.ModelAdmin):
                 "severity_level",
                 "category",
                 "body",
-            ]
+            )
         return self.readonly_fields
 
     def get_readonly_fields(
         self, request: HttpRequest, obj: LoggedContact | None = None
-    ) -> list[str]:
-        return [] if obj is None else self.readonly_fields
+    ) -> tuple[str, ...]:
+        return () if obj is None else self.readonly_fields
 
     def get_form(
         self,
@@ -263,7 +265,7 @@ class LoggedContactAdmin(admin.ModelAdmin):
     ) -> None:
         data = form.cleaned_data
         logged = contact_log(
-            agent=request.user,
+            agent=signed_in_user(request),
             contact_user=data["contact"].user,
             channel=data["channel"],
             occurred_at=data["occurred_at"],

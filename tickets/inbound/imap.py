@@ -55,7 +55,7 @@ def connect(box: Mailbox) -> BaseMailBox:
         client = MailBoxStartTls(box.host, box.port)
     else:
         client = MailBoxUnencrypted(box.host, box.port)
-    client.email_message_class = RawMailMessage  # type: ignore[assignment]
+    client.email_message_class = RawMailMessage
     return client.login(box.username, box.password, initial_folder=box.folder)
 
 

@@ -12,7 +12,7 @@ import email.policy
 import hashlib
 import re
 from dataclasses import dataclass, field
-from email.message import EmailMessage, Message
+from email.message import EmailMessage, Message, MIMEPart
 from email.utils import parseaddr
 
 import nh3
@@ -65,7 +65,7 @@ def message_id_of(message: Message, raw: bytes) -> str:
 
 
 def read(raw: bytes) -> EmailMessage:
-    return email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[return-value]
+    return email.message_from_bytes(raw, policy=email.policy.default)
 
 
 def header_text(message: Message, name: str) -> str:
@@ -100,13 +100,14 @@ def loop_reason(message: Message, sender: str, own_addresses: set[str]) -> str:
     return ""
 
 
-def part_text(part: Message) -> str:
+def part_text(part: MIMEPart) -> str:
     """A text part decoded from its declared charset; unknown charsets fall back to latin-1."""
     try:
-        return part.get_content()  # type: ignore[attr-defined,no-any-return]
+        return part.get_content()
     except (LookupError, UnicodeError, AttributeError):
-        payload = part.get_payload(decode=True) or b""
-        return payload.decode("latin-1", errors="replace")  # type: ignore[union-attr]
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        return data.decode("latin-1", errors="replace")
 
 
 def html_to_text(html: str) -> str:
@@ -167,10 +168,12 @@ def _files(message: EmailMessage) -> list[MailFile]:
         content_type = part.get_content_type()
         name = part.get_filename() or ""
         if content_type == "message/rfc822":
-            data = part.get_payload()[0].as_bytes() if part.is_multipart() else b""
+            inner = part.get_payload(0) if part.is_multipart() else None
+            data = inner.as_bytes() if isinstance(inner, Message) else b""
             name = name or f"forwarded-{index}.eml"
         else:
-            data = part.get_payload(decode=True) or b""
+            payload = part.get_payload(decode=True)
+            data = payload if isinstance(payload, bytes) else b""
         if not name:
             name = f"attachment-{index}"
         files.append(

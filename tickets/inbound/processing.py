@@ -22,7 +22,7 @@ from email.utils import parseaddr
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -173,7 +173,7 @@ def inbound_process_due(*, limit: int = 100) -> dict[str, int]:
     return counts
 
 
-def _user_for(address: str) -> AbstractBaseUser | None:
+def _user_for(address: str) -> User | None:
     """The active account with this address; a named contact's account when there are several."""
     if not address:
         return None
@@ -285,7 +285,7 @@ def _default_level(policy: Policy) -> int | None:
 def _new_ticket(
     mail: InboundMail,
     parsed: parsing.ParsedMail,
-    user: AbstractBaseUser,
+    user: User,
     raw: bytes,
     mailbox: config.Mailbox | None,
 ) -> Outcome:
@@ -334,7 +334,7 @@ def _new_ticket(
     return Outcome(InboundStatus.TICKET, detail, ticket, message, refused)
 
 
-def _may_see(user: AbstractBaseUser | None, ticket: Ticket) -> bool:
+def _may_see(user: User | None, ticket: Ticket) -> bool:
     if user is None:
         return False
     if user.is_staff:
@@ -346,7 +346,7 @@ def _reply(
     mail: InboundMail,
     parsed: parsing.ParsedMail,
     ticket: Ticket,
-    user: AbstractBaseUser | None,
+    user: User | None,
     raw: bytes,
 ) -> Outcome:
     if user is None or not _may_see(user, ticket):
@@ -385,7 +385,7 @@ def _reply(
 
 
 def _contact_change(
-    mail: InboundMail, parsed: parsing.ParsedMail, user: AbstractBaseUser, contact: NamedContact
+    mail: InboundMail, parsed: parsing.ParsedMail, user: User, contact: NamedContact
 ) -> Outcome:
     former = FORMER_LINE.search(parsed.full_text)
     new = NEW_LINE.search(parsed.full_text)

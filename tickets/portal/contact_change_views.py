@@ -3,16 +3,17 @@ names the former and the new contact; support approves it in the admin."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
+from helpdesk.http import AuthenticatedHttpRequest
 from plans.contact_changes import contact_change_request
 from plans.models import ContactChangeRequest, NamedContact
 from tickets import selectors
@@ -29,7 +30,7 @@ class ContactChangeForm(forms.Form):
 
     def __init__(self, *args: Any, contacts: list[NamedContact], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["former_email"].choices = [
+        cast(forms.ChoiceField, self.fields["former_email"]).choices = [
             (c.user.email, f"{c.user.get_full_name() or c.user.username} <{c.user.email}>")
             for c in contacts
             if c.user.email
@@ -37,7 +38,7 @@ class ContactChangeForm(forms.Form):
 
 
 def contact_change_context(
-    request: HttpRequest, form: ContactChangeForm | None = None
+    request: AuthenticatedHttpRequest, form: ContactChangeForm | None = None
 ) -> dict[str, Any]:
     """What the account page shows of contact changes: the form and the organization's requests
     (empty for someone who is not a named contact)."""
@@ -59,7 +60,7 @@ def contact_change_context(
 
 @login_required
 @require_POST
-def contact_change(request: HttpRequest) -> HttpResponse:
+def contact_change(request: AuthenticatedHttpRequest) -> HttpResponse:
     organization = selectors.organization_for(user=request.user)  # 404 for non-contacts
     contacts = list(selectors.organization_contacts(organization=organization))
     form = ContactChangeForm(request.POST, contacts=contacts)

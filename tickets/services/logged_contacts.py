@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -24,8 +24,8 @@ MAX_AGE = dt.timedelta(days=7)
 @transaction.atomic
 def contact_log(
     *,
-    agent: AbstractBaseUser,
-    contact_user: AbstractBaseUser,
+    agent: User,
+    contact_user: User,
     channel: str,
     occurred_at: dt.datetime,
     body: str,
