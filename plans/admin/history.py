@@ -15,7 +15,7 @@ class PolicyChangeAdmin(ReadOnlyAdmin):
     list_display = ["at", "policy_slug", "by", "source"]
     list_filter = ["policy_slug"]
     search_fields = ["policy_slug", "by", "summary"]
-    fields = ["at", "policy", "policy_slug", "by", "source", "summary"]
+    fields = ("at", "policy", "policy_slug", "by", "source", "summary")
     readonly_fields = fields
     date_hierarchy = "at"
     list_select_related = ["policy"]
@@ -29,7 +29,7 @@ class LogEntryAdmin(ReadOnlyAdmin):
     list_display = ["action_time", "user", "content_type", "object_repr", "action_flag"]
     list_filter = ["content_type", "action_flag"]
     search_fields = ["object_repr", "change_message", "user__username"]
-    fields = [
+    fields = (
         "action_time",
         "user",
         "content_type",
@@ -37,7 +37,7 @@ class LogEntryAdmin(ReadOnlyAdmin):
         "object_repr",
         "action_flag",
         "change_message",
-    ]
+    )
     readonly_fields = fields
     date_hierarchy = "action_time"
     list_select_related = ["user", "content_type"]

@@ -188,7 +188,7 @@ class InvitationAcceptForm(forms.Form):
             del self.fields["password1"], self.fields["password2"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         first, second = data.get("password1"), data.get("password2")
         if first and second:
             if first != second:

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -429,7 +430,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         try:
             contact = contact_invitation_accept(
                 invitation=invitation,
-                user=request.user if signed_in else None,
+                user=request.user if isinstance(request.user, User) else None,
                 password=form.cleaned_data.get("password1", ""),
             )
         except ValidationError as error:
