@@ -108,6 +108,13 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="support@helpdesk.example")
+# A mail server that does not answer fails the attempt (it is retried) instead of hanging.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# Outgoing notifications (tickets.notifications): a row left `sending` this long belongs to a
+# dead worker and is sent again (longer than the task timeout below plus EMAIL_TIMEOUT); a
+# pending row this long past its due instant lost its task and is re-driven.
+NOTIFICATION_STALE_SECONDS = env.int("NOTIFICATION_STALE_SECONDS", default=300)
+NOTIFICATION_REDRIVE_SECONDS = env.int("NOTIFICATION_REDRIVE_SECONDS", default=30)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -1,18 +1,18 @@
 """Writes for plans: named contacts (with the plan's limit) and contracts."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from helpdesk import mail
 from plans.models import ContactRole, NamedContact, NamedContactChange, Organization, UserProfile
 from plans.selectors import contract_active
 
@@ -118,8 +118,19 @@ def named_contact_invite(
         organization=organization, user=user, role=role, changed_by=by, reason="Added in the portal"
     )
     if not user.has_usable_password():
-        invitation = _invitation(user=user, organization=organization, by=by, site_url=site_url)
-        transaction.on_commit(lambda: send_mail(**invitation))
+        # Recorded in this transaction; the link is made when the mail is rendered.
+        mail.notify(
+            cause="invitation",
+            cause_id=contact.pk,
+            name="invitation",
+            to=[user.email],
+            data={
+                "user_id": user.pk,
+                "organization_id": organization.pk,
+                "by_id": by.pk,
+                "site_url": site_url,
+            },
+        )
     return contact
 
 
@@ -132,9 +143,12 @@ def user_time_zone_set(*, user: AbstractBaseUser, time_zone: str) -> UserProfile
     return profile
 
 
-def _invitation(
-    *, user: AbstractBaseUser, organization: Organization, by: AbstractBaseUser, site_url: str
-) -> dict[str, Any]:
+@mail.register_context("invitation")
+def invitation_context(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A link to choose a password, made at send time so it is fresh when it arrives."""
+    users = get_user_model().objects
+    user = users.get(pk=data["user_id"])
+    site_url = data["site_url"]
     link = site_url.rstrip("/") + reverse(
         "password_reset_confirm",
         kwargs={
@@ -142,17 +156,10 @@ def _invitation(
             "token": default_token_generator.make_token(user),
         },
     )
-    context = {
+    return {
         "user": user,
-        "organization": organization,
-        "by": by,
+        "organization": Organization.objects.get(pk=data["organization_id"]),
+        "by": users.get(pk=data["by_id"]),
         "link": link,
         "site_url": site_url,
-    }
-    subject = " ".join(render_to_string("registration/invitation_subject.txt", context).split())
-    return {
-        "subject": subject,
-        "message": render_to_string("registration/invitation_email.html", context),
-        "from_email": None,
-        "recipient_list": [user.email],
     }

@@ -1,105 +1,29 @@
-"""Emails about tickets, sent by a django-q2 worker after the change commits.
+"""Emails about tickets: who gets which mail for which cause, and each template's context.
 
-`queue(builder, **ids)` registers a callback on commit that enqueues `deliver(name, ids)`; the
-worker re-reads the rows, renders `emails/<name>_subject.txt`, `<name>.txt` and `<name>.html`,
-and sends one message per recipient list. Nothing is sent for a change that rolled back.
+The ticket services call these inside their transaction; each records one outgoing
+notification per recipient (`tickets.notifications`), sent by a worker after the commit.
+The stored data holds ids and plain values; the context builders below read the rows again
+when the mail is rendered (`helpdesk.mail.send` is the one place that renders and sends).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
-from django.template.loader import render_to_string
-from django_q.tasks import async_task
 
+from helpdesk.mail import register_context
 from plans.roles import SUPPORT_MANAGERS
-from tickets.models import CustomerEscalation, Message, Ticket
+from tickets.models import CustomerEscalation, Message, OutgoingNotification, Ticket, TicketEvent
+from tickets.notifications import Notice, record
 
-
-@dataclass
-class Mail:
-    template: str
-    to: list[str]
-    context: dict[str, Any] = field(default_factory=dict)
-
-
-Builder = Callable[..., Mail | None]
-_BUILDERS: dict[str, Builder] = {}
-
-
-def builder(func: Builder) -> Builder:
-    _BUILDERS[func.__name__] = func
-    return func
-
-
-def queue(func: Builder, **ids: Any) -> None:
-    name = func.__name__
-    transaction.on_commit(lambda: async_task("tickets.emails.deliver", name, ids))
-
-
-def queue_many(func: Builder, many: list[dict[str, Any]]) -> None:
-    """One task for a batch of emails of one kind (the SLA sweep's notifications)."""
-    if many:
-        name = func.__name__
-        transaction.on_commit(lambda: async_task("tickets.emails.deliver_many", name, many))
-
-
-def deliver_many(name: str, many: list[dict[str, Any]]) -> int:
-    return sum(deliver(name, ids) for ids in many)
-
-
-def deliver(name: str, ids: dict[str, Any]) -> int:
-    """Build and send one email; returns the number of recipients (0 when nobody to tell)."""
-    mail = _BUILDERS[name](**ids)
-    if mail is None or not mail.to:
-        return 0
-    context = {"site_url": settings.SITE_URL, **mail.context}
-    subject = " ".join(render_to_string(f"emails/{mail.template}_subject.txt", context).split())
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string(f"emails/{mail.template}.txt", context),
-        to=mail.to,
-    )
-    message.attach_alternative(
-        render_to_string(f"emails/{mail.template}.html", context), "text/html"
-    )
-    message.send()
-    return len(mail.to)
-
-
-def _ticket(ticket_id: int) -> Ticket:
-    return Ticket.objects.select_related(
-        "requester", "organization", "severity", "plan", "assignee"
-    ).get(pk=ticket_id)
+EVENT = OutgoingNotification.Cause.EVENT
+FIRING = OutgoingNotification.Cause.FIRING
 
 
 def _requester(ticket: Ticket) -> list[str]:
     return [ticket.requester.email] if ticket.requester.email else []
-
-
-@builder
-def ticket_created(*, ticket_id: int) -> Mail:
-    ticket = _ticket(ticket_id)
-    return Mail("ticket_created", _requester(ticket), {"ticket": ticket})
-
-
-@builder
-def agent_replied(*, ticket_id: int, message_id: int) -> Mail:
-    ticket = _ticket(ticket_id)
-    message = Message.objects.select_related("author").get(pk=message_id)
-    return Mail("agent_replied", _requester(ticket), {"ticket": ticket, "message": message})
-
-
-@builder
-def status_changed(*, ticket_id: int, reason: str = "") -> Mail:
-    ticket = _ticket(ticket_id)
-    return Mail("status_changed", _requester(ticket), {"ticket": ticket, "reason": reason})
 
 
 def support_manager_addresses() -> list[str]:
@@ -111,21 +35,103 @@ def support_manager_addresses() -> list[str]:
     return sorted(set(users.values_list("email", flat=True)))
 
 
-@builder
-def customer_escalation(*, escalation_id: int) -> Mail:
+# -- recording, called by the services in the cause's transaction ------------------------------
+
+
+def ticket_created(*, event: TicketEvent) -> int:
+    ticket = event.ticket
+    return record(
+        cause=EVENT,
+        cause_id=event.pk,
+        name="ticket_created",
+        to=_requester(ticket),
+        data={"ticket_id": ticket.pk},
+    )
+
+
+def agent_replied(*, event: TicketEvent, message: Message) -> int:
+    ticket = event.ticket
+    return record(
+        cause=EVENT,
+        cause_id=event.pk,
+        name="agent_replied",
+        to=_requester(ticket),
+        data={"ticket_id": ticket.pk, "message_id": message.pk},
+    )
+
+
+def status_changed(*, event: TicketEvent, reason: str = "") -> int:
+    ticket = event.ticket
+    return record(
+        cause=EVENT,
+        cause_id=event.pk,
+        name="status_changed",
+        to=_requester(ticket),
+        data={"ticket_id": ticket.pk, "reason": reason},
+    )
+
+
+def customer_escalation(*, event: TicketEvent, escalation: CustomerEscalation) -> int:
+    return record(
+        cause=EVENT,
+        cause_id=event.pk,
+        name="customer_escalation",
+        to=support_manager_addresses(),
+        data={"ticket_id": escalation.ticket_id, "escalation_id": escalation.pk},
+    )
+
+
+def sla_escalation(
+    *, firing_id: int, ticket_id: int, to: list[str], rule: str, metric: str, late: bool
+) -> Notice:
+    """The notice for one firing; the sweep's handler records a whole batch at once."""
+    return Notice(
+        cause=FIRING,
+        cause_id=firing_id,
+        name="sla_escalation",
+        to=to,
+        data={"ticket_id": ticket_id, "rule": rule, "metric": metric, "late": late},
+    )
+
+
+# -- context builders, run by the worker that sends ---------------------------------------------
+
+
+def _ticket(ticket_id: int) -> Ticket:
+    return Ticket.objects.select_related(
+        "requester", "organization", "severity", "plan", "assignee"
+    ).get(pk=ticket_id)
+
+
+@register_context("ticket_created")
+def _ticket_created(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {"ticket": _ticket(data["ticket_id"])}
+
+
+@register_context("agent_replied")
+def _agent_replied(data: Mapping[str, Any]) -> dict[str, Any]:
+    message = Message.objects.select_related("author").get(pk=data["message_id"])
+    return {"ticket": _ticket(data["ticket_id"]), "message": message}
+
+
+@register_context("status_changed")
+def _status_changed(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {"ticket": _ticket(data["ticket_id"]), "reason": data.get("reason", "")}
+
+
+@register_context("customer_escalation")
+def _customer_escalation(data: Mapping[str, Any]) -> dict[str, Any]:
     escalation = CustomerEscalation.objects.select_related(
         "ticket", "ticket__organization", "ticket__severity", "requested_by"
-    ).get(pk=escalation_id)
-    return Mail(
-        "customer_escalation",
-        support_manager_addresses(),
-        {"ticket": escalation.ticket, "escalation": escalation},
-    )
+    ).get(pk=data["escalation_id"])
+    return {"ticket": escalation.ticket, "escalation": escalation}
 
 
-@builder
-def sla_escalation(*, ticket_id: int, to: list[str], rule: str, metric: str, late: bool) -> Mail:
-    ticket = _ticket(ticket_id)
-    return Mail(
-        "sla_escalation", to, {"ticket": ticket, "rule": rule, "metric": metric, "late": late}
-    )
+@register_context("sla_escalation")
+def _sla_escalation(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "ticket": _ticket(data["ticket_id"]),
+        "rule": data["rule"],
+        "metric": data["metric"],
+        "late": data["late"],
+    }

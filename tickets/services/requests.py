@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from helpdesk.db import retry_on_conflict
 from tickets import emails
 from tickets.entitlements import (
     can_request_escalation,
@@ -30,6 +31,7 @@ from tickets.services._common import (
 # -- customers' requests ----------------------------------------------------------------------
 
 
+@retry_on_conflict
 @transaction.atomic
 def ticket_request_post_incident_report(*, ticket: Ticket, by: AbstractBaseUser) -> Ticket:
     ticket = locked(ticket)
@@ -47,6 +49,7 @@ def ticket_request_post_incident_report(*, ticket: Ticket, by: AbstractBaseUser)
     return ticket
 
 
+@retry_on_conflict
 @transaction.atomic
 def ticket_request_escalation(
     *, ticket: Ticket, by: AbstractBaseUser, reason: str
@@ -69,7 +72,7 @@ def ticket_request_escalation(
         requested_at=now,
     )
     touch(ticket, now)
-    log_event(
+    event = log_event(
         ticket,
         Event.ESCALATION_REQUESTED,
         "Customer requested an escalation",
@@ -78,10 +81,11 @@ def ticket_request_escalation(
         reason=reason,
         data={"escalation": escalation.pk},
     )
-    emails.queue(emails.customer_escalation, escalation_id=escalation.pk)
+    emails.customer_escalation(event=event, escalation=escalation)
     return escalation
 
 
+@retry_on_conflict
 @transaction.atomic
 def escalation_mark_unwarranted(
     *, escalation: CustomerEscalation, by: AbstractBaseUser, note: str = ""

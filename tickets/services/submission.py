@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from helpdesk.db import retry_on_conflict
 from plans.models import TicketCategory
 from sla import services as sla
 from tickets import emails
@@ -101,6 +102,7 @@ def _attach(
 # -- submission -------------------------------------------------------------------------------
 
 
+@retry_on_conflict
 @transaction.atomic
 def ticket_create(
     *,
@@ -160,7 +162,7 @@ def ticket_create(
     summary = f"Opened with severity {severity.level} ({severity.name})"
     if entitlement.onboarding_pending:
         summary += f"; {plan} support applies until technical onboarding is completed"
-    log_event(
+    created = log_event(
         ticket,
         Event.CREATED,
         summary,
@@ -173,13 +175,14 @@ def ticket_create(
             ticket, Event.PIR_REQUESTED, "Post-incident report requested", actor=requester, at=now
         )
     sla.clocks_start(ticket=ticket, at=now)
-    emails.queue(emails.ticket_created, ticket_id=ticket.pk)
+    emails.ticket_created(event=created)
     return ticket
 
 
 # -- conversation -----------------------------------------------------------------------------
 
 
+@retry_on_conflict
 @transaction.atomic
 def ticket_reply(
     *,
@@ -221,7 +224,7 @@ def ticket_reply(
         touch(ticket, now)
         return message
     if agent:
-        log_event(ticket, Event.REPLIED, "Support replied", actor=author, at=now)
+        event = log_event(ticket, Event.REPLIED, "Support replied", actor=author, at=now)
         fields = []
         if ticket.status in (Status.NEW, Status.ACKNOWLEDGED):
             ticket.status = Status.IN_PROGRESS
@@ -231,7 +234,7 @@ def ticket_reply(
             fields.append("assignee")
         touch(ticket, now, *fields)
         sla.clock_on_ticket_event(ticket=ticket, event=sla.TicketEvent.PUBLIC_REPLY, at=now)
-        emails.queue(emails.agent_replied, ticket_id=ticket.pk, message_id=message.pk)
+        emails.agent_replied(event=event, message=message)
     else:
         log_event(ticket, Event.CUSTOMER_REPLIED, "Customer replied", actor=author, at=now)
         fields = []
@@ -243,6 +246,7 @@ def ticket_reply(
     return message
 
 
+@retry_on_conflict
 @transaction.atomic
 def attachment_add(
     *, ticket: Ticket, by: AbstractBaseUser, files: Iterable[UploadedFile]

@@ -13,11 +13,19 @@ SCHEDULES = [
         "minutes": 1,
         "repeats": -1,
     },
+    {
+        # Sends outgoing notifications whose task was lost or whose worker died.
+        "name": "notifications-redrive",
+        "func": "tickets.notifications.redrive_task",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 1,
+        "repeats": -1,
+    },
 ]
 
 
 class Command(BaseCommand):
-    help = "Create or update the periodic tasks (the SLA escalation sweep)."
+    help = "Create or update the periodic tasks (the SLA sweep, the notification re-drive)."
 
     def handle(self, *args: Any, **options: Any) -> None:
         for spec in SCHEDULES:
