@@ -525,3 +525,7 @@ class TicketEventAdmin(admin.ModelAdmin):
     @admin.display(description="ticket", ordering="ticket__reference")
     def ticket_link(self, obj: TicketEvent) -> SafeString:
         return admin_link(obj.ticket, obj.ticket.reference)
+
+
+# Outgoing notifications have their own module; registering it here keeps one admin entry point.
+from tickets import notifications_admin  # noqa: E402, F401

@@ -124,7 +124,7 @@ def deliver(pk: int) -> str:
         return _attempt_failed(row, exc)
     OutgoingNotification.objects.filter(
         pk=row.pk, send_id=row.send_id, status=DeliveryStatus.SENDING
-    ).update(status=DeliveryStatus.SENT, sent_at=timezone.now(), last_error="")
+    ).update(status=DeliveryStatus.SENT, sent_at=timezone.now())  # last_error stays: history
     return "sent"
 
 
@@ -208,10 +208,18 @@ def redrive_task() -> dict[str, int]:
     return {"stale": result.stale, "enqueued": result.enqueued}
 
 
+@transaction.atomic
 def retry_failed(*, ids: Iterable[int]) -> int:
     """An agent asks for failed rows to be tried again (fresh attempts, same Message-ID)."""
     now = timezone.now()
-    changed = OutgoingNotification.objects.filter(
+    failed = OutgoingNotification.objects.select_for_update().filter(
         pk__in=list(ids), status=DeliveryStatus.FAILED
-    ).update(status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now)
-    return changed
+    )
+    again = list(failed.values_list("pk", flat=True))
+    OutgoingNotification.objects.filter(pk__in=again).update(
+        status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now
+    )
+    for start in range(0, len(again), BATCH):
+        batch = again[start : start + BATCH]
+        transaction.on_commit(lambda batch=batch: enqueue(batch))
+    return len(again)
