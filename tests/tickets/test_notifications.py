@@ -72,18 +72,19 @@ def test_it_records_a_row_per_recipient_and_sends_each_once_after_commit(
     assert sorted(m.to[0] for m in mail.outbox) == ["a@example.com", "b@example.com"]
     by_address = {m.to[0]: m for m in mail.outbox}
     for row in sent:
-        assert by_address[row.recipient].extra_headers["Message-ID"] == message_id(
-            str(row.send_id)
-        )
+        assert by_address[row.recipient].extra_headers["Message-ID"] == message_id(str(row.send_id))
 
 
 def test_a_cause_that_rolls_back_records_and_sends_nothing(
     ticket: Ticket, django_capture_on_commit_callbacks
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
-        with transaction.atomic():
-            record_status_mail(ticket, ["a@example.com"])
-            raise RuntimeError("the service failed after recording")
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        record_status_mail(ticket, ["a@example.com"])
+        raise RuntimeError("the service failed after recording")
     assert rows() == []
     assert mail.outbox == []
 
