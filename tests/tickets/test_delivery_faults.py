@@ -12,6 +12,7 @@ next run to now instead of waiting out the minute (django-q2's scheduler wakes e
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import signal
@@ -122,14 +123,10 @@ def start_cluster(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
 def stop_cluster(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)  # the main process only: it stops its workers
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            pass
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     process.wait(timeout=10)
 
 

@@ -1,4 +1,7 @@
-"""`python manage.py setup_schedules`: create or update the django-q2 schedules (idempotent)."""
+"""`python manage.py setup_schedules`: create or update the django-q2 schedules (idempotent).
+
+It lives in `tickets`, the top domain app, because it names tasks of every layer below
+(`sla` must not name `tickets`' tasks)."""
 
 from typing import Any
 
