@@ -273,7 +273,8 @@ def _new_clock(
 
 
 def _live(ticket: Any, *metrics: str) -> list[SlaClock]:
-    """The ticket's live clocks (latest cycle per metric), locked for update."""
+    """The ticket's live clocks (latest cycle per metric), locked for update. The caller holds
+    the ticket's lock already (one lock order: the ticket, then its clocks)."""
     rows = (
         SlaClock.objects.select_for_update()
         .select_related("calendar")
@@ -568,6 +569,9 @@ def _act(
         outcomes: dict[int, EscalationOutcome] = {}
     else:
         outcomes = _handler(actions)
+    # `notified` is whom the firing addressed, written in this transaction together with the
+    # outgoing-notification rows the handler recorded for them: never ahead of a mail that was
+    # not recorded, and never lost with one. Whether each went out is on those rows.
     for firing in won:
         outcome = outcomes.get(firing.pk, EscalationOutcome())
         firing.notified, firing.moved_to = outcome.notified, outcome.moved_to

@@ -46,8 +46,16 @@ def touch(ticket: Ticket, at: dt.datetime, *fields: str) -> None:
 
 
 def locked(ticket: Ticket) -> Ticket:
-    """Re-read the ticket under a row lock: two agents acting at once are serialized."""
-    return Ticket.objects.select_for_update().select_related("plan", "severity").get(pk=ticket.pk)
+    """Re-read the ticket under a row lock: two agents acting at once are serialized.
+
+    Lock order: the ticket first, then (through `sla.services`) its clocks. Only the ticket's
+    row is locked (`of`): without it PostgreSQL would also lock the joined plan and severity
+    rows and serialize every action on tickets of the same plan."""
+    return (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("plan", "severity")
+        .get(pk=ticket.pk)
+    )
 
 
 def lock_tickets(ticket_ids: Sequence[int], *, skip_locked: bool) -> list[int]:
