@@ -6,5 +6,6 @@ class PlansConfig(AppConfig):
     verbose_name = "Plans and customers"
 
     def ready(self) -> None:
-        # Imported for its side effect: registers the invitation email's context builder.
-        from plans import services  # noqa: F401, PLC0415
+        # Imported for their side effect: they register the invitation's and the password
+        # reset's email context builders.
+        from plans import accounts, services  # noqa: F401, PLC0415

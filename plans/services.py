@@ -5,14 +5,11 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.urls import reverse
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 
 from helpdesk import mail
+from plans.accounts import reset_link
 from plans.models import ContactRole, NamedContact, NamedContactChange, Organization, UserProfile
 from plans.selectors import contract_active
 
@@ -148,18 +145,10 @@ def invitation_context(data: Mapping[str, Any]) -> dict[str, Any]:
     """A link to choose a password, made at send time so it is fresh when it arrives."""
     users = get_user_model().objects
     user = users.get(pk=data["user_id"])
-    site_url = data["site_url"]
-    link = site_url.rstrip("/") + reverse(
-        "password_reset_confirm",
-        kwargs={
-            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-            "token": default_token_generator.make_token(user),
-        },
-    )
     return {
         "user": user,
         "organization": Organization.objects.get(pk=data["organization_id"]),
         "by": users.get(pk=data["by_id"]),
-        "link": link,
-        "site_url": site_url,
+        "link": reset_link(user, data["site_url"]),
+        "site_url": data["site_url"],
     }

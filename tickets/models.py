@@ -313,6 +313,7 @@ class OutgoingNotification(models.Model):
         EVENT = "event", "Ticket event"
         HOURS_WARNING = "hours_warning", "Support-hours warning"
         INVITATION = "invitation", "Contact invitation"
+        PASSWORD_RESET = "password_reset", "Password reset (the request's second)"
 
     cause = models.CharField(max_length=20, choices=Cause.choices)
     cause_id = models.BigIntegerField(help_text="The id of the firing, event, warning or contact.")
