@@ -193,7 +193,8 @@ def redrive(*, now: dt.datetime | None = None, limit: int = REDRIVE_LIMIT) -> Re
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )
-    ids = stale + [pk for pk in due if pk not in set(stale)]
+    seen = set(stale)
+    ids = stale + [pk for pk in due if pk not in seen]
     for start in range(0, len(ids), BATCH):
         enqueue(ids[start : start + BATCH])
     result.enqueued = len(ids)
