@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import ParamSpec, TypeVar, overload
 
+from django.core.exceptions import ValidationError
 from django.db import OperationalError, connections, models
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,16 @@ def is_retryable(exc: BaseException) -> bool:
     """A deadlock or serialization failure: the whole transaction may simply be run again."""
     cause = exc.__cause__ if isinstance(exc, OperationalError) else None
     return getattr(cause, "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
+class StillConflicting(ValidationError):
+    """Every attempt hit a deadlock or serialization failure: nothing was changed. A
+    ValidationError, so the views show it as a message ("try again"), never as a 500."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Someone else was changing the same records; nothing was saved. Try again."
+        )
 
 
 class RetryStats:
@@ -51,8 +62,9 @@ def retry_on_conflict(
 
     Put it *outside* `@transaction.atomic`: it retries only when it owns the outermost
     transaction (inside someone else's, the aborted transaction is the caller's to retry, so
-    the error goes up unchanged). The wrapped function must have no side effects outside the
-    database before it commits (ours defer mails and tasks with `on_commit`).
+    the error goes up unchanged). After the last attempt it raises `StillConflicting`, a
+    ValidationError the views show as a message. The wrapped function must have no side effects
+    outside the database before it commits (ours defer mails and tasks with `on_commit`).
     """
 
     def decorate(func: Callable[P, R]) -> Callable[P, R]:
@@ -63,8 +75,10 @@ def retry_on_conflict(
                 try:
                     return func(*args, **kwargs)
                 except OperationalError as exc:
-                    if connection.in_atomic_block or attempt == attempts or not is_retryable(exc):
+                    if connection.in_atomic_block or not is_retryable(exc):
                         raise
+                    if attempt == attempts:
+                        raise StillConflicting() from exc
                     sqlstate = str(getattr(exc.__cause__, "sqlstate", ""))
                     RetryStats.count(sqlstate)
                     log.warning(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import psycopg.errors
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import OperationalError
 
-from helpdesk.db import RetryStats, is_retryable, retry_on_conflict
+from helpdesk.db import RetryStats, StillConflicting, is_retryable, retry_on_conflict
 
 
 def conflict(error: type[Exception]) -> OperationalError:
@@ -41,10 +42,11 @@ def test_it_runs_the_transaction_again_after_a_deadlock_or_serialization_failure
     assert RetryStats.retried.get("40001", 0) == before.get("40001", 0) + 1
 
 
-def test_it_gives_up_after_its_attempts() -> None:
+def test_it_gives_up_after_its_attempts_with_a_message_not_a_server_error() -> None:
     calls, work = flaky([conflict(psycopg.errors.DeadlockDetected) for _ in range(5)])
-    with pytest.raises(OperationalError):
+    with pytest.raises(ValidationError, match="nothing was saved. Try again.") as raised:
         work(1)  # type: ignore[operator]
+    assert isinstance(raised.value, StillConflicting)
     assert len(calls) == 5
 
 
