@@ -158,6 +158,13 @@ INBOUND_MAX_BYTES = env.int("INBOUND_MAX_BYTES", default=30 * 1024 * 1024)
 # How many messages one poll takes from a mailbox, and how often a failed mail is retried.
 INBOUND_BATCH = env.int("INBOUND_BATCH", default=50)
 INBOUND_MAX_ATTEMPTS = env.int("INBOUND_MAX_ATTEMPTS", default=5)
+# A mail server that does not answer fails the attempt (it is retried) instead of hanging.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# Outgoing notifications (tickets.notifications): a row left `sending` this long belongs to a
+# dead worker and is sent again (longer than the task timeout below plus EMAIL_TIMEOUT); a
+# pending row this long past its due instant lost its task and is re-driven.
+NOTIFICATION_STALE_SECONDS = env.int("NOTIFICATION_STALE_SECONDS", default=300)
+NOTIFICATION_REDRIVE_SECONDS = env.int("NOTIFICATION_REDRIVE_SECONDS", default=30)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

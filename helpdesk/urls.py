@@ -1,7 +1,9 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from helpdesk import health, scrape
+from plans.accounts import OutboxPasswordResetForm
 from tickets.portal import views as portal_views
 
 admin.site.site_header = "Helpdesk · agent desk"
@@ -11,6 +13,12 @@ admin.site.index_title = "Queues, customers and support policies"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Django's reset view, with its mail recorded and sent like every other (helpdesk.mail).
+    path(
+        "accounts/password_reset/",
+        auth_views.PasswordResetView.as_view(form_class=OutboxPasswordResetForm),
+        name="password_reset",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

@@ -3,17 +3,17 @@
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Mapping
+from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from helpdesk import mail
 from plans.models import (
     ContactInvitation,
     ContactRole,
@@ -133,19 +133,33 @@ def _issue(invitation: ContactInvitation, *, site_url: str) -> None:
     invitation.expires_at = now + dt.timedelta(days=INVITATION_DAYS)
     invitation.full_clean()
     invitation.save()
-    context = {
+    # Recorded in this transaction (the outbox sends it after the commit). Each issue is its own
+    # cause: a re-sent invitation is a new mail with a new link. The row holds the link until the
+    # mail is sent; the invitation itself stores only the token's hash.
+    mail.notify(
+        cause="invitation",
+        cause_id=int(invitation.token_hash[:15], 16),
+        name="contact_invitation",
+        to=[invitation.email],
+        data={
+            "invitation_id": invitation.pk,
+            "link": site_url.rstrip("/") + reverse("invitation", args=[token]),
+        },
+    )
+
+
+@mail.register_context("contact_invitation")
+def contact_invitation_context(data: Mapping[str, Any]) -> dict[str, Any]:
+    invitation = ContactInvitation.objects.select_related("organization", "invited_by").get(
+        pk=data["invitation_id"]
+    )
+    return {
         "invitation": invitation,
         "organization": invitation.organization,
         "by": invitation.invited_by,
-        "link": site_url.rstrip("/") + reverse("invitation", args=[token]),
-        "site_url": site_url,
+        "link": data["link"],
         "days": INVITATION_DAYS,
     }
-    subject = " ".join(render_to_string("registration/invitation_subject.txt", context).split())
-    body = render_to_string("registration/invitation_email.txt", context)
-    transaction.on_commit(
-        lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [invitation.email])
-    )
 
 
 @transaction.atomic

@@ -21,15 +21,15 @@ import datetime as dt
 import enum
 import logging
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from helpdesk import timing
-from helpdesk.db import bulk_set
+from helpdesk.db import bulk_set, retry_on_conflict
 from plans.models import Organization
 from sla.calendars import clock_for
 from sla.clock import BusinessCalendar as PureCalendar
@@ -115,6 +115,34 @@ def _changed(clocks: Iterable[SlaClock]) -> None:
     ticket_ids = {clock.ticket_id for clock in clocks}
     if ticket_ids and _clocks_changed is not None:
         _clocks_changed(ticket_ids)
+
+
+class TicketLocker(Protocol):
+    """Locks these tickets' rows (`SELECT ... FOR UPDATE`, by id) and returns the ids it locked;
+    with `skip_locked`, tickets another transaction holds are left out instead of waited for.
+
+    One lock order everywhere: a ticket, then its clocks. The ticket services lock the ticket
+    and then call into this module; whatever this module locks on its own (the sweep, the
+    recalculation) locks the clocks' tickets first through the locker the tickets app
+    registers, so `sla` never names the ticket table."""
+
+    def __call__(self, ticket_ids: Sequence[int], *, skip_locked: bool) -> list[int]: ...
+
+
+_ticket_locker: TicketLocker | None = None
+
+
+def register_ticket_locker(locker: TicketLocker) -> None:
+    global _ticket_locker
+    _ticket_locker = locker
+
+
+def _lock_tickets(ticket_ids: Iterable[int], *, skip_locked: bool) -> list[int]:
+    ids = sorted(set(ticket_ids))
+    if _ticket_locker is None:
+        log.warning("no ticket locker registered; clocks are locked without their tickets")
+        return ids
+    return _ticket_locker(ids, skip_locked=skip_locked)
 
 
 # -- clock arithmetic helpers ----------------------------------------------------------------
@@ -276,7 +304,8 @@ def _new_clock(
 
 
 def _live(ticket: SlaTicket, *metrics: str) -> list[SlaClock]:
-    """The ticket's live clocks (latest cycle per metric), locked for update."""
+    """The ticket's live clocks (latest cycle per metric), locked for update. The caller holds
+    the ticket's lock already (one lock order: the ticket, then its clocks)."""
     rows = (
         SlaClock.objects.select_for_update()
         .select_related("calendar")
@@ -464,27 +493,36 @@ class SweepResult:
     skipped_duplicates: int = 0
 
 
+@retry_on_conflict
 def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> SweepResult:
     """Record breaches and fire due escalation rules, each exactly once, in a fixed number of
     queries per batch (plus whatever a rule's queue move costs).
 
-    Several workers may run this at once: on PostgreSQL each takes the rows it can lock and
-    skips the rest (`SKIP LOCKED`); on SQLite writers are serialized by the database. The
-    unique constraint on (clock, rule) is the last guard: firings are inserted with
+    Lock order, as everywhere: the due clocks' tickets first (by id), then those tickets'
+    clocks, both with `SKIP LOCKED`, so several sweeps take disjoint tickets and never wait
+    for each other, and a sweep never waits for an agent who holds a ticket (it takes that
+    ticket next time). On SQLite writers are serialized by the database. The unique
+    constraint on (clock, rule) is the last guard: firings are inserted with
     `ON CONFLICT DO NOTHING`, tagged with this sweep's token, and only the rows this sweep
     inserted are acted on, so nothing is sent twice.
     """
     now = now or timing.now()
     result = SweepResult()
     with transaction.atomic():
-        rows = (
-            SlaClock.objects.select_related("calendar")
-            .filter(next_action_at__lte=now)
-            .order_by("next_action_at")
+        due = SlaClock.objects.filter(next_action_at__lte=now)
+        ticket_ids = list(
+            due.order_by("next_action_at").values_list("ticket_id", flat=True)[:batch]
         )
-        if connection.features.has_select_for_update_skip_locked:
-            rows = rows.select_for_update(skip_locked=True, of=("self",))
-        clocks = list(rows[:batch])
+        if not ticket_ids:
+            return result
+        locked = _lock_tickets(ticket_ids, skip_locked=True)
+        rows = (
+            due.select_related("calendar")
+            .filter(ticket_id__in=locked)
+            .order_by("ticket_id", "metric", "cycle")
+            .select_for_update(skip_locked=True, of=("self",))
+        )
+        clocks = list(rows)
         if not clocks:
             return result
         rules = _rules_for(clocks)
@@ -566,6 +604,9 @@ def _act(
         outcomes: dict[int, EscalationOutcome] = {}
     else:
         outcomes = _handler(actions)
+    # `notified` is whom the firing addressed, written in this transaction together with the
+    # outgoing-notification rows the handler recorded for them: never ahead of a mail that was
+    # not recorded, and never lost with one. Whether each went out is on those rows.
     for firing in won:
         outcome = outcomes.get(firing.pk, EscalationOutcome())
         firing.notified, firing.moved_to = outcome.notified, outcome.moved_to
@@ -598,10 +639,17 @@ def clocks_recalculate(
     changed = 0
     for first in range(0, len(ids), chunk):
         with transaction.atomic():
+            chunk_ids = ids[first : first + chunk]
+            # Ticket first, then its clocks: waits (in id order) for agents working on them.
+            tickets = _lock_tickets(
+                SlaClock.objects.filter(pk__in=chunk_ids).values_list("ticket_id", flat=True),
+                skip_locked=False,
+            )
             clocks = list(
                 SlaClock.objects.select_for_update(of=("self",))
                 .select_related("calendar", "ticket")
-                .filter(pk__in=ids[first : first + chunk], state__in=LIVE_STATES)
+                .filter(pk__in=chunk_ids, ticket_id__in=tickets, state__in=LIVE_STATES)
+                .order_by("ticket_id", "metric", "cycle")
             )
             _attach_organizations(clocks)
             changed += clocks_retarget(

@@ -17,12 +17,19 @@ class TicketsConfig(AppConfig):
     ]
 
     def ready(self) -> None:
-        """Register with `sla` what its clocks and escalations do to tickets; check mailboxes."""
+        """Register with `sla` what its clocks and escalations do to tickets, the outbox with
+        `helpdesk.mail`, the email contexts, and the mailboxes' check."""
         import sla.services as sla  # noqa: PLC0415  (the app registry must be ready first)
-        from tickets import escalations  # noqa: PLC0415  (it imports models: registry first)
-        from tickets.inbound.config import check_mailboxes  # noqa: PLC0415  (as above)
-        from tickets.services import standing  # noqa: PLC0415  (it imports models: registry first)
+        from helpdesk.mail import register_outbox  # noqa: PLC0415  (as above)
+        from tickets import emails, escalations  # noqa: F401, PLC0415  (emails: their contexts)
+        from tickets.hours import tasks as hours_tasks  # noqa: F401, PLC0415  (its mail context)
+        from tickets.inbound.config import check_mailboxes  # noqa: PLC0415  (registry first)
+        from tickets.notifications import record  # noqa: PLC0415  (registry first)
+        from tickets.services import standing  # noqa: PLC0415  (registry first)
+        from tickets.services._common import lock_tickets  # noqa: PLC0415  (registry first)
 
         sla.register_escalation_handler(escalations.handle_escalations)
         sla.register_clocks_changed_handler(standing.tickets_refresh_sla)
+        sla.register_ticket_locker(lock_tickets)
+        register_outbox(record)
         checks.register(check_mailboxes)

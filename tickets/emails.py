@@ -1,149 +1,42 @@
-"""Emails about tickets, sent by a django-q2 worker after the change commits.
+"""Emails about tickets: who gets which mail for which cause, and each template's context.
 
-`queue(builder, **ids)` registers a callback on commit that enqueues `deliver(name, ids)`; the
-worker re-reads the rows, renders `emails/<name>_subject.txt`, `<name>.txt` and `<name>.html`,
-and sends one message per recipient list. Nothing is sent for a change that rolled back.
+The ticket services call these inside their transaction; each records one outgoing
+notification per recipient (`tickets.notifications`), sent by a worker after the commit.
+The stored data holds ids and plain values; the context builders below read the rows again
+when the mail is rendered (`helpdesk.mail.send` is the one place that renders and sends).
+Nobody is mailed about their own action (a customer who reopens or closes their ticket).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import partial
+from collections.abc import Mapping
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
-from django.template.loader import render_to_string
-from django.utils import timezone
-from django_q.tasks import async_task
+from django.contrib.auth.models import User
 
-from helpdesk import metrics
+from helpdesk.mail import register_context
 from plans.roles import SUPPORT_MANAGERS
 from tickets.inbound import thread
 from tickets.models import (
     AutoReply,
     CustomerEscalation,
     Message,
+    OutgoingNotification,
     Ticket,
+    TicketEvent,
     UnwarrantedEscalationWarning,
 )
+from tickets.notifications import Notice, record
 
-
-@dataclass
-class Mail:
-    template: str
-    to: list[str]
-    context: dict[str, Any] = field(default_factory=dict)
-    # An escalation's due instant: the metrics measure the lag to the hand-over to the backend.
-    due_at: dt.datetime | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-Builder = Callable[..., Mail | None]
-_BUILDERS: dict[str, Builder] = {}
-
-
-def builder(func: Builder) -> Builder:
-    _BUILDERS[func.__name__] = func
-    return func
-
-
-def queue(func: Builder, **ids: Any) -> None:
-    name = func.__name__
-    transaction.on_commit(lambda: async_task("tickets.emails.deliver", name, ids))
-
-
-# A sweep batch can hold thousands of mails: one task for all of them would outlive the task
-# timeout (60 s) and lose the rest; small tasks also spread over every worker.
-MAILS_PER_TASK = 50
-
-
-def queue_many(func: Builder, many: list[dict[str, Any]]) -> None:
-    """Tasks of up to `MAILS_PER_TASK` emails of one kind (the SLA sweep's notifications)."""
-    name = func.__name__
-    for first in range(0, len(many), MAILS_PER_TASK):
-        chunk = many[first : first + MAILS_PER_TASK]
-        transaction.on_commit(partial(async_task, "tickets.emails.deliver_many", name, chunk))
-
-
-def deliver_many(name: str, many: list[dict[str, Any]]) -> int:
-    return sum(deliver(name, ids) for ids in many)
-
-
-def deliver(name: str, ids: dict[str, Any]) -> int:
-    """Build and send one email; returns the number of recipients (0 when nobody to tell)."""
-    mail = _BUILDERS[name](**ids)
-    if mail is None or not mail.to:
-        return 0
-    context = {"site_url": settings.SITE_URL, **mail.context}
-    subject = " ".join(render_to_string(f"emails/{mail.template}_subject.txt", context).split())
-    headers = dict(mail.headers)
-    ticket = mail.context.get("ticket")
-    if isinstance(ticket, Ticket) and "Message-ID" not in headers:
-        # Threading: a reply to this mail lands on the ticket (tickets.inbound.thread).
-        headers = {**thread.mail_headers(ticket=ticket), **headers}
-    reply_to = headers.pop("Reply-To", "")
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string(f"emails/{mail.template}.txt", context),
-        to=mail.to,
-        headers=headers,
-        reply_to=[reply_to] if reply_to else None,
-    )
-    message.attach_alternative(
-        render_to_string(f"emails/{mail.template}.html", context), "text/html"
-    )
-    message.send()
-    metrics.observe_mail_sent(template=mail.template, due_at=mail.due_at, sent_at=timezone.now())
-    return len(mail.to)
-
-
-def _ticket(ticket_id: int) -> Ticket:
-    return Ticket.objects.select_related(
-        "requester", "organization", "severity", "plan", "assignee"
-    ).get(pk=ticket_id)
+EVENT = OutgoingNotification.Cause.EVENT
+FIRING = OutgoingNotification.Cause.FIRING
+WARNING = OutgoingNotification.Cause.UNWARRANTED_WARNING
+AUTO_REPLY = OutgoingNotification.Cause.AUTO_REPLY
 
 
 def _requester(ticket: Ticket) -> list[str]:
     return [ticket.requester.email] if ticket.requester.email else []
-
-
-@builder
-def ticket_created(*, ticket_id: int) -> Mail:
-    ticket = _ticket(ticket_id)
-    return Mail("ticket_created", _requester(ticket), {"ticket": ticket})
-
-
-@builder
-def agent_replied(*, ticket_id: int, message_id: int) -> Mail:
-    ticket = _ticket(ticket_id)
-    message = Message.objects.select_related("author").get(pk=message_id)
-    return Mail("agent_replied", _requester(ticket), {"ticket": ticket, "message": message})
-
-
-@builder
-def status_changed(
-    *, ticket_id: int, reason: str = "", change: str = "status", actor_id: int | None = None
-) -> Mail | None:
-    """A change the customer should hear of: `change` is status, severity or clarification.
-    Nobody is mailed about their own action (a customer who reopens or closes)."""
-    ticket = _ticket(ticket_id)
-    if actor_id is not None and actor_id == ticket.requester_id:
-        return None
-    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
-    by_customer = actor is not None and not actor.is_staff
-    context = {
-        "ticket": ticket,
-        "reason": reason,
-        "change": change,
-        "by_customer": by_customer,
-        "actor_name": (actor.get_full_name() or actor.get_username()) if actor else "",
-    }
-    return Mail("status_changed", _requester(ticket), context)
 
 
 def support_manager_addresses() -> list[str]:
@@ -155,40 +48,95 @@ def support_manager_addresses() -> list[str]:
     return sorted(set(users.values_list("email", flat=True)))
 
 
-@builder
-def customer_escalation(*, escalation_id: int) -> Mail:
-    escalation = CustomerEscalation.objects.select_related(
-        "ticket", "ticket__organization", "ticket__severity", "requested_by"
-    ).get(pk=escalation_id)
-    return Mail(
-        "customer_escalation",
-        support_manager_addresses(),
-        {"ticket": escalation.ticket, "escalation": escalation},
+# -- recording, called by the services in the cause's transaction ------------------------------
+
+
+def ticket_created(*, event: TicketEvent) -> int:
+    ticket = event.ticket
+    return record(
+        cause=EVENT,
+        cause_id=event.pk,
+        name="ticket_created",
+        to=_requester(ticket),
+        data={"ticket_id": ticket.pk},
     )
 
 
-@builder
+def agent_replied(*, event: TicketEvent, message: Message) -> int:
+    ticket = event.ticket
+    return record(
+        cause=EVENT,
+        cause_id=event.pk,
+        name="agent_replied",
+        to=_requester(ticket),
+        data={"ticket_id": ticket.pk, "message_id": message.pk},
+    )
+
+
+def status_changed(
+    *, event: TicketEvent, reason: str = "", change: str = "status", actor: User | None = None
+) -> int:
+    """A change the customer should hear of: `change` is status, severity or clarification.
+    The requester is not mailed about their own action."""
+    ticket = event.ticket
+    if actor is not None and actor.pk == ticket.requester_id:
+        return 0
+    by_customer = actor is not None and not actor.is_staff
+    return record(
+        cause=EVENT,
+        cause_id=event.pk,
+        name="status_changed",
+        to=_requester(ticket),
+        data={
+            "ticket_id": ticket.pk,
+            "reason": reason,
+            "change": change,
+            "by_customer": by_customer,
+            "actor_name": (actor.get_full_name() or actor.get_username()) if actor else "",
+        },
+    )
+
+
+def customer_escalation(*, event: TicketEvent, escalation: CustomerEscalation) -> int:
+    return record(
+        cause=EVENT,
+        cause_id=event.pk,
+        name="customer_escalation",
+        to=support_manager_addresses(),
+        data={"ticket_id": escalation.ticket_id, "escalation_id": escalation.pk},
+    )
+
+
 def sla_escalation(
-    *, ticket_id: int, to: list[str], rule: str, metric: str, late: bool, due_at: str | None = None
-) -> Mail:
-    ticket = _ticket(ticket_id)
-    return Mail(
-        "sla_escalation",
-        to,
-        {"ticket": ticket, "rule": rule, "metric": metric, "late": late},
-        due_at=dt.datetime.fromisoformat(due_at) if due_at else None,
+    *,
+    firing_id: int,
+    ticket_id: int,
+    to: list[str],
+    rule: str,
+    metric: str,
+    late: bool,
+    due_at: str | None = None,
+) -> Notice:
+    """The notice for one firing; the sweep's handler records a whole batch at once. `due_at`
+    (ISO 8601) is when the rule was to fire: the metrics measure the lag to the hand-over."""
+    return Notice(
+        cause=FIRING,
+        cause_id=firing_id,
+        name="sla_escalation",
+        to=to,
+        data={
+            "ticket_id": ticket_id,
+            "rule": rule,
+            "metric": metric,
+            "late": late,
+            "due_at": due_at,
+        },
     )
 
 
-@builder
-def unwarranted_warning(*, warning_id: int) -> Mail:
+def unwarranted_warning(*, warning: UnwarrantedEscalationWarning) -> int:
     """The notice that further unwarranted escalations will be charged: to the organization's
     named contacts and its customer success manager."""
-    warning = UnwarrantedEscalationWarning.objects.select_related(
-        "contract__organization__customer_success_manager",
-        "contract__customer_success_manager",
-        "contract__plan__policy",
-    ).get(pk=warning_id)
     contract = warning.contract
     organization = contract.organization
     to = set(
@@ -199,18 +147,95 @@ def unwarranted_warning(*, warning_id: int) -> Mail:
     manager = contract.customer_success_manager or organization.customer_success_manager
     if manager is not None and manager.is_active and manager.email:
         to.add(manager.email)
-    return Mail(
-        "unwarranted_warning",
-        sorted(to),
-        {"warning": warning, "organization": organization, "policy": contract.plan.policy},
+    return record(
+        cause=WARNING,
+        cause_id=warning.pk,
+        name="unwarranted_warning",
+        to=sorted(to),
+        data={"warning_id": warning.pk},
     )
 
 
-@builder
-def inbound_auto_reply(*, auto_reply_id: int) -> Mail:
+def inbound_auto_reply(*, reply: AutoReply) -> int:
     """The one automatic answer to an inbound mail (how to get access, why it was refused, a
-    change request received), marked so that other robots do not answer it."""
-    reply = AutoReply.objects.select_related("inbound").get(pk=auto_reply_id)
+    change request received)."""
+    return record(
+        cause=AUTO_REPLY,
+        cause_id=reply.pk,
+        name="inbound_auto_reply",
+        to=[reply.sender],
+        data={"auto_reply_id": reply.pk},
+    )
+
+
+# -- context builders, run by the worker that sends ---------------------------------------------
+# A context may carry `mail_headers` (extra headers of that one mail); a context with a
+# `ticket` gets the ticket's thread headers (`tickets.notifications.deliver`).
+
+
+def _ticket(ticket_id: int) -> Ticket:
+    return Ticket.objects.select_related(
+        "requester", "organization", "severity", "plan", "assignee"
+    ).get(pk=ticket_id)
+
+
+@register_context("ticket_created")
+def _ticket_created(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {"ticket": _ticket(data["ticket_id"])}
+
+
+@register_context("agent_replied")
+def _agent_replied(data: Mapping[str, Any]) -> dict[str, Any]:
+    message = Message.objects.select_related("author").get(pk=data["message_id"])
+    return {"ticket": _ticket(data["ticket_id"]), "message": message}
+
+
+@register_context("status_changed")
+def _status_changed(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "ticket": _ticket(data["ticket_id"]),
+        "reason": data.get("reason", ""),
+        "change": data.get("change", "status"),
+        "by_customer": data.get("by_customer", False),
+        "actor_name": data.get("actor_name", ""),
+    }
+
+
+@register_context("customer_escalation")
+def _customer_escalation(data: Mapping[str, Any]) -> dict[str, Any]:
+    escalation = CustomerEscalation.objects.select_related(
+        "ticket", "ticket__organization", "ticket__severity", "requested_by"
+    ).get(pk=data["escalation_id"])
+    return {"ticket": escalation.ticket, "escalation": escalation}
+
+
+@register_context("sla_escalation")
+def _sla_escalation(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "ticket": _ticket(data["ticket_id"]),
+        "rule": data["rule"],
+        "metric": data["metric"],
+        "late": data["late"],
+    }
+
+
+@register_context("unwarranted_warning")
+def _unwarranted_warning(data: Mapping[str, Any]) -> dict[str, Any]:
+    warning = UnwarrantedEscalationWarning.objects.select_related(
+        "contract__organization", "contract__plan__policy"
+    ).get(pk=data["warning_id"])
+    contract = warning.contract
+    return {
+        "warning": warning,
+        "organization": contract.organization,
+        "policy": contract.plan.policy,
+    }
+
+
+@register_context("inbound_auto_reply")
+def _inbound_auto_reply(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Marked so that other robots do not answer it, and threaded to the mail it answers."""
+    reply = AutoReply.objects.select_related("inbound").get(pk=data["auto_reply_id"])
     headers = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
     original = reply.inbound.message_id
     if not original.endswith("@no-message-id>"):
@@ -219,9 +244,4 @@ def inbound_auto_reply(*, auto_reply_id: int) -> Mail:
     subject = reply.inbound.subject or "your message"
     if not subject.lower().startswith("re:"):
         subject = f"Re: {subject}"
-    return Mail(
-        "inbound_auto_reply",
-        [reply.sender],
-        {"reply": reply, "subject": subject},
-        headers=headers,
-    )
+    return {"reply": reply, "subject": subject, "mail_headers": headers}

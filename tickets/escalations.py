@@ -16,6 +16,7 @@ from sla.services import EscalationAction, EscalationOutcome
 from tickets import emails
 from tickets.escalation_fallback import contracts_for, resolve_recipients
 from tickets.models import Queue, Ticket, TicketEvent
+from tickets.notifications import Notice, record_many
 from tickets.services import ticket_move_to_queue
 
 
@@ -102,7 +103,7 @@ def handle_escalations(actions: list[EscalationAction]) -> dict[int, EscalationO
     now = timing.now()
     outcomes: dict[int, EscalationOutcome] = {}
     events: list[TicketEvent] = []
-    mails: list[dict] = []
+    notices: list[Notice] = []
     for action in actions:
         ticket = tickets[action.ticket_id]
         queue = moved.get(action.firing_id)
@@ -150,16 +151,18 @@ def handle_escalations(actions: list[EscalationAction]) -> dict[int, EscalationO
             )
         )
         if to:
-            mails.append(
-                {
-                    "ticket_id": ticket.pk,
-                    "to": to,
-                    "rule": action.rule_text,
-                    "metric": action.metric,
-                    "late": action.late,
-                    "due_at": action.due_at.isoformat() if action.due_at else None,
-                }
+            notices.append(
+                emails.sla_escalation(
+                    firing_id=action.firing_id,
+                    ticket_id=ticket.pk,
+                    to=to,
+                    rule=action.rule_text,
+                    metric=action.metric,
+                    late=action.late,
+                    due_at=action.due_at.isoformat() if action.due_at else None,
+                )
             )
     TicketEvent.objects.bulk_create(events)
-    emails.queue_many(emails.sla_escalation, mails)
+    # In the sweep's transaction: the firing, its event and its mails commit together.
+    record_many(notices)
     return outcomes

@@ -491,3 +491,74 @@ class LoggedContact(models.Model):
         return (
             f"{self.get_channel_display()} with {self.contact} at {self.occurred_at:%Y-%m-%d %H:%M}"
         )
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class OutgoingNotification(models.Model):
+    """One email to one recipient because of one cause (an escalation firing, a ticket event,
+    a support-hours warning, an invitation), written in the same transaction as its cause and
+    sent by `tickets.notifications`: claimed (`sending`, with a send id that becomes the
+    Message-ID), handed to the mail backend, then marked `sent`."""
+
+    class Cause(models.TextChoices):
+        FIRING = "firing", "SLA escalation firing"
+        EVENT = "event", "Ticket event"
+        HOURS_WARNING = "hours_warning", "Support-hours warning"
+        INVITATION = "invitation", "Contact invitation"
+        PASSWORD_RESET = "password_reset", "Password reset (the request's second)"
+        UNWARRANTED_WARNING = "unwarranted", "Unwarranted-escalation warning"
+        AUTO_REPLY = "auto_reply", "Automatic answer to an inbound mail"
+        RELEASE = "release", "Maintenance release published"
+
+    cause = models.CharField(max_length=20, choices=Cause.choices)
+    cause_id = models.BigIntegerField(help_text="The id of the firing, event, warning or contact.")
+    recipient = models.EmailField()
+    template = models.CharField(
+        max_length=60, help_text="emails/<template>_subject.txt, .txt, .html"
+    )
+    data = models.JSONField(default=dict, blank=True, help_text="Ids and values for the template.")
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
+    )
+    status = models.CharField(
+        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    send_id = models.UUIDField(
+        null=True, blank=True, editable=False, help_text="Set at the first claim; the Message-ID."
+    )
+    created_at = models.DateTimeField()
+    next_attempt_at = models.DateTimeField(help_text="When a worker may (re)try it.")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One mail per cause and recipient: recording a cause twice cannot send twice.
+            models.UniqueConstraint(
+                fields=["cause", "cause_id", "recipient"], name="notification_once_per_recipient"
+            ),
+        ]
+        indexes = [
+            # The re-drive and the backlog read only unsent rows.
+            models.Index(
+                fields=["status", "next_attempt_at"],
+                condition=~Q(status="sent"),
+                name="notification_unsent",
+            ),
+            models.Index(fields=["ticket", "created_at"], name="notification_ticket"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template} to {self.recipient} ({self.get_status_display().lower()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:tickets_outgoingnotification_change", args=[self.pk])

@@ -12,15 +12,24 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Min, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from helpdesk.formatting import human_duration
 from plans.models import NamedContact, Organization, Plan, Severity
 from sla.models import LIVE_STATES, BusinessCalendar, Metric, SlaClock, SupportHours, Target
 from sla.selectors import standing_for
 from sla.standing import ClockStanding, Standing, most_urgent
-from tickets.models import OPEN_STATUSES, Attachment, Message, Ticket, TicketEvent
+from tickets.models import (
+    OPEN_STATUSES,
+    Attachment,
+    DeliveryStatus,
+    Message,
+    OutgoingNotification,
+    Ticket,
+    TicketEvent,
+)
 
 STATUS_FILTERS = {
     "open": "Open",
@@ -354,3 +363,42 @@ def contact_of_organization(*, organization: Organization, pk: int) -> NamedCont
     if contact is None:
         raise Http404("No such contact.")
     return contact
+
+
+@dataclass(frozen=True)
+class NotificationBacklog:
+    """Mails not sent yet: for the admin, and for /readyz (a growing backlog means no worker)."""
+
+    pending: int
+    sending: int
+    failed: int
+    oldest_pending_age: dt.timedelta | None
+
+    @property
+    def unsent(self) -> int:
+        return self.pending + self.sending
+
+    @property
+    def oldest_pending_minutes(self) -> int | None:
+        age = self.oldest_pending_age
+        return None if age is None else int(age.total_seconds()) // 60
+
+
+def notification_backlog(*, now: dt.datetime | None = None) -> NotificationBacklog:
+    """Counts of pending, sending and failed notifications and the age of the oldest unsent
+    one, in one query over the partial index of unsent rows."""
+    now = now or timezone.now()
+    unsent = Q(status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING])
+    counts = OutgoingNotification.objects.exclude(status=DeliveryStatus.SENT).aggregate(
+        pending=Count("pk", filter=Q(status=DeliveryStatus.PENDING)),
+        sending=Count("pk", filter=Q(status=DeliveryStatus.SENDING)),
+        failed=Count("pk", filter=Q(status=DeliveryStatus.FAILED)),
+        oldest=Min("created_at", filter=unsent),
+    )
+    oldest = counts["oldest"]
+    return NotificationBacklog(
+        pending=counts["pending"],
+        sending=counts["sending"],
+        failed=counts["failed"],
+        oldest_pending_age=max(now - oldest, dt.timedelta(0)) if oldest else None,
+    )

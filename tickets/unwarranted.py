@@ -64,7 +64,7 @@ def warn_if_due(*, escalation: CustomerEscalation) -> UnwarrantedEscalationWarni
         data={"warning": warning.pk, "unwarranted": len(in_period)},
         customer_visible=True,
     )
-    emails.queue(emails.unwarranted_warning, warning_id=warning.pk)
+    emails.unwarranted_warning(warning=warning)
     return warning
 
 

@@ -13,7 +13,6 @@ from helpdesk import metrics
 from sla import tasks
 from sla.models import EscalationFiring, SweepRun
 from tests.factories import EscalationRuleFactory, SlaClockFactory, TicketFactory
-from tickets import emails
 
 pytestmark = pytest.mark.django_db
 
@@ -74,18 +73,3 @@ def test_the_escalation_mail_measures_its_lag_from_the_due_instant(
     assert len(mailoutbox) == 1
     assert metrics.MAILS_SENT.labels(template="sla_escalation")._value.get() == sent + 1
     assert metrics.ESCALATION_LAG._sum.get() - lag_sum == pytest.approx(42)
-
-
-def test_a_large_batch_of_escalation_mails_is_queued_in_small_tasks(
-    monkeypatch: pytest.MonkeyPatch, mailoutbox: list, django_capture_on_commit_callbacks: object
-) -> None:
-    monkeypatch.setattr(emails, "MAILS_PER_TASK", 2)
-    due_clocks(5)
-    capture = django_capture_on_commit_callbacks(execute=True)  # type: ignore[operator]
-    with time_machine.travel(NOW + dt.timedelta(seconds=20), tick=False), capture as callbacks:
-        tasks.sweep_task()
-    assert len(callbacks) == 3  # 2 + 2 + 1 mails
-    references = EscalationFiring.objects.values_list("clock__ticket__reference", flat=True)
-    assert sorted(m.subject.split("]")[0] for m in mailoutbox) == sorted(
-        f"[{reference}" for reference in references
-    )

@@ -32,7 +32,12 @@ from sla.models import ClockState, SlaClock
 from sla.selectors import standing_for, ticket_standing_conditions, ticket_urgency_case
 from sla.standing import AT_RISK_SHARE, Standing, most_urgent
 from tickets import services
-from tickets.desk import clock_admin, email_admin, organization_admin  # noqa: F401  (registering)
+from tickets.desk import (  # noqa: F401  (they register their admins)
+    clock_admin,
+    email_admin,
+    notifications_admin,
+    organization_admin,
+)
 from tickets.desk.views import TicketActionsMixin, TicketWorkMixin
 from tickets.models import (
     CLOSED_STATUSES,
@@ -511,6 +516,3 @@ class TicketEventAdmin(ReadOnlyAdmin):
     @admin.display(description="ticket", ordering="ticket__reference")
     def ticket_link(self, obj: TicketEvent) -> SafeString:
         return admin_link(obj.ticket, obj.ticket.reference)
-
-
-# The email channel's and the logged calls' pages register themselves.

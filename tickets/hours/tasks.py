@@ -2,18 +2,21 @@
 
 `tickets.services.time_entry_log` enqueues `hours_check_warnings(contract_id=...)` on commit.
 The check is safe to run any number of times, by any number of workers at once: each warning
-is a `HoursWarning` row (unique per contract, period and threshold) inserted first, and the
-email goes out on commit only from the worker whose insert won.
+is a `HoursWarning` row (unique per contract, period and threshold) inserted first, and only
+the worker whose insert won records the warning's outgoing notifications, in the same
+transaction (sent by `tickets.notifications`).
 """
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
+from helpdesk.mail import register_context
 from plans.models import Contract
 from tickets.hours.ledger import (
     WARNING_THRESHOLDS,
@@ -22,7 +25,8 @@ from tickets.hours.ledger import (
     hours_ledger,
     local_today,
 )
-from tickets.models import HoursWarning
+from tickets.models import HoursWarning, OutgoingNotification
+from tickets.notifications import record
 
 
 def warning_recipients(contract: Contract) -> list[str]:
@@ -43,26 +47,47 @@ def warning_recipients(contract: Contract) -> list[str]:
     return sorted(addresses)
 
 
-def _send(contract: Contract, period: Period, threshold: int) -> None:
-    recipients = warning_recipients(contract)
-    if not recipients:
-        return
-    context = {
+def _record(warning: HoursWarning, contract: Contract, period: Period) -> int:
+    """The warning's mails, in the warning's transaction; the numbers are those of now."""
+    return record(
+        cause=OutgoingNotification.Cause.HOURS_WARNING,
+        cause_id=warning.pk,
+        name="hours_warning",
+        to=warning_recipients(contract),
+        data={
+            "contract_id": contract.pk,
+            "threshold": warning.threshold,
+            "period": {
+                "start": period.start.isoformat(),
+                "end": period.end.isoformat(),
+                "months": period.months,
+                "allowance_minutes": period.allowance_minutes,
+                "used_minutes": period.used_minutes,
+            },
+        },
+    )
+
+
+@register_context("hours_warning")
+def _hours_warning_context(data: Mapping[str, Any]) -> dict[str, Any]:
+    contract = Contract.objects.select_related("organization", "plan").get(pk=data["contract_id"])
+    stored = data["period"]
+    period = Period(
+        start=dt.date.fromisoformat(stored["start"]),
+        end=dt.date.fromisoformat(stored["end"]),
+        months=stored["months"],
+        allowance_minutes=stored["allowance_minutes"],
+        used_minutes=stored["used_minutes"],
+        rate=contract.overage_hourly_rate,
+        overage_billed=contract.plan.overage_billed,
+    )
+    return {
         "contract": contract,
         "organization": contract.organization,
         "plan": contract.plan,
         "period": period,
-        "threshold": threshold,
-        "site_url": settings.SITE_URL,
+        "threshold": data["threshold"],
     }
-    subject = " ".join(render_to_string("emails/hours_warning_subject.txt", context).split())
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string("emails/hours_warning.txt", context),
-        to=recipients,
-    )
-    message.attach_alternative(render_to_string("emails/hours_warning.html", context), "text/html")
-    message.send()
 
 
 def hours_check_warnings(*, contract_id: int) -> list[int]:
@@ -91,19 +116,18 @@ def hours_check_warnings(*, contract_id: int) -> list[int]:
     reached = [threshold for threshold in WARNING_THRESHOLDS if period.reached(threshold)]
     if not reached:
         return []
-    won: list[int] = []
+    won: list[HoursWarning] = []
     with transaction.atomic():
         now = timezone.now()
         for threshold in reached:
-            _, created = HoursWarning.objects.get_or_create(
+            warning, created = HoursWarning.objects.get_or_create(
                 contract=contract,
                 period_start=period.start,
                 threshold=threshold,
                 defaults={"sent_at": now},
             )
             if created:
-                won.append(threshold)
+                won.append(warning)
         if won:
-            highest = max(won)
-            transaction.on_commit(lambda: _send(contract, period, highest))
-    return won
+            _record(max(won, key=lambda w: w.threshold), contract, period)
+    return [warning.threshold for warning in won]

@@ -436,7 +436,7 @@ def _auto_reply(mail: InboundMail, parsed: parsing.ParsedMail, kind: str, text: 
             )
     except IntegrityError:
         return "; not answered (already answered today)"
-    emails.queue(emails.inbound_auto_reply, auto_reply_id=reply.pk)
+    emails.inbound_auto_reply(reply=reply)
     return "; answered"
 
 

@@ -1,8 +1,11 @@
 """Writes for tickets. Every change goes through one of these functions, logs a `TicketEvent`,
 and tells the SLA clocks what happened through an explicit call (never a signal).
 
-Conventions: keyword-only arguments, one transaction each, emails queued with
-`transaction.on_commit` so nothing is sent for a change that rolled back.
+Conventions: keyword-only arguments, one transaction each (run again on a deadlock or a
+serialization failure: `helpdesk.db.retry_on_conflict`), the ticket locked before its clocks,
+and emails recorded as outgoing notifications in the same transaction (`tickets.emails`), sent
+by a worker after the commit, so nothing is sent for a change that rolled back and nothing is
+lost when a worker dies.
 """
 
 from tickets.services._common import is_agent

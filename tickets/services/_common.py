@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -47,8 +48,25 @@ def touch(ticket: Ticket, at: dt.datetime, *fields: str) -> None:
 
 
 def locked(ticket: Ticket) -> Ticket:
-    """Re-read the ticket under a row lock: two agents acting at once are serialized."""
-    return Ticket.objects.select_for_update().select_related("plan", "severity").get(pk=ticket.pk)
+    """Re-read the ticket under a row lock: two agents acting at once are serialized.
+
+    Lock order: the ticket first, then (through `sla.services`) its clocks. Only the ticket's
+    row is locked (`of`): without it PostgreSQL would also lock the joined plan and severity
+    rows and serialize every action on tickets of the same plan."""
+    return (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("plan", "severity")
+        .get(pk=ticket.pk)
+    )
+
+
+def lock_tickets(ticket_ids: Sequence[int], *, skip_locked: bool) -> list[int]:
+    """`sla.services.TicketLocker`: lock these tickets in id order; returns the ids locked.
+    The sweep uses it to take tickets before their clocks, the order the services follow."""
+    rows = Ticket.objects.filter(pk__in=list(ticket_ids)).order_by("pk")
+    return list(
+        rows.select_for_update(skip_locked=skip_locked, of=("self",)).values_list("pk", flat=True)
+    )
 
 
 def is_agent(user: User) -> bool:

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from helpdesk import timing
+from helpdesk.db import retry_on_conflict
 from tickets import emails
 from tickets.entitlements import (
     can_request_escalation,
@@ -31,6 +32,7 @@ from tickets.services._common import (
 # -- customers' requests ----------------------------------------------------------------------
 
 
+@retry_on_conflict
 @transaction.atomic
 def ticket_request_post_incident_report(*, ticket: Ticket, by: User) -> Ticket:
     ticket = locked(ticket)
@@ -48,6 +50,7 @@ def ticket_request_post_incident_report(*, ticket: Ticket, by: User) -> Ticket:
     return ticket
 
 
+@retry_on_conflict
 @transaction.atomic
 def ticket_request_escalation(*, ticket: Ticket, by: User, reason: str) -> CustomerEscalation:
     """The customer asks for an escalation (Vmoso priorities 2-4); support managers hear."""
@@ -69,7 +72,7 @@ def ticket_request_escalation(*, ticket: Ticket, by: User, reason: str) -> Custo
         requested_at=now,
     )
     touch(ticket, now)
-    log_event(
+    event = log_event(
         ticket,
         Event.ESCALATION_REQUESTED,
         "Customer requested an escalation",
@@ -78,10 +81,11 @@ def ticket_request_escalation(*, ticket: Ticket, by: User, reason: str) -> Custo
         reason=reason,
         data={"escalation": escalation.pk},
     )
-    emails.queue(emails.customer_escalation, escalation_id=escalation.pk)
+    emails.customer_escalation(event=event, escalation=escalation)
     return escalation
 
 
+@retry_on_conflict
 @transaction.atomic
 def escalation_mark_unwarranted(
     *, escalation: CustomerEscalation, by: User, note: str = ""

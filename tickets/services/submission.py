@@ -16,6 +16,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from helpdesk import timing
+from helpdesk.db import retry_on_conflict
 from plans.models import Channel, TicketCategory
 from sla import services as sla
 from tickets import emails
@@ -167,6 +168,7 @@ def _attach(
 
 
 @files_removed_on_failure
+@retry_on_conflict
 @transaction.atomic
 def ticket_create(
     *,
@@ -234,7 +236,7 @@ def ticket_create(
     summary = f"Opened with severity {severity.level} ({severity.name})"
     if entitlement.onboarding_pending:
         summary += f"; {plan} support applies until technical onboarding is completed"
-    log_event(
+    created = log_event(
         ticket,
         Event.CREATED,
         summary,
@@ -247,7 +249,7 @@ def ticket_create(
             ticket, Event.PIR_REQUESTED, "Post-incident report requested", actor=requester, at=now
         )
     sla.clocks_start(ticket=ticket, at=now)
-    emails.queue(emails.ticket_created, ticket_id=ticket.pk)
+    emails.ticket_created(event=created)
     return ticket
 
 
@@ -255,6 +257,7 @@ def ticket_create(
 
 
 @files_removed_on_failure
+@retry_on_conflict
 @transaction.atomic
 def ticket_reply(
     *,
@@ -299,7 +302,7 @@ def ticket_reply(
         touch(ticket, now)
         return message
     if agent:
-        log_event(ticket, Event.REPLIED, "Support replied", actor=author, at=now)
+        event = log_event(ticket, Event.REPLIED, "Support replied", actor=author, at=now)
         fields = []
         if ticket.status in (Status.NEW, Status.ACKNOWLEDGED):
             ticket.status = Status.IN_PROGRESS
@@ -309,7 +312,7 @@ def ticket_reply(
             fields.append("assignee")
         touch(ticket, now, *fields)
         sla.clock_on_ticket_event(ticket=ticket, event=sla.TicketEvent.PUBLIC_REPLY, at=now)
-        emails.queue(emails.agent_replied, ticket_id=ticket.pk, message_id=message.pk)
+        emails.agent_replied(event=event, message=message)
     else:
         log_event(ticket, Event.CUSTOMER_REPLIED, "Customer replied", actor=author, at=now)
         fields = []
@@ -322,6 +325,7 @@ def ticket_reply(
 
 
 @files_removed_on_failure
+@retry_on_conflict
 @transaction.atomic
 def attachment_add(*, ticket: Ticket, by: User, files: Iterable[UploadedFile]) -> list[Attachment]:
     ticket = locked(ticket)

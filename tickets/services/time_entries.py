@@ -10,6 +10,7 @@ from django.db import transaction
 from django_q.tasks import async_task
 
 from helpdesk import timing
+from helpdesk.db import retry_on_conflict
 from plans.selectors import contract_active
 from tickets.models import (
     Ticket,
@@ -24,6 +25,7 @@ from tickets.services._common import (
 # -- time -------------------------------------------------------------------------------------
 
 
+@retry_on_conflict
 @transaction.atomic
 def time_entry_log(
     *,

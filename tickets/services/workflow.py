@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from helpdesk import timing
+from helpdesk.db import retry_on_conflict
 from plans.models import Severity
 from sla import services as sla
 from tickets import emails
@@ -30,6 +31,7 @@ from tickets.services._common import (
 # -- agents' moves ----------------------------------------------------------------------------
 
 
+@retry_on_conflict
 @transaction.atomic
 def ticket_assign(*, ticket: Ticket, assignee: User | None, by: User) -> Ticket:
     require_agent(by)
@@ -58,6 +60,7 @@ def ticket_assign(*, ticket: Ticket, assignee: User | None, by: User) -> Ticket:
     return ticket
 
 
+@retry_on_conflict
 @transaction.atomic
 def ticket_acknowledge(*, ticket: Ticket, by: User) -> Ticket:
     require_agent(by)
@@ -72,13 +75,16 @@ def ticket_acknowledge(*, ticket: Ticket, by: User) -> Ticket:
         ticket.assignee = by
         fields.append("assignee")
     touch(ticket, now, *fields)
-    log_event(ticket, Event.ACKNOWLEDGED, "Support acknowledged the ticket", actor=by, at=now)
+    event = log_event(
+        ticket, Event.ACKNOWLEDGED, "Support acknowledged the ticket", actor=by, at=now
+    )
     sla.clock_on_ticket_event(ticket=ticket, event=sla.TicketEvent.AGENT_ACTION, at=now)
     if "status" in fields:
-        emails.queue(emails.status_changed, ticket_id=ticket.pk)
+        emails.status_changed(event=event)
     return ticket
 
 
+@retry_on_conflict
 @transaction.atomic
 def ticket_move_to_queue(
     *, ticket: Ticket, queue: Queue, by: User | None, reason: str = ""
@@ -106,6 +112,7 @@ def ticket_move_to_queue(
     return ticket
 
 
+@retry_on_conflict
 @transaction.atomic
 def ticket_set_status(*, ticket: Ticket, status: str, by: User, reason: str = "") -> Ticket:
     """An agent moves an open ticket to in progress or waiting on customer."""
@@ -121,7 +128,7 @@ def ticket_set_status(*, ticket: Ticket, status: str, by: User, reason: str = ""
     ticket.status = status
     touch(ticket, now, "status")
     kind = Event.WAITING if status == Status.WAITING else Event.STATUS
-    log_event(
+    event = log_event(
         ticket,
         kind,
         f"Status: {Status(before).label} → {Status(status).label}",
@@ -135,10 +142,11 @@ def ticket_set_status(*, ticket: Ticket, status: str, by: User, reason: str = ""
         sla.clock_on_ticket_event(ticket=ticket, event=sla.TicketEvent.WAITING, at=now)
     elif before == Status.WAITING:
         sla.clock_on_ticket_event(ticket=ticket, event=sla.TicketEvent.CUSTOMER_REPLIED, at=now)
-    emails.queue(emails.status_changed, ticket_id=ticket.pk, reason=reason)
+    emails.status_changed(event=event, reason=reason)
     return ticket
 
 
+@retry_on_conflict
 @transaction.atomic
 def ticket_resolve(*, ticket: Ticket, by: User, note: str = "") -> Ticket:
     require_agent(by)
@@ -148,13 +156,14 @@ def ticket_resolve(*, ticket: Ticket, by: User, note: str = "") -> Ticket:
     ticket.status = Status.RESOLVED
     ticket.resolved_at = now
     touch(ticket, now, "status", "resolved_at")
-    log_event(ticket, Event.RESOLVED, "Resolved", actor=by, at=now, reason=note)
+    event = log_event(ticket, Event.RESOLVED, "Resolved", actor=by, at=now, reason=note)
     sla.clock_on_ticket_event(ticket=ticket, event=sla.TicketEvent.AGENT_ACTION, at=now)
     sla.clock_on_ticket_event(ticket=ticket, event=sla.TicketEvent.RESOLVED, at=now)
-    emails.queue(emails.status_changed, ticket_id=ticket.pk, reason=note)
+    emails.status_changed(event=event, reason=note)
     return ticket
 
 
+@retry_on_conflict
 @transaction.atomic
 def ticket_close(*, ticket: Ticket, by: User) -> Ticket:
     """Close for good: a resolved ticket confirmed, or one the customer withdraws."""
@@ -165,13 +174,14 @@ def ticket_close(*, ticket: Ticket, by: User) -> Ticket:
     was_open = ticket.is_open
     ticket.status = Status.CLOSED
     touch(ticket, now, "status")
-    log_event(ticket, Event.CLOSED, "Closed", actor=by, at=now)
+    event = log_event(ticket, Event.CLOSED, "Closed", actor=by, at=now)
     if was_open:
         sla.clock_on_ticket_event(ticket=ticket, event=sla.TicketEvent.WITHDRAWN, at=now)
-    emails.queue(emails.status_changed, ticket_id=ticket.pk, actor_id=by.pk)
+    emails.status_changed(event=event, actor=by)
     return ticket
 
 
+@retry_on_conflict
 @transaction.atomic
 def ticket_close_out_of_scope(*, ticket: Ticket, by: User, reason: str) -> Ticket:
     """Close a request support does not cover, with the policy's own words as the reason."""
@@ -183,12 +193,15 @@ def ticket_close_out_of_scope(*, ticket: Ticket, by: User, reason: str) -> Ticke
     ticket.status = Status.CLOSED
     ticket.out_of_scope_reason = reason[:300]
     touch(ticket, now, "status", "out_of_scope_reason")
-    log_event(ticket, Event.OUT_OF_SCOPE, "Closed as out of scope", actor=by, at=now, reason=reason)
+    event = log_event(
+        ticket, Event.OUT_OF_SCOPE, "Closed as out of scope", actor=by, at=now, reason=reason
+    )
     sla.clock_on_ticket_event(ticket=ticket, event=sla.TicketEvent.WITHDRAWN, at=now)
-    emails.queue(emails.status_changed, ticket_id=ticket.pk, reason=reason)
+    emails.status_changed(event=event, reason=reason)
     return ticket
 
 
+@retry_on_conflict
 @transaction.atomic
 def ticket_reopen(*, ticket: Ticket, by: User, reason: str = "") -> Ticket:
     ticket = locked(ticket)
@@ -203,12 +216,13 @@ def ticket_reopen(*, ticket: Ticket, by: User, reason: str = "") -> Ticket:
     ticket.status = Status.IN_PROGRESS if ticket.assignee_id else Status.NEW
     ticket.resolved_at = None
     touch(ticket, now, "status", "resolved_at")
-    log_event(ticket, Event.REOPENED, "Reopened", actor=by, at=now, reason=reason)
+    event = log_event(ticket, Event.REOPENED, "Reopened", actor=by, at=now, reason=reason)
     sla.clock_on_ticket_event(ticket=ticket, event=sla.TicketEvent.REOPENED, at=now)
-    emails.queue(emails.status_changed, ticket_id=ticket.pk, reason=reason, actor_id=by.pk)
+    emails.status_changed(event=event, reason=reason, actor=by)
     return ticket
 
 
+@retry_on_conflict
 @transaction.atomic
 def ticket_change_severity(*, ticket: Ticket, level: int, by: User, reason: str) -> Ticket:
     """Support changes the severity with a reason the customer sees; clocks are retargeted from
@@ -237,7 +251,7 @@ def ticket_change_severity(*, ticket: Ticket, level: int, by: User, reason: str)
     ticket.severity = severity
     ticket.severity_clarification = ""
     touch(ticket, now, "severity", "severity_clarification")
-    log_event(
+    event = log_event(
         ticket,
         Event.SEVERITY,
         f"Severity changed from {before.level} ({before.name}) to {severity.level} "
@@ -250,10 +264,11 @@ def ticket_change_severity(*, ticket: Ticket, level: int, by: User, reason: str)
     sla.clock_on_ticket_event(
         ticket=ticket, event=sla.TicketEvent.SEVERITY_CHANGED, at=now, reason=reason
     )
-    emails.queue(emails.status_changed, ticket_id=ticket.pk, reason=reason, change="severity")
+    emails.status_changed(event=event, reason=reason, change="severity")
     return ticket
 
 
+@retry_on_conflict
 @transaction.atomic
 def ticket_request_clarification(*, ticket: Ticket, by: User, question: str) -> Ticket:
     """Support asks the customer to explain the severity they chose (Vmoso)."""
@@ -265,7 +280,7 @@ def ticket_request_clarification(*, ticket: Ticket, by: User, question: str) -> 
     now = timing.now()
     ticket.severity_clarification = question
     touch(ticket, now, "severity_clarification")
-    log_event(
+    event = log_event(
         ticket,
         Event.CLARIFICATION,
         "Support asked to clarify the severity",
@@ -273,7 +288,5 @@ def ticket_request_clarification(*, ticket: Ticket, by: User, question: str) -> 
         at=now,
         reason=question,
     )
-    emails.queue(
-        emails.status_changed, ticket_id=ticket.pk, reason=question, change="clarification"
-    )
+    emails.status_changed(event=event, reason=question, change="clarification")
     return ticket

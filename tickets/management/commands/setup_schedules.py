@@ -1,9 +1,8 @@
 """`python manage.py setup_schedules`: create or update the django-q2 schedules (idempotent).
 
-The SLA sweep is sla's own; any installed app may add schedules by giving its AppConfig a
-`schedules` list of the same shape (the inbound-mail poll comes that way), so this command
-needs to know no app above it.
-"""
+It lives in `tickets`, the top domain app, because it names tasks of every layer below
+(`sla` must not name `tickets`' tasks); any installed app may add schedules by giving its
+AppConfig a `schedules` list of the same shape (the inbound-mail poll comes that way)."""
 
 from typing import Any
 
@@ -19,6 +18,14 @@ SCHEDULES = [
         "minutes": 1,
         "repeats": -1,
     },
+    {
+        # Sends outgoing notifications whose task was lost or whose worker died.
+        "name": "notifications-redrive",
+        "func": "tickets.notifications.redrive_task",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 1,
+        "repeats": -1,
+    },
 ]
 
 
@@ -30,7 +37,7 @@ def all_schedules() -> list[dict[str, Any]]:
 
 
 class Command(BaseCommand):
-    help = "Create or update the periodic tasks (the SLA escalation sweep, the inbound mail poll)."
+    help = "Create or update the periodic tasks (SLA sweep, notification re-drive, mail poll)."
 
     def handle(self, *args: Any, **options: Any) -> None:
         for spec in all_schedules():
