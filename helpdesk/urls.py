@@ -17,5 +17,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("reports/", include("sla.urls")),
     path("reports/hours/", include("tickets.hours_urls")),
+    path("reports/help/", include("tickets.kb.report_urls")),
+    path("help/", include("tickets.kb.urls")),
     path("", include("tickets.urls")),
 ]

@@ -18,6 +18,13 @@ class Channel(models.TextChoices):
     CALL = "call", "Scheduled call"
 
 
+class Resolution(models.TextChoices):
+    """How a severity's issues get resolved: within targets, or shipped in a release (Prismic 3)."""
+
+    TARGETS = "targets", "By the plan's targets"
+    MAINTENANCE_RELEASE = "maintenance_release", "In a maintenance release"
+
+
 class TamOption(models.TextChoices):
     NONE = "none", "Not available"
     OPTIONAL = "optional", "Optional (extra)"
@@ -88,6 +95,13 @@ class Severity(models.Model):
     name = models.CharField(max_length=100)
     definition = models.TextField()
     examples = models.JSONField(default=list, blank=True, validators=[validate_text_list])
+    resolution = models.CharField(
+        max_length=20,
+        choices=Resolution.choices,
+        default=Resolution.TARGETS,
+        help_text="Issues of this severity are resolved in a scheduled maintenance release "
+        "(customers see that instead of a due time).",
+    )
 
     class Meta:
         ordering = ["policy", "level"]
@@ -100,6 +114,10 @@ class Severity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.level} - {self.name}"
+
+    @property
+    def resolved_in_release(self) -> bool:
+        return self.resolution == Resolution.MAINTENANCE_RELEASE
 
 
 class Plan(models.Model):

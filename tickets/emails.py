@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 from django_q.tasks import async_task
 
 from plans.roles import SUPPORT_MANAGERS
-from tickets.models import CustomerEscalation, Message, Ticket
+from tickets.models import CustomerEscalation, Message, Release, Ticket
 
 
 @dataclass
@@ -128,4 +128,22 @@ def sla_escalation(*, ticket_id: int, to: list[str], rule: str, metric: str, lat
     ticket = _ticket(ticket_id)
     return Mail(
         "sla_escalation", to, {"ticket": ticket, "rule": rule, "metric": metric, "late": late}
+    )
+
+
+@builder
+def release_published(*, release_id: int, ticket_ids: list[int]) -> Mail | None:
+    """One mail per customer contact: the tickets of theirs that a release resolved."""
+    release = Release.objects.get(pk=release_id)
+    tickets = list(
+        Ticket.objects.filter(pk__in=ticket_ids)
+        .select_related("requester", "organization")
+        .order_by("reference")
+    )
+    if not tickets:
+        return None
+    return Mail(
+        "release_published",
+        _requester(tickets[0]),
+        {"release": release, "tickets": tickets, "requester": tickets[0].requester},
     )

@@ -75,6 +75,14 @@ class Ticket(models.Model):
         Queue, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
     )
     out_of_scope_reason = models.CharField(max_length=300, blank=True)
+    release = models.ForeignKey(
+        "tickets.Release",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        help_text="The maintenance release the fix is planned for.",
+    )
     severity_clarification = models.TextField(
         blank=True, help_text="Support's open question about the chosen severity."
     )
@@ -197,6 +205,7 @@ class TicketEvent(models.Model):
         ESCALATION_UNWARRANTED = "escalation_unwarranted", "Escalation marked unwarranted"
         SLA_ESCALATED = "sla_escalated", "Escalated by SLA rule"
         TIME_LOGGED = "time_logged", "Time logged"
+        RELEASE_PLANNED = "release_planned", "Planned for a release"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
@@ -293,3 +302,36 @@ class HoursWarning(models.Model):
 
     def __str__(self) -> str:
         return f"{self.threshold}% warning for {self.contract} from {self.period_start}"
+
+
+# Models that live in their own packages but belong to this app (label `tickets`).
+from tickets.kb.models import (  # noqa: E402
+    Article,
+    ArticleCategory,
+    ArticleRevision,
+    ArticleTag,
+    ArticleView,
+    HelpSearch,
+)
+from tickets.releases.models import Release  # noqa: E402
+
+__all__ = [
+    "OPEN_STATUSES",
+    "REFERENCE_PREFIX",
+    "Article",
+    "ArticleCategory",
+    "ArticleRevision",
+    "ArticleTag",
+    "ArticleView",
+    "Attachment",
+    "CustomerEscalation",
+    "HelpSearch",
+    "HoursWarning",
+    "Message",
+    "Queue",
+    "Release",
+    "Status",
+    "Ticket",
+    "TicketEvent",
+    "TimeEntry",
+]

@@ -94,7 +94,7 @@ def ticket_for_viewer(*, user: AbstractBaseUser, reference: str) -> Ticket:
     organization = organization_for(user=user)
     ticket = (
         Ticket.objects.select_related(
-            "severity", "category", "plan", "plan__policy", "requester", "organization"
+            "severity", "category", "plan", "plan__policy", "requester", "organization", "release"
         )
         .filter(organization=organization, reference=reference)
         .first()

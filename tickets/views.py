@@ -36,6 +36,7 @@ from tickets.forms import (
     TicketForm,
     apply_errors,
 )
+from tickets.kb import selectors as kb_selectors
 from tickets.models import Ticket
 
 try:  # the support-hours ledger (another part of the product); /plan/ shows it when present
@@ -125,10 +126,17 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"{ticket.reference} is open. We have emailed you a copy.")
             return redirect(ticket)
     channel_map = {c.pk: allowed_channels(plan=plan, category=c) for c in form.categories}
+    subject = request.POST.get("subject", "") if posted else request.GET.get("subject", "")
     return render(
         request,
         "tickets/new.html",
-        {"form": form, "entitlement": entitlement, "plan": plan, "channel_map": channel_map},
+        {
+            "form": form,
+            "entitlement": entitlement,
+            "plan": plan,
+            "channel_map": channel_map,
+            "suggestions": kb_selectors.suggestions(user=request.user, subject=subject),
+        },
         status=400 if form.errors else 200,
     )
 

@@ -20,6 +20,8 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 METRICS = ("acknowledge", "first_response", "resolution")
 CHANNELS = ("portal", "email", "chat", "phone", "forum", "call")
 TAM_OPTIONS = ("none", "optional", "included")
+# plans.models.Resolution's values (a test keeps the two equal; this module stays ORM-free).
+RESOLUTIONS = ("targets", "maintenance_release")
 NOTIFY_ROLES = ("assignee", "queue", "customer_success_manager", "support_managers")
 SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
 DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
@@ -52,6 +54,7 @@ class SeveritySpec:
     name: str
     definition: str
     examples: list[str]
+    resolution: str = "targets"
 
 
 @dataclass
@@ -373,7 +376,10 @@ def _severity(node: Node) -> SeveritySpec:
         name=node.text("name"),
         definition=node.text("definition", ""),
         examples=node.texts("examples"),
+        resolution=node.text("resolution", "targets"),
     )
+    if spec.resolution not in RESOLUTIONS:
+        node.error(f"{spec.resolution!r} is not one of {', '.join(RESOLUTIONS)}", "resolution")
     node.done()
     return spec
 

@@ -141,7 +141,10 @@ def ticket_set_status(
 
 
 @transaction.atomic
-def ticket_resolve(*, ticket: Ticket, by: AbstractBaseUser, note: str = "") -> Ticket:
+def ticket_resolve(
+    *, ticket: Ticket, by: AbstractBaseUser, note: str = "", notify: bool = True
+) -> Ticket:
+    """Resolve; `notify=False` when the caller tells the customer itself (a release)."""
     require_agent(by)
     ticket = locked(ticket)
     require_open(ticket, "resolve it")
@@ -152,7 +155,8 @@ def ticket_resolve(*, ticket: Ticket, by: AbstractBaseUser, note: str = "") -> T
     log_event(ticket, Event.RESOLVED, "Resolved", actor=by, at=now, reason=note)
     sla.clock_on_ticket_event(ticket=ticket, event=sla.TicketEvent.AGENT_ACTION, at=now)
     sla.clock_on_ticket_event(ticket=ticket, event=sla.TicketEvent.RESOLVED, at=now)
-    emails.queue(emails.status_changed, ticket_id=ticket.pk, reason=note)
+    if notify:
+        emails.queue(emails.status_changed, ticket_id=ticket.pk, reason=note)
     return ticket
 
 
