@@ -14,6 +14,7 @@ from django.utils.text import slugify
 from plans.models import ContactRole, Contract, NamedContact, Organization, Plan, Severity
 from plans.roles import AGENTS, DIRECTORS, ON_CALL, SUPPORT_MANAGERS
 from plans.services import named_contact_add
+from tickets.kb.demo import seed_articles, seed_release
 from tickets.models import Queue, Ticket
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -140,6 +141,8 @@ def seed_demo(today: dt.date | None = None) -> list[Login]:
         slug__in=[slugify(f"{COMPANIES[i % len(COMPANIES)]}-{p.slug}") for i, p in enumerate(plans)]
     ):
         _tickets(org, agents)
+    seed_articles(author=agents[0])
+    seed_release(agent=agents[0])
     return logins
 
 

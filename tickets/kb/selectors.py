@@ -78,7 +78,11 @@ def help_articles(
         articles = articles.filter(category=category)
     if tag is not None:
         articles = articles.filter(tags=tag)
-    return _for_list(articles).order_by("category__position", "category__name", "title")
+    return (
+        _for_list(articles)
+        .defer("body", "body_html", "body_text", "search_vector")
+        .order_by("category__position", "category__name", "title")
+    )
 
 
 def help_categories(*, user: Viewer) -> list[ArticleCategory]:
