@@ -37,7 +37,7 @@ ARTICLES = (
         "If your **production site is down for all users**, check these first:\n\n"
         "1. Open the status page: a platform outage is listed there within five minutes.\n"
         "2. Try the site from a phone on mobile data, to rule out your office network.\n"
-        "3. Check that your domain's DNS records still point to us (`dig +short www.example.com`).\n"
+        "3. Check that your DNS records still point to us (`dig +short www.example.com`).\n"
         "4. Look at your last deploy: roll it back if the outage started right after it.\n"
         "5. Check the TLS certificate's expiry date.\n\n"
         "Still down? Open a **severity 1** ticket (or call, if your plan has phone support) and "
