@@ -24,6 +24,10 @@ from tickets.services._common import Event, locked, log_event, require_agent, to
 def release_plan_ticket(*, ticket: Ticket, release: Release | None, by: AbstractBaseUser) -> Ticket:
     """Link an open ticket to the release that will carry its fix (None: unlink)."""
     require_agent(by)
+    if release is not None:
+        # Lock order: the release, then its tickets (as `release_publish` does). A release being
+        # published makes this wait, then it is seen published.
+        release = Release.objects.select_for_update().get(pk=release.pk)
     ticket = locked(ticket)
     if release is not None and release.is_published:
         raise ValidationError(
