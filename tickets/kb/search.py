@@ -5,7 +5,8 @@ GIN-indexed, matched with `websearch_to_tsquery`, ranked by `ts_rank` and highli
 `ts_headline`. One query per search whatever the number of articles.
 
 SQLite (the embedded default): no full-text index. A plain `LIKE` over title and body for each
-word, ranked by the words found in the title (twice) and in the body. It has no stemming
+word (every word for a search, any word for suggestions), ranked by the words found in the
+title (twice) and in the body. It has no stemming
 ("connecting" does not find "connection"), no stop words beyond a short list, and reads every
 article, so it suits a laptop's few hundred articles, not a large help centre.
 """
@@ -123,7 +124,7 @@ def search(
         return []
     if connection.vendor == "postgresql":
         return _postgres(articles, text, terms, limit=limit, match_any=match_any)
-    return _plain(articles, terms, limit=limit)
+    return _plain(articles, terms, limit=limit, match_any=match_any)
 
 
 def highlighted(snippet: str) -> SafeString:
@@ -168,12 +169,15 @@ def _rank_key(article: Article) -> tuple:
     return (-article.rank, -(article.published_at.timestamp() if article.published_at else 0))
 
 
-def _plain(articles: QuerySet[Article], terms: list[str], *, limit: int) -> list[SearchHit]:
-    """SQLite: any word in title or body; words in the title count twice."""
+def _plain(
+    articles: QuerySet[Article], terms: list[str], *, limit: int, match_any: bool
+) -> list[SearchHit]:
+    """SQLite: every word (or any word) in title or body; words in the title count twice."""
     match = Q()
     score: Value | CombinedExpression = Value(0)
     for term in terms:
-        match |= Q(title__icontains=term) | Q(body_text__icontains=term)
+        found = Q(title__icontains=term) | Q(body_text__icontains=term)
+        match = (match | found) if match_any else (match & found)
         score = (
             score
             + Case(When(title__icontains=term, then=2), default=0, output_field=IntegerField())
