@@ -51,10 +51,50 @@ from tickets.kb.search import search_vector  # noqa: E402
 
 BATCH = 5000
 VOCABULARY = 20_000
-SYLLABLES = (
-    "ka ri to ne mo sa lu pe di fa go ha ji ku la me no pa qu re si ta ve wo xa yo ze "
-    "bri cla dro fle gri plo sta tre vro zan kel mor pin sul tor"
-).split()
+SYLLABLES = [
+    "ka",
+    "ri",
+    "to",
+    "ne",
+    "mo",
+    "sa",
+    "lu",
+    "pe",
+    "di",
+    "fa",
+    "go",
+    "ha",
+    "ji",
+    "ku",
+    "la",
+    "me",
+    "no",
+    "pa",
+    "qu",
+    "re",
+    "si",
+    "ta",
+    "ve",
+    "wo",
+    "xa",
+    "yo",
+    "ze",
+    "bri",
+    "cla",
+    "dro",
+    "fle",
+    "gri",
+    "plo",
+    "sta",
+    "tre",
+    "vro",
+    "zan",
+    "kel",
+    "mor",
+    "pin",
+    "sul",
+    "tor",
+]
 
 
 def vocabulary(rng: random.Random) -> list[str]:
