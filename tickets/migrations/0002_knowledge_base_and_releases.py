@@ -3,22 +3,44 @@
 import django.contrib.postgres.search
 import django.db.models.deletion
 from django.conf import settings
-from django.db import migrations, models
+from django.db import DatabaseError, migrations, models, transaction
 
-# PostgreSQL only: the GIN index over the stored search vector (SQLite has no tsvector; the
-# column stays empty there and search falls back to a plain query, see tickets/kb/search.py).
-GIN = "CREATE INDEX IF NOT EXISTS article_search_vector_gin ON tickets_article USING gin (search_vector)"
-GIN_DROP = "DROP INDEX IF EXISTS article_search_vector_gin"
+# PostgreSQL only (SQLite has no tsvector; the column stays empty there and search falls back
+# to a plain query, see tickets/kb/search.py):
+# - a GIN index over the stored search vector, and one over the title's vector (the expression
+#   Django writes for SearchVector("title", config="english"));
+# - the vector kept in the row (STORAGE MAIN: the bodies are moved to TOAST first) and, where the
+#   server has it, lz4-compressed: ranking reads it for every candidate.
+GIN = [
+    "CREATE INDEX IF NOT EXISTS article_search_vector_gin ON tickets_article "
+    "USING gin (search_vector)",
+    "CREATE INDEX IF NOT EXISTS article_title_vector_gin ON tickets_article "
+    "USING gin (to_tsvector('english'::regconfig, COALESCE(title, '')))",
+    "ALTER TABLE tickets_article ALTER COLUMN search_vector SET STORAGE MAIN",
+]
+LZ4 = "ALTER TABLE tickets_article ALTER COLUMN search_vector SET COMPRESSION lz4"
+GIN_DROP = [
+    "DROP INDEX IF EXISTS article_search_vector_gin",
+    "DROP INDEX IF EXISTS article_title_vector_gin",
+]
 
 
 def create_gin(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(GIN)
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for statement in GIN:
+        schema_editor.execute(statement)
+    try:
+        with transaction.atomic(using=schema_editor.connection.alias):
+            schema_editor.execute(LZ4)
+    except DatabaseError:
+        pass  # a server built without lz4 keeps its default compression
 
 
 def drop_gin(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(GIN_DROP)
+        for statement in GIN_DROP:
+            schema_editor.execute(statement)
 
 
 class Migration(migrations.Migration):
@@ -384,11 +406,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="article",
-            index=models.Index(
-                condition=models.Q(("status", "published")),
-                fields=["category", "-published_at"],
-                name="article_published_by_category",
-            ),
+            index=models.Index(fields=["category", "-published_at"], name="article_by_category"),
         ),
         migrations.AddConstraint(
             model_name="article",

@@ -60,10 +60,27 @@ def test_the_vector_is_gin_indexed(help_world: Help) -> None:
     assert "USING gin (search_vector)" in definition
 
 
-def test_a_search_is_one_query(help_world: Help, django_assert_num_queries: object) -> None:
-    for n in range(15):
+def test_a_search_is_two_queries_however_many_match(
+    help_world: Help, django_assert_num_queries: object
+) -> None:
+    for n in range(25):
         write(help_world.agent, f"Webhook guide {n}", "Webhook details.")
-    assert Article.objects.count() == 15
-    with django_assert_num_queries(1):  # type: ignore[operator]
+    assert Article.objects.count() == 25
+    with django_assert_num_queries(2):  # type: ignore[operator]  # the ranking, the snippets
         hits = selectors.search_articles(user=help_world.agent, text="webhook")
-    assert len(hits) == 15
+    assert len(hits) == 20
+
+
+def test_it_ranks_only_a_bounded_number_of_candidates_but_keeps_title_matches(
+    help_world: Help, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tickets.kb import search  # noqa: PLC0415 - the module whose bound the test lowers
+
+    monkeypatch.setattr(search, "CANDIDATES", 3)
+    monkeypatch.setattr(search, "TITLE_CANDIDATES", 3)
+    for n in range(10):
+        write(help_world.agent, f"Guide {n}", "All about the webhook.")
+    write(help_world.agent, "Webhook reference", "Everything.")
+    hits = selectors.search_articles(user=help_world.agent, text="webhook")
+    assert hits[0].title == "Webhook reference"
+    assert len(hits) <= 4
