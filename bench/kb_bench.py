@@ -283,6 +283,7 @@ def build(count: int, rng: random.Random, words: list[str], weights: list[float]
         print(f"search vectors computed in {time.perf_counter() - started:.1f} s")
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE tickets_article")
+            cursor.execute("VACUUM ANALYZE tickets_article_plans")
     return plans
 
 
@@ -351,6 +352,7 @@ def main() -> None:
     def suggest(*, user: User, text: str) -> list:
         return selectors.suggestions(user=user, subject=text)
 
+    print(f"load average before timing: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     report("help search (all words)", *timed(selectors.search_articles, searches, user))
     report("new-ticket suggestions (any word)", *timed(suggest, subjects, user))
     first = len(dict.fromkeys(STOP))

@@ -38,8 +38,8 @@ MAX_WORDS = 8
 # A search ranks at most this many matches (plus title matches): a word found in half of
 # 100,000 articles costs the same as a rare one. Past it, the ranking is of the first matches
 # the index returns, and the title matches, which rank highest anyway.
-CANDIDATES = 1000
-TITLE_CANDIDATES = 200
+CANDIDATES = 500
+TITLE_CANDIDATES = 100
 SNIPPET_CHARS = 200
 STOP_WORDS = frozenset(
     [

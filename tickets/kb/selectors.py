@@ -21,6 +21,7 @@ from tickets.selectors import contact_for
 
 Viewer = AbstractBaseUser | AnonymousUser
 
+SEARCH_LIMIT = 10
 SUGGESTION_LIMIT = 5
 RELATED_LIMIT = 5
 
@@ -134,7 +135,7 @@ def related_articles(*, article: Article, user: Viewer) -> list[Article]:
     )
 
 
-def search_articles(*, user: Viewer, text: str, limit: int = 20) -> list[SearchHit]:
+def search_articles(*, user: Viewer, text: str, limit: int = SEARCH_LIMIT) -> list[SearchHit]:
     """Readable articles matching every word of `text` (PostgreSQL: websearch syntax, so
     "or" and quoted phrases work), best first, with highlighted snippets."""
     return search(visible_articles(user=user), text, limit=limit, match_any=False)

@@ -68,7 +68,7 @@ def test_a_search_is_two_queries_however_many_match(
     assert Article.objects.count() == 25
     with django_assert_num_queries(2):  # type: ignore[operator]  # the ranking, the snippets
         hits = selectors.search_articles(user=help_world.agent, text="webhook")
-    assert len(hits) == 20
+    assert len(hits) == 10
 
 
 def test_it_ranks_only_a_bounded_number_of_candidates_but_keeps_title_matches(
