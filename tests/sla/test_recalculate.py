@@ -75,8 +75,7 @@ def test_an_unknown_calendar_is_named(two_tickets) -> None:  # noqa: ANN001
 
 
 def test_the_calendar_admin_action_retargets_and_says_how_many(
-    two_tickets,
-    admin_client,  # noqa: ANN001
+    two_tickets, admin_client  # noqa: ANN001
 ) -> None:
     open_one, _ = two_tickets
     calendar = BusinessCalendar.objects.get(slug="local-business")
