@@ -24,6 +24,8 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("metrics", scrape.metrics_view, name="metrics"),
     path("reports/", include("tickets.reports.urls")),
+    path("reports/help/", include("tickets.kb.report_urls")),
+    path("help/", include("tickets.kb.urls")),
     # Named at the root: `plans` writes this link into invitations without knowing the portal.
     path("invitations/<str:token>/", portal_views.invitation_accept, name="invitation"),
     path("", include("tickets.portal.urls")),

@@ -14,6 +14,13 @@ from plans.choices import ContactRole as ContactRole
 from plans.choices import TamOption as TamOption
 
 
+class Resolution(models.TextChoices):
+    """How a severity's issues get resolved: within targets, or shipped in a release (Prismic 3)."""
+
+    TARGETS = "targets", "By the plan's targets"
+    MAINTENANCE_RELEASE = "maintenance_release", "In a maintenance release"
+
+
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError(f"{value!r} is not an IANA time zone (for example Europe/London).")
@@ -117,6 +124,13 @@ class Severity(models.Model):
     name = models.CharField(max_length=100)
     definition = models.TextField()
     examples = models.JSONField(default=list, blank=True, validators=[validate_text_list])
+    resolution = models.CharField(
+        max_length=20,
+        choices=Resolution.choices,
+        default=Resolution.TARGETS,
+        help_text="Issues of this severity are resolved in a scheduled maintenance release "
+        "(customers see that instead of a due time).",
+    )
 
     class Meta:
         ordering = ["policy", "level"]
@@ -129,6 +143,10 @@ class Severity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.level} - {self.name}"
+
+    @property
+    def resolved_in_release(self) -> bool:
+        return self.resolution == Resolution.MAINTENANCE_RELEASE
 
 
 class Plan(models.Model):

@@ -6,7 +6,14 @@ permissions each role holds are in `tickets.roles` (the app that sees every mode
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
 from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 
 AGENTS = "agents"
 SUPPORT_MANAGERS = "support managers"
@@ -39,3 +46,17 @@ def is_support_manager(user: User | AnonymousUser) -> bool:
 
 def is_policy_administrator(user: User | AnonymousUser) -> bool:
     return _in_group(user, POLICY_ADMINISTRATORS, "_is_policy_administrator")
+
+
+def manager_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A view for support managers: sign-in for the anonymous, 403 (saying why) for others."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not is_support_manager(request.user):
+            raise PermissionDenied("Reports are for support managers.")
+        return view(request, *args, **kwargs)
+
+    return wrapped

@@ -26,6 +26,7 @@ from plans.selectors import contract_active, effective_plan
 from plans.services import named_contact_add
 from tickets import services
 from tickets.entitlements import allowed_channels
+from tickets.kb.demo import seed_articles, seed_release
 from tickets.models import Queue, Ticket
 from tickets.roles import sync_role_groups
 
@@ -152,6 +153,8 @@ def seed_demo(today: dt.date | None = None) -> list[Login]:
         slug__in=[slugify(f"{COMPANIES[i % len(COMPANIES)]}-{p.slug}") for i, p in enumerate(plans)]
     ):
         _tickets(org, agents)
+    seed_articles(author=agents[0])
+    seed_release(agent=agents[0])
     return logins
 
 

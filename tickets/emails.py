@@ -23,6 +23,7 @@ from tickets.models import (
     CustomerEscalation,
     Message,
     OutgoingNotification,
+    Release,
     Ticket,
     TicketEvent,
     UnwarrantedEscalationWarning,
@@ -245,3 +246,28 @@ def _inbound_auto_reply(data: Mapping[str, Any]) -> dict[str, Any]:
     if not subject.lower().startswith("re:"):
         subject = f"Re: {subject}"
     return {"reply": reply, "subject": subject, "mail_headers": headers}
+
+
+@register_context("release_published")
+def _release_published(data: Mapping[str, Any]) -> dict[str, Any]:
+    release = Release.objects.get(pk=data["release_id"])
+    tickets = list(
+        Ticket.objects.filter(pk__in=data["ticket_ids"])
+        .select_related("requester", "organization")
+        .order_by("reference")
+    )
+    return {"release": release, "tickets": tickets, "requester": tickets[0].requester}
+
+
+def release_published(*, release: Release, ticket_ids: list[int]) -> int:
+    """One mail per customer contact: the tickets of theirs that a release resolved."""
+    tickets = list(Ticket.objects.filter(pk__in=ticket_ids).select_related("requester"))
+    if not tickets:
+        return 0
+    return record(
+        cause=OutgoingNotification.Cause.RELEASE,
+        cause_id=release.pk,
+        name="release_published",
+        to=_requester(tickets[0]),
+        data={"release_id": release.pk, "ticket_ids": sorted(ticket_ids)},
+    )

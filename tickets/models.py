@@ -78,6 +78,14 @@ class Ticket(models.Model):
         Queue, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
     )
     out_of_scope_reason = models.CharField(max_length=300, blank=True)
+    release = models.ForeignKey(
+        "tickets.Release",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        help_text="The maintenance release the fix is planned for.",
+    )
     severity_clarification = models.TextField(
         blank=True, help_text="Support's open question about the chosen severity."
     )
@@ -229,6 +237,7 @@ class TicketEvent(models.Model):
         UNWARRANTED_WARNING = "unwarranted_warning", "Warned about unwarranted escalations"
         TIME_LOGGED = "time_logged", "Time logged"
         CONTACT_LOGGED = "contact_logged", "Call or chat logged"
+        RELEASE_PLANNED = "release_planned", "Planned for a release"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
@@ -562,3 +571,18 @@ class OutgoingNotification(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("admin:tickets_outgoingnotification_change", args=[self.pk])
+
+
+# Models that live in their own packages but belong to this app (label `tickets`).
+from tickets.kb.models import (  # noqa: E402
+    Article,
+    ArticleCategory,
+    ArticleRevision,
+    ArticleTag,
+    ArticleView,
+    HelpSearch,
+)
+from tickets.releases.models import Release  # noqa: E402
+
+__all__ = ["Article", "ArticleCategory", "ArticleRevision", "ArticleTag", "ArticleView"]
+__all__ += ["HelpSearch", "Release"]

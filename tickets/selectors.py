@@ -106,7 +106,7 @@ def ticket_for_viewer(*, user: User, reference: str) -> Ticket:
     organization = organization_for(user=user)
     ticket = (
         Ticket.objects.select_related(
-            "severity", "category", "plan", "plan__policy", "requester", "organization"
+            "severity", "category", "plan", "plan__policy", "requester", "organization", "release"
         )
         .filter(organization=organization, reference=reference)
         .first()

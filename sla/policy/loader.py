@@ -196,7 +196,12 @@ class _Loader:
             s.level: self.upsert(
                 Severity,
                 {"policy": policy, "level": s.level},
-                {"name": s.name, "definition": s.definition, "examples": s.examples},
+                {
+                    "name": s.name,
+                    "definition": s.definition,
+                    "examples": s.examples,
+                    "resolution": s.resolution,
+                },
                 f"severity {s.level}",
             )
             for s in spec.severities

@@ -27,6 +27,8 @@ TAM_OPTIONS: tuple[str, ...] = tuple(TamOption.values)
 NOTIFY_ROLES: tuple[str, ...] = tuple(NotifyRole.values)
 CONDITION_LIMITS = ("base_plan", "no_technical_support")
 ORGANIZATION_ZONE = "organization"
+# plans.models.Resolution's values (a test keeps the two equal; this module stays ORM-free).
+RESOLUTIONS = ("targets", "maintenance_release")
 SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
 DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 PERIOD = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
@@ -59,6 +61,7 @@ class SeveritySpec:
     name: str
     definition: str
     examples: list[str]
+    resolution: str = "targets"
 
 
 @dataclass
@@ -414,7 +417,10 @@ def _severity(node: Node) -> SeveritySpec:
         name=node.text("name"),
         definition=node.text("definition", ""),
         examples=node.texts("examples"),
+        resolution=node.text("resolution", "targets"),
     )
+    if spec.resolution not in RESOLUTIONS:
+        node.error(f"{spec.resolution!r} is not one of {', '.join(RESOLUTIONS)}", "resolution")
     node.done()
     return spec
 

@@ -325,6 +325,7 @@ class TicketAdmin(NoAddDeleteMixin, TicketActionsMixin, TicketWorkMixin, admin.M
                     "channel",
                     "assignee",
                     "queue",
+                    "release",
                 ]
             },
         ),
@@ -516,3 +517,8 @@ class TicketEventAdmin(ReadOnlyAdmin):
     @admin.display(description="ticket", ordering="ticket__reference")
     def ticket_link(self, obj: TicketEvent) -> SafeString:
         return admin_link(obj.ticket, obj.ticket.reference)
+
+
+# The knowledge base and maintenance releases register their own admin pages.
+from tickets.kb import admin as kb_admin  # noqa: E402, F401
+from tickets.releases import admin as releases_admin  # noqa: E402, F401

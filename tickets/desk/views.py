@@ -42,7 +42,9 @@ from tickets.desk.forms import (
     TimeEntryForm,
     UnwarrantedForm,
 )
+from tickets.kb.admin import article_links, draft_article
 from tickets.models import CustomerEscalation, Status, Ticket
+from tickets.releases.admin import plan_for_release
 
 Run = Callable[[Ticket, Any, AuthenticatedHttpRequest], str]
 
@@ -155,6 +157,7 @@ class TicketWorkMixin(admin.ModelAdmin):
             "clarification_allowed": ticket.plan.policy.severity_clarification,
             "enablement_status": enablement_status(ticket=ticket, on=timezone.localdate()),
             "unwarranted_form": UnwarrantedForm(),
+            **article_links(ticket),
         }
         for name, form_class in WORK_FORMS.items():
             key = f"{name}_form"
@@ -339,6 +342,8 @@ class TicketActionsMixin(admin.ModelAdmin):
         "waiting_on_customer",
         "resolve",
         "close_out_of_scope",
+        plan_for_release,
+        draft_article,
     ]
 
     def _each(

@@ -45,6 +45,7 @@ from tickets.entitlements import (
     entitlement_for,
 )
 from tickets.hours.ledger import plan_hours_summary
+from tickets.kb import selectors as kb_selectors
 from tickets.models import Ticket
 from tickets.portal.contact_change_views import contact_change_context
 from tickets.portal.forms import (
@@ -141,6 +142,7 @@ def ticket_new(request: AuthenticatedHttpRequest) -> HttpResponse:
             messages.success(request, f"{ticket.reference} is open. We have emailed you a copy.")
             return redirect(ticket)
     channel_map = {c.pk: allowed_channels(plan=plan, category=c) for c in form.categories}
+    subject = request.POST.get("subject", "") if posted else request.GET.get("subject", "")
     return render(
         request,
         "portal/new.html",
@@ -150,6 +152,7 @@ def ticket_new(request: AuthenticatedHttpRequest) -> HttpResponse:
             "plan": plan,
             "channel_map": channel_map,
             "refused": support_refused(contract=entitlement.contract),
+            "suggestions": kb_selectors.suggestions(user=request.user, subject=subject),
         },
         status=400 if form.errors else 200,
     )

@@ -9,11 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
 from typing import Any
 
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -22,7 +19,7 @@ from django.utils import timezone
 from helpdesk.exports import csv_writer
 from helpdesk.formatting import compact_duration, instant_plain
 from plans.models import Organization
-from plans.roles import is_support_manager
+from plans.roles import manager_required
 from sla.models import Metric, SlaClock
 from sla.standing import standing_of
 from tickets.reports import charts
@@ -37,20 +34,6 @@ from tickets.reports.sla_queries import (
 )
 
 View = Callable[..., HttpResponse]
-
-
-def manager_required(view: View) -> View:
-    """Sign-in for the anonymous, 403 for anyone who is not a support manager."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not is_support_manager(request.user):
-            raise PermissionDenied("SLA reports are for support managers.")
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 # --- tables: what the page shows and the CSV exports, cell for cell --------------------------

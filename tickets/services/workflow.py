@@ -148,7 +148,8 @@ def ticket_set_status(*, ticket: Ticket, status: str, by: User, reason: str = ""
 
 @retry_on_conflict
 @transaction.atomic
-def ticket_resolve(*, ticket: Ticket, by: User, note: str = "") -> Ticket:
+def ticket_resolve(*, ticket: Ticket, by: User, note: str = "", notify: bool = True) -> Ticket:
+    """Resolve; `notify=False` when the caller tells the customer itself (a release)."""
     require_agent(by)
     ticket = locked(ticket)
     require_open(ticket, "resolve it")
@@ -159,7 +160,8 @@ def ticket_resolve(*, ticket: Ticket, by: User, note: str = "") -> Ticket:
     event = log_event(ticket, Event.RESOLVED, "Resolved", actor=by, at=now, reason=note)
     sla.clock_on_ticket_event(ticket=ticket, event=sla.TicketEvent.AGENT_ACTION, at=now)
     sla.clock_on_ticket_event(ticket=ticket, event=sla.TicketEvent.RESOLVED, at=now)
-    emails.status_changed(event=event, reason=note)
+    if notify:
+        emails.status_changed(event=event, reason=note)
     return ticket
 
 

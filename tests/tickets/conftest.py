@@ -1,4 +1,4 @@
-"""Fixtures of the portal tests: the world of two organizations, and uploads kept out of media."""
+"""Fixtures of the tickets tests: the portal world of two organizations; media kept apart."""
 
 from pathlib import Path
 from typing import Any

@@ -1,0 +1,1 @@
+"""The knowledge base: articles customers read before (instead of) writing a ticket."""

@@ -1,0 +1,1 @@
+"""Maintenance releases: tickets planned for a version, resolved when it is published."""
