@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 # Production settings (DEBUG off, no query log) on a scratch database; nothing is served.
 os.environ.setdefault("SECRET_KEY", "bench-only")
-os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1")
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
 os.environ.setdefault("SITE_URL", "http://127.0.0.1:8000")
 
 import django
@@ -219,7 +219,8 @@ def insert(model: type[Model], rows: list[dict[str, Any]]) -> None:
         model._default_manager.bulk_create([model(**row) for row in rows], batch_size=2000)
         return
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    defaults = {f.attname: (f.get_default() if f.has_default() else None) for f in fields}
+    # get_default() is None for nullable fields and "" for blank text columns without a default.
+    defaults = {f.attname: f.get_default() for f in fields}
     with (
         connection.cursor() as cursor,
         cursor.cursor.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy,
