@@ -35,7 +35,13 @@ os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
 os.environ.setdefault("SITE_URL", "http://127.0.0.1:8000")
 
 import django
+from django.conf import settings
 
+# Pages render static URLs; a scratch run has no collected manifest, so plain names are used.
+settings.STORAGES = {
+    **settings.STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402

@@ -270,6 +270,8 @@ def _new_clock(
         started_at=at,
         state=ClockState.RUNNING,
     )
+    if terms.calendar_row is not None:
+        clock.calendar = terms.calendar_row  # scheduling reads it: no query per clock
     _schedule(clock)
     clock.original_due_at = clock.due_at
     return clock
