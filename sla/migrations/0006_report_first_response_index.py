@@ -5,10 +5,10 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
+    # Only sla's own: depending on the latest tickets migration would reorder the graph so that
+    # tickets.0003 (which reads sla's clocks without depending on sla) ran before sla existed.
     dependencies = [
-        ('plans', '0004_contact_change_requests'),
         ('sla', '0005_sweep_run'),
-        ('tickets', '0005_event_kinds'),
     ]
 
     operations = [
