@@ -251,9 +251,12 @@ def _event(clock: SlaClock, kind: str, at: dt.datetime, reason: str = "", **data
 def _fired_rules(clocks: Iterable[SlaClock]) -> dict[int, set[int]]:
     """The rules already fired on each of these clocks, in one query."""
     fired: dict[int, set[int]] = {}
-    for clock_id, rule_id in EscalationFiring.objects.filter(
-        clock__in=[c.pk for c in clocks if c.pk]
-    ).values_list("clock_id", "rule_id"):
+    saved = [c.pk for c in clocks if c.pk]
+    if not saved:  # new clocks (a submission): nothing fired yet, nothing to ask
+        return fired
+    for clock_id, rule_id in EscalationFiring.objects.filter(clock__in=saved).values_list(
+        "clock_id", "rule_id"
+    ):
         fired.setdefault(clock_id, set()).add(rule_id)
     return fired
 
@@ -298,6 +301,8 @@ def _new_clock(
         started_at=at,
         state=ClockState.RUNNING,
     )
+    if terms.calendar_row is not None:
+        clock.calendar = terms.calendar_row  # scheduling reads it: no query per clock
     _schedule(clock)
     clock.original_due_at = clock.due_at
     return clock

@@ -8,12 +8,12 @@ questions about the same plan costs a handful of queries.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from plans.models import Plan, Severity, TicketCategory
 from sla import clock
 from sla.calendars import clock_for
-from sla.models import EscalationRule, Metric, SupportHours, Target
+from sla.models import BusinessCalendar, EscalationRule, Metric, SupportHours, Target
 
 METRICS: tuple[str, ...] = tuple(Metric.values)
 
@@ -57,6 +57,8 @@ class SlaTerms:
     rules: tuple[RuleTerms, ...]
     # The customer's zone where the calendar follows it (local business hours), else "".
     time_zone: str = ""
+    # The calendar's row, so new clocks point at it without loading it again.
+    calendar_row: BusinessCalendar | None = field(default=None, compare=False, repr=False)
 
     def due(self, metric: str, start: dt.datetime) -> dt.datetime | None:
         target = self.targets[metric]
@@ -128,6 +130,7 @@ def sla_terms(
         calendar_id=calendar_row.pk,
         calendar=clock_for(calendar_row, around=around, zone=zone),
         time_zone=zone if calendar_row.follows_organization and zone else "",
+        calendar_row=calendar_row,
         targets=targets,
         rules=tuple(
             RuleTerms(

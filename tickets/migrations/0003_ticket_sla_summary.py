@@ -9,6 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('plans', '0002_userprofile_pooledmonths'),
         ('tickets', '0002_policy_promises'),
+        ('sla', '0004_policy_promises'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -135,7 +135,9 @@ def ticket_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            ticket = services.ticket_create(requester=request.user, **form.service_kwargs())
+            ticket = services.ticket_create(
+                requester=request.user, entitlement=entitlement, **form.service_kwargs()
+            )
         except ValidationError as error:
             apply_errors(form, error)
         else:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,7 @@ from plans.models import Organization, Plan
 from sla.models import EscalationFiring, Metric, SlaClock
 from sla.selectors import standing_q
 from sla.standing import Standing
+from tickets.reports.sla_outcomes import one_pass_available, outcome_rows
 
 LIVE_LIST_LIMIT = 50
 
@@ -162,7 +164,9 @@ def breakdown(filters: ReportFilters) -> Breakdown:
     """One GROUP BY over (metric, plan, severity, queue, assignee); folded in Python.
 
     The number of groups depends on how many plans, levels, queues and agents exist, not on the
-    number of clocks, so the folding stays cheap whatever the volume.
+    number of clocks, so the folding stays cheap whatever the volume. This is the detailed query;
+    `sla_report` on PostgreSQL reads the same rows together with the trend in one pass
+    (`sla_outcomes`), and a test checks that both agree.
     """
     rows = (
         counted_clocks(filters)
@@ -181,6 +185,11 @@ def breakdown(filters: ReportFilters) -> Breakdown:
         .annotate(**outcome_counts())
         .order_by()
     )
+    return fold_breakdown(rows, filters)
+
+
+def fold_breakdown(rows: Iterable[dict[str, Any]], filters: ReportFilters) -> Breakdown:
+    """Tallies per metric, plan, severity, queue, agent and plan x metric from grouped rows."""
     groups: dict[str, dict[Any, Tally]] = defaultdict(dict)
     overall = Tally(key=None, label="All metrics")
     metric_labels = dict(Metric.choices)
@@ -246,6 +255,11 @@ def weekly_trend(filters: ReportFilters) -> list[Tally]:
         .annotate(**outcome_counts())
         .order_by("week")
     )
+    return fold_trend(rows, filters)
+
+
+def fold_trend(rows: Iterable[dict[str, Any]], filters: ReportFilters) -> list[Tally]:
+    """One tally per week of the period from rows per week (zeros where there are none)."""
     found = {as_date(row["week"], filters.zone): row for row in rows}
     weeks = []
     first_day = filters.start.astimezone(filters.zone).date()
@@ -506,11 +520,18 @@ class SlaReport:
 
 def sla_report(filters: ReportFilters, *, now: dt.datetime) -> SlaReport:
     """Every figure of the report page: a fixed number of queries whatever the data."""
+    if one_pass_available():
+        groups, weeks = outcome_rows(
+            counted_clocks(filters), zone=filters.zone, met_on_time=MET_ON_TIME, breached=BREACHED
+        )
+        figures, trend = fold_breakdown(groups, filters), fold_trend(weeks, filters)
+    else:
+        figures, trend = breakdown(filters), weekly_trend(filters)
     return SlaReport(
         filters=filters,
         now=now,
-        breakdown=breakdown(filters),
-        trend=weekly_trend(filters),
+        breakdown=figures,
+        trend=trend,
         response_times=first_response_times(filters),
         at_risk=live_list(at_risk_clocks(filters, now)),
         breached_now=live_list(breached_now_clocks(filters, now)),

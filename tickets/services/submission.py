@@ -23,6 +23,7 @@ from tickets import emails
 from tickets.allowances import check_enablement_request
 from tickets.conditions import check_support_conditions
 from tickets.entitlements import (
+    Entitlement,
     can_request_post_incident_report,
     check_submission,
     entitlement_for,
@@ -167,6 +168,9 @@ def _attach(
 # -- submission -------------------------------------------------------------------------------
 
 
+LOADED_RELATIONS = ["organization", "requester", "plan", "category", "severity", "queue"]
+
+
 @files_removed_on_failure
 @retry_on_conflict
 @transaction.atomic
@@ -182,11 +186,17 @@ def ticket_create(
     request_post_incident_report: bool = False,
     queue: Queue | None = None,
     opened_at: dt.datetime | None = None,
+    entitlement: Entitlement | None = None,
 ) -> Ticket:
     """A named contact submits a ticket under their plan's entitlements. `opened_at` is when the
-    request was made when that was earlier (a logged phone call): the clocks start there."""
+    request was made when that was earlier (a logged phone call): the clocks start there.
+    `entitlement`: the requester's, when the caller resolved it for this same request (the
+    portal's form needs the plan first); otherwise it is looked up here."""
     check_length(body, field="body", label="The description")
-    entitlement = entitlement_for(user=requester)
+    if entitlement is None:
+        entitlement = entitlement_for(user=requester)
+    elif entitlement.contact.user_id != requester.pk:
+        raise ValueError("the entitlement given is not the requester's")
     plan = entitlement.plan
     severity = check_submission(
         plan=plan, severity_level=severity_level, category=category, channel=channel
@@ -216,7 +226,10 @@ def ticket_create(
         updated_at=now,
         post_incident_report_requested_at=now if request_post_incident_report else None,
     )
-    ticket.full_clean(exclude=["reference"])
+    # The related rows were just read (entitlement, plan, severity, category, queue): checking
+    # that each still exists would cost a query apiece. The one check constraint (an out-of-scope
+    # reason only on closed tickets) cannot fail for a new ticket, and the database enforces it.
+    ticket.full_clean(exclude=[*LOADED_RELATIONS, "reference"], validate_constraints=False)
     ticket.save()
     # The reference comes from the primary key: unique, never reused, and safe under any number
     # of concurrent submissions (a rolled-back insert leaves a gap, which is fine).

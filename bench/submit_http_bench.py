@@ -1,0 +1,210 @@
+"""Tickets accepted per second over HTTP: gunicorn (2 workers) and concurrent signed-in customers.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/helpdesk_bench_submit \\
+    REDIS_URL=redis://127.0.0.1:6379/14 \\
+        .venv/bin/python bench/submit_http_bench.py [--customers 20] [--seconds 20] [--workers 2]
+
+The database must be migrated and scratch: like bench/submit_bench.py it loads the vmoso policy
+and an organization `bench-submit`, here with `--customers` named contacts, each signed in with
+its own session. gunicorn serves the product with production settings (DEBUG off) on a free local
+port; each customer fetches the form once (CSRF token), then posts new tickets back to back for
+`--seconds`. Prints accepted tickets per second and p50 / p95 latency, then stops gunicorn. The
+acknowledgement mails are only enqueued (no qcluster runs): use a Redis database of your own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+os.environ.setdefault("SECRET_KEY", "bench-only")
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+os.environ.setdefault("SITE_URL", "http://127.0.0.1:8000")
+os.environ.setdefault("EMAIL_URL", "dummymail://")
+# Production static files (fingerprinted, served by WhiteNoise) in a folder of the bench's own.
+os.environ.setdefault("STATIC_ROOT", str(ROOT / "var" / "bench-static"))
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import (  # noqa: E402
+    BACKEND_SESSION_KEY,
+    HASH_SESSION_KEY,
+    SESSION_KEY,
+    get_user_model,
+)
+from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+
+from plans.models import Contract, NamedContact, Organization, Plan  # noqa: E402
+
+POLICY = ROOT / "examples" / "policies" / "vmoso.yaml"
+PLAN = "vmoso-standard"
+TOKEN = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def session_cookies(customers: int) -> list[str]:
+    """A signed-in session per named contact of the bench organization."""
+    if not Plan.objects.filter(slug=PLAN).exists():
+        call_command("load_policy", str(POLICY), verbosity=0)
+    org, _ = Organization.objects.get_or_create(
+        slug="bench-submit", defaults={"name": "Bench submitter", "time_zone": "Europe/London"}
+    )
+    if not Contract.objects.filter(organization=org).exists():
+        Contract.objects.create(
+            organization=org, plan=Plan.objects.get(slug=PLAN), starts_on=dt.date(2020, 1, 1)
+        )
+    cookies = []
+    for n in range(customers):
+        user, _ = get_user_model().objects.get_or_create(
+            username=f"bench-http-{n}", defaults={"email": f"http{n}@example.com"}
+        )
+        NamedContact.objects.get_or_create(organization=org, user=user)
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        cookies.append(f"{settings.SESSION_COOKIE_NAME}={session.session_key}")
+    return cookies
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_gunicorn(port: int, workers: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "WEB_BIND": f"127.0.0.1:{port}",
+        "WEB_WORKERS": str(workers),
+        "WEB_ACCESS_LOG": "",
+        "LOG_LEVEL": "WARNING",
+        "LOG_FORMAT": "plain",  # with WEB_ACCESS_LOG empty: no line per request
+    }
+    process = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", "deploy/gunicorn.conf.py"]
+        + ["helpdesk.wsgi:application"],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return process
+        except OSError:
+            time.sleep(0.2)
+    stop(process)
+    raise SystemExit("gunicorn did not start")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def customer(
+    port: int, cookie: str, until: float, latencies: list[float], errors: list[str], n: int
+) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", "/tickets/new/", headers={"Cookie": cookie, "Host": "localhost"})
+    response = conn.getresponse()
+    body = response.read()
+    csrf = response.getheader("Set-Cookie", "").split(";")[0]
+    match = TOKEN.search(body)
+    if response.status != 200 or match is None or not csrf:
+        errors.append(f"form answered {response.status}")
+        return
+    headers = {
+        "Cookie": f"{cookie}; {csrf}",
+        "Host": "localhost",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    count = 0
+    while time.monotonic() < until:
+        form = urllib.parse.urlencode(
+            {
+                "csrfmiddlewaretoken": match.group(1).decode(),
+                "subject": f"HTTP bench {n}-{count}",
+                "severity": str(count % 4 + 1),
+                "channel": "portal",
+                "body": "Submitted over **HTTP** by the bench.",
+            }
+        )
+        started = time.perf_counter()
+        conn.request("POST", "/tickets/new/", body=form, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        if response.status != 302:
+            errors.append(f"submission answered {response.status}")
+            return
+        latencies.append(time.perf_counter() - started)
+        count += 1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    call_command("collectstatic", interactive=False, verbosity=0)
+    cookies = session_cookies(args.customers)
+    port = free_port()
+    process = start_gunicorn(port, args.workers)
+    latencies: list[float] = []
+    errors: list[str] = []
+    try:
+        until = time.monotonic() + args.seconds
+        threads = [
+            threading.Thread(target=customer, args=(port, c, until, latencies, errors, n))
+            for n, c in enumerate(cookies)
+        ]
+        started = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.monotonic() - started
+    finally:
+        stop(process)
+    if errors:
+        print(f"errors: {len(errors)}, first: {errors[0]}")
+    if not latencies:
+        raise SystemExit("no ticket accepted")
+    latencies.sort()
+    print(
+        f"{len(latencies)} tickets in {elapsed:.1f} s by {args.customers} customers, "
+        f"{args.workers} gunicorn workers: {len(latencies) / elapsed:.1f} tickets/s, "
+        f"p50 {statistics.median(latencies) * 1000:.0f} ms, "
+        f"p95 {latencies[int(0.95 * (len(latencies) - 1))] * 1000:.0f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
