@@ -129,6 +129,8 @@ STORAGES = {
 }
 # Attachment limits: a file larger than this, or of another type, is refused with a message.
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+# The currency of contracts' hourly rates and charges, named beside every amount (ISO 4217).
+BILLING_CURRENCY = env.str("BILLING_CURRENCY", default="EUR")
 ATTACHMENT_EXTENSIONS = env.list(
     "ATTACHMENT_EXTENSIONS",
     default=["txt", "log", "csv", "json", "xml", "pdf", "png", "jpg", "jpeg", "gif", "zip", "har"],
