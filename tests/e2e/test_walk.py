@@ -23,6 +23,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PASSWORD = "demo-pass-2026"  # tickets.demo's
 CUSTOMER = "alice@granite-logistics-openback-pro"
 WIDTHS = [(1366, 900), (390, 844)]
+# The reports are also checked on a wide screen.
+EXTRA_WIDTHS = {"manager": [(1920, 1080)]}
 
 
 def demo_pages() -> dict[str, list[tuple[str, str, int]]]:
@@ -62,6 +64,36 @@ def demo_pages() -> dict[str, list[tuple[str, str, int]]]:
 
 
 USERS = {"customer": CUSTOMER, "agent": "agent.alex", "manager": "manager"}
+
+# What a page must show at a width, as a script answering true or false.
+FITS = "(e) => e.getBoundingClientRect().right <= window.innerWidth"
+CHECKS: dict[tuple[str, str, int], tuple[str, str]] = {
+    ("agent", "queue", 1366): (
+        "the SLA badge, reference, subject and organization are visible without scrolling",
+        "document.querySelectorAll('#result_list .field-sla').length > 0 &&"
+        " ['reference', 'subject', 'organization_name', 'sla'].every(name =>"
+        " Array.from(document.querySelectorAll('#result_list .field-' + name)).every("
+        + FITS
+        + "))",
+    ),
+    ("manager", "sla-report", 1920): (
+        "every report table shows every column without scrolling",
+        "document.querySelectorAll('.report-scroll').length >= 12 &&"
+        " Array.from(document.querySelectorAll('.report-scroll'))"
+        ".every(e => e.scrollWidth <= e.clientWidth)",
+    ),
+    ("manager", "sla-report", 1366): (
+        "every report table shows every column without scrolling",
+        "document.querySelectorAll('.report-scroll').length >= 12 &&"
+        " Array.from(document.querySelectorAll('.report-scroll'))"
+        ".every(e => e.scrollWidth <= e.clientWidth)",
+    ),
+    ("customer", "ticket", 390): (
+        "the response times come before the reply form",
+        "document.querySelector('#sla-title').getBoundingClientRect().top"
+        " < document.querySelector('#reply').getBoundingClientRect().top",
+    ),
+}
 
 # The page is wider than the window: something in the content does not fit.
 OVERFLOW = "document.documentElement.scrollWidth - window.innerWidth"
@@ -107,6 +139,9 @@ def walk(browser: Any, base_url: str, role: str, width: int, height: int, pages:
             problems.append(f"{label}: the page is {overflow}px wider than the window")
         if errors:
             problems.append(f"{label}: console errors {errors}")
+        check = CHECKS.get((role, name, width))
+        if check and not page.evaluate(check[1]):
+            problems.append(f"{label}: not true that {check[0]}")
         if AXE.exists():
             for violation in axe_violations(page):
                 problems.append(f"{label}: axe {violation}")
@@ -123,6 +158,6 @@ def test_every_main_page_fits_loads_cleanly_and_passes_axe_as_each_role(
     pages = demo_pages()
     problems = []
     for role, walked in pages.items():
-        for width, height in WIDTHS:
+        for width, height in WIDTHS + EXTRA_WIDTHS.get(role, []):
             problems += walk(browser, live_server.url, role, width, height, walked)
     assert problems == [], "\n".join(problems)
