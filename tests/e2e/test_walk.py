@@ -139,6 +139,9 @@ def walk(browser: Any, base_url: str, role: str, width: int, height: int, pages:
             problems.append(f"{label}: the page is {overflow}px wider than the window")
         if errors:
             problems.append(f"{label}: console errors {errors}")
+        text = page.inner_text("body")
+        if "{#" in text or "{%" in text or "{{" in text:
+            problems.append(f"{label}: template syntax shows on the page")
         check = CHECKS.get((role, name, width))
         if check and not page.evaluate(check[1]):
             problems.append(f"{label}: not true that {check[0]}")
