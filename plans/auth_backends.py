@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.http import HttpRequest
 
 
@@ -24,10 +23,10 @@ class EmailBackend(ModelBackend):
         username: str | None = None,
         password: str | None = None,
         **kwargs: Any,
-    ) -> AbstractBaseUser | None:
+    ) -> User | None:
         if not username or not password or "@" not in username:
             return None
-        model = get_user_model()
+        model = User
         matches = list(
             model.objects.filter(
                 email__iexact=username.strip(), is_staff=False, named_contact__isnull=False

@@ -400,7 +400,7 @@ class TicketAdmin(NoAddDeleteMixin, TicketActionsMixin, TicketWorkMixin, admin.M
         return obj.plan.name
 
     @admin.display(description="updated", ordering="updated_at")
-    def updated(self, obj: Ticket) -> SafeString:
+    def updated(self, obj: Ticket) -> SafeString | str:
         return short_instant(obj.updated_at)
 
     @admin.display(description="severity", ordering="severity__level")

@@ -57,5 +57,5 @@ def dashboard_time_left(request: AuthenticatedHttpRequest) -> JsonResponse:
     answer: dict[str, dict[str, str] | None] = {}
     for ticket in tickets:
         clock = selectors.next_due(ticket, now=now)
-        answer[ticket.reference] = clock_json(clock) if clock else None
+        answer[str(ticket.reference)] = clock_json(clock) if clock else None
     return JsonResponse({"tickets": answer, "refresh_seconds": REFRESH_SECONDS})
