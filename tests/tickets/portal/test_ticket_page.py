@@ -96,6 +96,16 @@ def test_a_reply_to_a_closed_ticket_is_refused_with_a_message(world: PortalWorld
     assert "reopen it to reply" in " ".join(response.context["reply_form"].errors["body"])
 
 
+def test_a_closed_ticket_with_nothing_left_to_do_shows_no_empty_actions_card(
+    world: PortalWorld,
+) -> None:
+    ticket = open_ticket(world.alice, severity=2)
+    client = signed_in(world.alice.user)
+    assert 'id="actions-title"' in client.get(url(ticket)).text
+    services.ticket_close(ticket=ticket, by=world.alice.user)
+    assert 'id="actions-title"' not in client.get(url(ticket)).text
+
+
 # -- close and reopen -----------------------------------------------------------------------
 
 
