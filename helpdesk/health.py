@@ -23,6 +23,7 @@ from django_q.brokers import Broker, get_broker
 
 from sla.models import SweepRun
 from sla.tasks import SWEEP_JOB
+from tickets.selectors import notification_backlog
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,13 @@ def readyz(request: HttpRequest) -> JsonResponse:
             age = now - last
             body["sla_sweep_age_seconds"] = max(int(age.total_seconds()), 0)
             checks["sla_sweep"] = "ok" if age <= SWEEP_MAX_AGE else "late"
+        # Shown, not judged: a failed mail needs a person, not a restart of this process.
+        backlog = notification_backlog(now=now)
+        body["notifications"] = {
+            "unsent": backlog.unsent,
+            "failed": backlog.failed,
+            "oldest_unsent_minutes": backlog.oldest_pending_minutes,
+        }
     else:
         checks["migrations"] = checks["sla_sweep"] = "unknown"
     ready = all(value == "ok" for value in checks.values())

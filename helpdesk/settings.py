@@ -99,6 +99,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Customers may sign in with their email address (any case); user names work as before.
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
@@ -130,6 +131,8 @@ STORAGES = {
 }
 # Attachment limits: a file larger than this, or of another type, is refused with a message.
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+# The currency of contracts' hourly rates and charges, named beside every amount (ISO 4217).
+BILLING_CURRENCY = env.str("BILLING_CURRENCY", default="EUR")
 ATTACHMENT_EXTENSIONS = env.list(
     "ATTACHMENT_EXTENSIONS",
     default=["txt", "log", "csv", "json", "xml", "pdf", "png", "jpg", "jpeg", "gif", "zip", "har"],
@@ -262,6 +265,8 @@ MIDDLEWARE.append("axes.middleware.AxesMiddleware")
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Customers (named contacts) may sign in with their email address, in any case.
+    "plans.auth_backends.EmailBackend",
 ]
 # Brute force: 5 wrong passwords for one account from one address lock that pair out for
 # 15 minutes, on the portal's sign-in and the admin's alike. Support managers unlock early in

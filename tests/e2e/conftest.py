@@ -11,6 +11,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,6 +21,39 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+# axe-core from npm, vendored by `.ci/run` (npm install into this git-ignored folder), never a
+# CDN. Without it the walk checks everything but accessibility, except in CI (E2E_REQUIRED).
+AXE = (
+    Path(__file__).resolve().parents[2]
+    / "test-artifacts"
+    / "vendor"
+    / "node_modules"
+    / "axe-core"
+    / "axe.min.js"
+)
+AXE_IMPACTS = ("serious", "critical")
+
+
+def axe_violations(page: Any) -> list[str]:
+    """axe-core's serious and critical violations on the page, one line each."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "async () => { const r = await axe.run(document, {resultTypes: ['violations']});"
+        " return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})); }"
+    )
+    return [
+        f"{v['impact']} {v['id']}: {v['help']} at {', '.join(v['nodes'])}"
+        for v in result
+        if v["impact"] in AXE_IMPACTS
+    ]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _axe_in_ci() -> None:
+    if os.environ.get("E2E_REQUIRED") and not AXE.exists():
+        pytest.fail(f"axe-core is not vendored at {AXE}: run the npm step of .ci/run")
 
 
 @pytest.fixture(scope="session")

@@ -31,6 +31,7 @@ def test_it_is_ready_when_the_sweep_ran_within_two_minutes() -> None:
         "status": "ok",
         "checks": {"database": "ok", "broker": "ok", "migrations": "ok", "sla_sweep": "ok"},
         "sla_sweep_age_seconds": 119,
+        "notifications": {"unsent": 0, "failed": 0, "oldest_unsent_minutes": None},
     }
 
 
@@ -56,7 +57,8 @@ def test_it_answers_readiness_in_a_few_queries(django_assert_max_num_queries: ob
     sweep_task()
     client = Client()
     client.get("/readyz")  # the migration check runs once per process
-    with django_assert_max_num_queries(2):  # type: ignore[operator]
+    # The last sweep run and the notification backlog (one aggregate each).
+    with django_assert_max_num_queries(3):  # type: ignore[operator]
         assert client.get("/readyz").status_code == 200
 
 
@@ -65,3 +67,9 @@ def test_it_says_nothing_secret() -> None:
     text = Client().get("/readyz").content.decode()
     for secret in ("postgres", "redis://", "sqlite", "tests-only-secret-key"):
         assert secret not in text
+
+
+@pytest.mark.django_db
+def test_readyz_shows_unsent_and_failed_notifications(client: Client) -> None:
+    body = client.get("/readyz").json()
+    assert body["notifications"] == {"unsent": 0, "failed": 0, "oldest_unsent_minutes": None}

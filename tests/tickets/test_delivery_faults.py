@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -138,6 +139,9 @@ def redrive_now() -> None:
     Schedule.objects.filter(name="notifications-redrive").update(next_run=timezone.now())
 
 
+SEND_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def recorded_message_ids(folder: Path) -> Counter[str]:
     return Counter(
         str(message_from_bytes(path.read_bytes())["Message-ID"]) for path in folder.glob("*.eml")
@@ -171,9 +175,18 @@ def test_every_escalation_mail_arrives_exactly_once_when_workers_die(
 
     logs = "\n".join(p.read_text(errors="replace")[-3000:] for p in tmp_path.glob("*.log"))
     rows = OutgoingNotification.objects.filter(cause=OutgoingNotification.Cause.FIRING)
-    expected = Counter(f"<{send_id}@" for send_id in rows.values_list("send_id", flat=True))
+    expected = Counter(str(send_id) for send_id in rows.values_list("send_id", flat=True))
     recorded = recorded_message_ids(tmp_path / "mail")
-    by_send_id = Counter(message_id.split("@")[0] + "@" for message_id in recorded.elements())
+    # A ticket mail's Message-ID threads it (`<HD-000123.<send id>@domain>`): find the send id.
+    by_send_id = Counter(
+        found.group(0)
+        for message_id in recorded.elements()
+        if (
+            found := re.search(
+                r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", message_id
+            )
+        )
+    )
     lost = sum(1 for key in expected if key not in by_send_id)
     duplicates = sum(count - 1 for count in by_send_id.values() if count > 1)
     statuses = Counter(rows.values_list("status", flat=True))

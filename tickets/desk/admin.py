@@ -116,6 +116,21 @@ def sla_badge(clocks: list[SlaClock], now: dt.datetime) -> SafeString | str:
     return format_html('<span class="sla-badge {}" title="{}">{}</span>', css, title, text)
 
 
+def short_instant(value: dt.datetime | None) -> SafeString | str:
+    """`Fri 20 Nov 14:05 UTC`: 24-hour, in the viewer's zone, named (the year when not this one)."""
+    if value is None:
+        return EMPTY
+    local = timezone.localtime(value)
+    year = "" if local.year == timezone.localtime().year else f" {local.year}"
+    return format_html(
+        '<time datetime="{}">{}{} {}</time>',
+        local.isoformat(),
+        f"{local:%a %d %b}",
+        year,
+        f"{local:%H:%M} {local.tzname()}",
+    )
+
+
 def severity_pill(ticket: Ticket) -> SafeString:
     level = ticket.severity.level
     return format_html(
@@ -285,13 +300,12 @@ class TicketAdmin(NoAddDeleteMixin, TicketActionsMixin, TicketWorkMixin, admin.M
         "reference",
         "subject",
         "organization_name",
-        "plan_name",
         "severity_pill",
+        "sla",
         "status",
         "assignee",
         "queue",
-        "sla",
-        "updated_at",
+        "updated",
     ]
     list_display_links = ["reference", "subject"]
     list_select_related = ["organization", "plan", "severity", "assignee", "queue"]
@@ -373,12 +387,19 @@ class TicketAdmin(NoAddDeleteMixin, TicketActionsMixin, TicketWorkMixin, admin.M
     # -- columns ---------------------------------------------------------------------------
 
     @admin.display(description="organization", ordering="organization__name")
-    def organization_name(self, obj: Ticket) -> str:
-        return obj.organization.name
+    def organization_name(self, obj: Ticket) -> SafeString:
+        # The plan under the organization: one column, so the queue fits a laptop's width.
+        return format_html(
+            '{}<br><span class="quiet queue-plan">{}</span>', obj.organization.name, obj.plan.name
+        )
 
     @admin.display(description="plan", ordering="plan__name")
     def plan_name(self, obj: Ticket) -> str:
         return obj.plan.name
+
+    @admin.display(description="updated", ordering="updated_at")
+    def updated(self, obj: Ticket) -> SafeString | str:
+        return short_instant(obj.updated_at)
 
     @admin.display(description="severity", ordering="severity__level")
     def severity_pill(self, obj: Ticket) -> SafeString:

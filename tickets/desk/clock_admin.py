@@ -8,6 +8,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from helpdesk.adminkit import ReadOnlyAdmin, ReadOnlyInline
@@ -18,6 +20,7 @@ from sla.models import (
     SlaClock,
     SlaClockEvent,
 )
+from sla.standing import standing_of
 
 NO_GUARANTEE = "no guarantee"
 
@@ -67,7 +70,7 @@ class SlaClockAdmin(ReadOnlyAdmin):
         "ticket_link",
         "metric",
         "cycle",
-        "state",
+        "standing_badge",
         "target_text",
         "due_at",
         "breached_at",
@@ -83,6 +86,7 @@ class SlaClockAdmin(ReadOnlyAdmin):
         "ticket_link",
         "metric",
         "cycle",
+        "standing_badge",
         "state",
         "plan",
         "severity",
@@ -106,6 +110,13 @@ class SlaClockAdmin(ReadOnlyAdmin):
     @admin.display(description="ticket", ordering="ticket__reference")
     def ticket_link(self, obj: SlaClock) -> SafeString:
         return admin_link(obj.ticket, obj.ticket.reference)
+
+    @admin.display(description="SLA standing", ordering="state")
+    def standing_badge(self, obj: SlaClock) -> SafeString:
+        """The one SLA standing (a clock without a target says "No target", never "Running")."""
+        # The standing alone (no business time left): no calendar to read, no query per row.
+        standing = standing_of(obj, now=timezone.now())
+        return format_html('<span class="sla-badge sla-{}">{}</span>', standing, standing.label)
 
     @admin.display(description="target", ordering="target")
     def target_text(self, obj: SlaClock) -> str:

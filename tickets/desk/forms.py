@@ -156,6 +156,25 @@ STATUS_MOVES = [
 ]
 
 
+# The moves offered from each status: the ones the ticket services accept from it (an open ticket
+# is acknowledged, worked, paused, resolved or closed; a resolved one is closed or reopened; a
+# closed one reopened).
+MOVES_FROM: dict[str, tuple[str, ...]] = {
+    Status.NEW: ("acknowledge", Status.IN_PROGRESS, Status.WAITING, "resolve", "close"),
+    Status.ACKNOWLEDGED: (Status.IN_PROGRESS, Status.WAITING, "resolve", "close"),
+    Status.IN_PROGRESS: (Status.WAITING, "resolve", "close"),
+    Status.WAITING: (Status.IN_PROGRESS, "resolve", "close"),
+    Status.RESOLVED: ("close", "reopen"),
+    Status.CLOSED: ("reopen",),
+}
+
+
+def status_moves(status: str) -> list[tuple[str, str]]:
+    """The status list's choices from `status`, in the order of `STATUS_MOVES`."""
+    allowed = {str(move) for move in MOVES_FROM.get(status, ())}
+    return [(value, label) for value, label in STATUS_MOVES if value in allowed]
+
+
 class StatusForm(ServiceForm):
     prefix = "status"
 
@@ -167,6 +186,12 @@ class StatusForm(ServiceForm):
         widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
         help_text="Optional; included in the email to the customer.",
     )
+
+    def __init__(self, *args: Any, ticket: Ticket | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, ticket=ticket, **kwargs)
+        if ticket is not None:
+            field = cast(forms.ChoiceField, self.fields["move"])
+            field.choices = status_moves(ticket.status)
 
 
 class TimeEntryForm(ServiceForm):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from django.db import connection, transaction
 from imap_tools import (
     AND,
     BaseMailBox,
@@ -67,8 +68,18 @@ def _done(client: BaseMailBox, box: Mailbox, uids: list[str]) -> None:
     try:
         if box.done == "flag":
             client.flag(uids, ["\\Seen", DONE_KEYWORD], True)
-        else:
-            client.move(uids, box.folder_done)
+            return
+        # Two workers polling one mailbox both see a message done: moving it twice would leave
+        # two copies. Moves of one mailbox take turns (an advisory lock on PostgreSQL), and each
+        # moves only the messages still there.
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"inbox:{box}"])
+            present = set(client.uids(AND(uid=uids)))
+            still = [uid for uid in uids if uid in present]
+            if still:
+                client.move(still, box.folder_done)
     except ImapToolsError:
         logger.warning("Could not mark %d message(s) done in %s", len(uids), box, exc_info=True)
 

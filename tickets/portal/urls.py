@@ -1,11 +1,17 @@
 from django.urls import path
 
-from tickets.portal import contact_change_views, views
+from tickets.portal import contact_change_views, live_views, views
 
 app_name = "tickets"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("time-left.json", live_views.dashboard_time_left, name="dashboard_time_left"),
     path("tickets/new/", views.ticket_new, name="new"),
+    path(
+        "tickets/<str:reference>/time-left.json",
+        live_views.ticket_time_left,
+        name="ticket_time_left",
+    ),
     path("tickets/<str:reference>/", views.ticket_detail, name="detail"),
     path("tickets/<str:reference>/reply/", views.ticket_reply, name="reply"),
     path("tickets/<str:reference>/close/", views.ticket_close, name="close"),

@@ -145,6 +145,12 @@ def ticket_new(request: AuthenticatedHttpRequest) -> HttpResponse:
             return redirect(ticket)
     channel_map = {c.pk: allowed_channels(plan=plan, category=c) for c in form.categories}
     subject = request.POST.get("subject", "") if posted else request.GET.get("subject", "")
+    # Each severity's targets under the plan, shown on its card before the customer submits.
+    targets: dict[int, list[selectors.TargetRow]] = {}
+    for row in selectors.response_times(plan=plan, time_zone=entitlement.organization.time_zone):
+        targets.setdefault(row.severity.level, []).append(row)
+    for severity in form.severities:
+        severity.target_rows = targets.get(severity.level, [])  # type: ignore[attr-defined]
     return render(
         request,
         "portal/new.html",

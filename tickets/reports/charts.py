@@ -58,12 +58,18 @@ def nice_max(value: int) -> int:
         step *= 10
 
 
+# Font sizes in the charts' own units: a chart is drawn 440-640 units wide and shown 450-800 px
+# wide, so labels stay at about 13 px or more on a laptop.
+FONT = 15
+FONT_SMALL = 14
+
+
 def legend(x: int, y: int) -> str:
     return (
-        f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{MET_COLOUR}"/>'
-        f'<text x="{x + 14}" y="{y}" font-size="11" fill="{TEXT_COLOUR}">Met on time</text>'
-        f'<rect x="{x + 100}" y="{y - 9}" width="10" height="10" fill="{BREACHED_COLOUR}"/>'
-        f'<text x="{x + 114}" y="{y}" font-size="11" fill="{TEXT_COLOUR}">Breached</text>'
+        f'<rect x="{x}" y="{y - 11}" width="12" height="12" fill="{MET_COLOUR}"/>'
+        f'<text x="{x + 17}" y="{y}" font-size="{FONT}" fill="{TEXT_COLOUR}">Met on time</text>'
+        f'<rect x="{x + 120}" y="{y - 11}" width="12" height="12" fill="{BREACHED_COLOUR}"/>'
+        f'<text x="{x + 137}" y="{y}" font-size="{FONT}" fill="{TEXT_COLOUR}">Breached</text>'
     )
 
 
@@ -73,13 +79,13 @@ def trend_chart(bars: Sequence[Bar], *, title: str = "SLA trend by week") -> Saf
     left, right, top, bottom = 40, 10, 34, 36
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = nice_max(max((b.total for b in bars), default=0))
-    parts = [svg_open(width, height, title, trend_description(bars)), legend(left, 14)]
+    parts = [svg_open(width, height, title, trend_description(bars)), legend(left, 16)]
     for tick in (0, peak // 2, peak) if peak > 1 else (0, peak):
         y = top + plot_h - plot_h * tick / peak
         parts.append(
             f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" '
             f'stroke="{AXIS_COLOUR}" stroke-width="0.5"/>'
-            f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end" '
+            f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="{FONT}" text-anchor="end" '
             f'fill="{TEXT_COLOUR}">{tick}</text>'
         )
     slot = plot_w / max(len(bars), 1)
@@ -102,11 +108,12 @@ def trend_chart(bars: Sequence[Bar], *, title: str = "SLA trend by week") -> Saf
             continue
         if bar.achievement is not None:
             parts.append(
-                f'<text x="{centre:.1f}" y="{base - met_h - breached_h - 4:.1f}" font-size="10" '
+                f'<text x="{centre:.1f}" y="{base - met_h - breached_h - 4:.1f}" '
+                f'font-size="{FONT_SMALL}" '
                 f'text-anchor="middle" fill="{TEXT_COLOUR}">{bar.achievement:g}%</text>'
             )
         parts.append(
-            f'<text x="{centre:.1f}" y="{height - bottom + 16}" font-size="11" '
+            f'<text x="{centre:.1f}" y="{height - bottom + 16}" font-size="{FONT}" '
             f'text-anchor="middle" fill="{TEXT_COLOUR}">{escape(bar.label)}</text>'
         )
     parts.append("</svg>")
@@ -126,15 +133,15 @@ def trend_description(bars: Sequence[Bar]) -> str:
 
 def severity_chart(bars: Sequence[Bar], *, title: str = "Breaches by severity") -> SafeString:
     """Horizontal bars: breached clocks per severity, with met on time for scale."""
-    row_h, left, right, top = 34, 96, 70, 28
-    width = 640
+    row_h, left, right, top = 38, 100, 84, 32
+    width = 440
     height = top + row_h * max(len(bars), 1) + 8
     plot_w = width - left - right
     peak = nice_max(max((b.total for b in bars), default=0))
-    parts = [svg_open(width, height, title, severity_description(bars)), legend(left, 14)]
+    parts = [svg_open(width, height, title, severity_description(bars)), legend(left, 16)]
     if not bars:
         parts.append(
-            f'<text x="{left}" y="{top + 20}" font-size="12" fill="{TEXT_COLOUR}">'
+            f'<text x="{left}" y="{top + 20}" font-size="{FONT}" fill="{TEXT_COLOUR}">'
             "No clocks counted in the period.</text>"
         )
     for i, bar in enumerate(bars):
@@ -142,15 +149,15 @@ def severity_chart(bars: Sequence[Bar], *, title: str = "Breaches by severity") 
         breached_w = plot_w * bar.breached / peak
         met_w = plot_w * bar.met / peak
         parts.append(
-            f'<text x="{left - 8}" y="{y + 15}" font-size="12" text-anchor="end" '
+            f'<text x="{left - 8}" y="{y + 17}" font-size="{FONT}" text-anchor="end" '
             f'fill="{TEXT_COLOUR}">{escape(bar.label)}</text>'
-            f'<rect x="{left}" y="{y}" width="{breached_w:.1f}" height="22" '
+            f'<rect x="{left}" y="{y}" width="{breached_w:.1f}" height="24" '
             f'fill="{BREACHED_COLOUR}"><title>{escape(bar.label)}: {bar.breached} breached'
             f"</title></rect>"
-            f'<rect x="{left + breached_w:.1f}" y="{y}" width="{met_w:.1f}" height="22" '
+            f'<rect x="{left + breached_w:.1f}" y="{y}" width="{met_w:.1f}" height="24" '
             f'fill="{MET_COLOUR}" opacity="0.35"><title>{escape(bar.label)}: {bar.met} met on '
             f"time</title></rect>"
-            f'<text x="{left + breached_w + met_w + 6:.1f}" y="{y + 15}" font-size="12" '
+            f'<text x="{left + breached_w + met_w + 6:.1f}" y="{y + 17}" font-size="{FONT}" '
             f'fill="{TEXT_COLOUR}">{bar.breached} of {bar.total}</text>'
         )
     parts.append("</svg>")

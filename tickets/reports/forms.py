@@ -130,3 +130,34 @@ def parse_month(value: str) -> tuple[int, int] | None:
     if not 2000 <= parsed.year <= 2100:
         return None
     return parsed.year, parsed.month
+
+
+class MonthInput(forms.DateInput):
+    """`<input type="month">`: browsers offer a month picker and send `YYYY-MM`."""
+
+    input_type = "month"
+
+    def format_value(self, value: object) -> str | None:
+        if isinstance(value, dt.date):
+            return value.strftime("%Y-%m")
+        return super().format_value(value)
+
+
+class StatementPickForm(forms.Form):
+    """Which monthly statement to open: an organization and a month, picked, not typed."""
+
+    organization = forms.ModelChoiceField(
+        Organization.objects.order_by("name"),
+        to_field_name="slug",
+        empty_label="Choose an organization",
+        error_messages={"required": "Choose the organization of the statement."},
+    )
+    month = forms.DateField(
+        label="Month",
+        input_formats=["%Y-%m", "%Y-%m-%d"],
+        widget=MonthInput(),
+        error_messages={
+            "required": "Choose the month of the statement.",
+            "invalid": "Enter a month as YYYY-MM, for example 2026-11.",
+        },
+    )

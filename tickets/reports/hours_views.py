@@ -13,6 +13,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -27,22 +28,29 @@ from tickets.billing import ESCALATIONS, BillingLine, billing_lines
 from tickets.hours.ledger import add_months
 
 MAX_MONTHS = 36
-CSV_HEADER = [
-    "Organization",
-    "Plan",
-    "Period start",
-    "Period end",
-    "Months",
-    "Allowance",
-    "Used",
-    "Billed",
-    "Rate",
-    "Amount",
-    "Status",
-    "Billed for",
-    "Discount",
-    "Net amount",
-]
+
+
+def csv_header() -> list[str]:
+    """The columns of the page and the CSV; amounts name their currency."""
+    money = settings.BILLING_CURRENCY
+    return [
+        "Organization",
+        "Plan",
+        "Period start",
+        "Period end",
+        "Months",
+        "Allowance",
+        "Used",
+        "Billed",
+        f"Rate ({money})",
+        f"Amount ({money})",
+        "Status",
+        "Billed for",
+        f"Discount ({money})",
+        f"Net amount ({money})",
+    ]
+
+
 NUMERIC_COLUMNS = frozenset({*range(4, 10), 12, 13})
 
 
@@ -143,7 +151,8 @@ def overage_report(request: HttpRequest) -> HttpResponse:
     amounts = [row.net for row in rows]
     context = {
         "form": form,
-        "header": CSV_HEADER,
+        "header": csv_header(),
+        "currency": settings.BILLING_CURRENCY,
         "numeric": NUMERIC_COLUMNS,
         "lines": [overage_cells(row) for row in rows],
         "organizations": len({row.organization.pk for row in rows}),
@@ -182,7 +191,7 @@ def overage_csv(request: HttpRequest) -> HttpResponse:
         f'attachment; filename="overage-{start:%Y-%m}-to-{end:%Y-%m}.csv"'
     )
     writer = csv_writer(response)
-    writer.writerow(CSV_HEADER)
+    writer.writerow(csv_header())
     for row in rows:
         writer.writerow(overage_cells(row))
     return response
@@ -223,5 +232,6 @@ def statement(request: HttpRequest, organization: str, month: str) -> HttpRespon
         "discount": sum((line.discount for line in lines), Decimal("0.00")),
         "total": sum((n for n in nets if n is not None), Decimal("0.00")),
         "missing_rates": sum(1 for n in nets if n is None),
+        "currency": settings.BILLING_CURRENCY,
     }
     return render(request, "portal/hours_statement.html", context)

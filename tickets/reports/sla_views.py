@@ -12,18 +12,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from helpdesk.exports import csv_writer
 from helpdesk.formatting import compact_duration, instant_plain
 from plans.models import Organization
 from plans.roles import manager_required
 from sla.models import Metric, SlaClock
 from sla.standing import standing_of
-from tickets.reports import charts
-from tickets.reports.forms import ReportFilterForm, parse_month
+from tickets.reports import charts, exports
+from tickets.reports.forms import ReportFilterForm, StatementPickForm, parse_month
 from tickets.reports.sla_queries import (
     LiveList,
     SlaReport,
@@ -230,7 +229,8 @@ def report(request: HttpRequest) -> HttpResponse:
     result = sla_report(form.filters(), now=now)
     sections = report_sections(result)
     if request.GET.get("format") == "csv":
-        return csv_response(sections, result)
+        table = request.GET.get("table", "")
+        return unknown_table(request, table, sections) or csv_response(sections, result, table)
     worst_plan = worst(result.breakdown.by_plan)
     bars = [charts.Bar(t.label, t.met_on_time, t.breached) for t in result.trend]
     severity_bars = [
@@ -238,6 +238,7 @@ def report(request: HttpRequest) -> HttpResponse:
     ]
     query = request.GET.copy()
     query.pop("format", None)
+    query.pop("table", None)
     return render(
         request,
         "reports/report.html",
@@ -256,6 +257,12 @@ def report(request: HttpRequest) -> HttpResponse:
                 ]
             ),
             "query": query.urlencode(),
+            "pick_form": StatementPickForm(
+                initial={
+                    "organization": getattr(result.filters.organization, "slug", ""),
+                    "month": f"{result.filters.start.astimezone(result.filters.zone):%Y-%m}",
+                }
+            ),
             "period_last_day": result.filters.end.astimezone(result.filters.zone)
             - dt.timedelta(microseconds=1),
         },
@@ -264,34 +271,46 @@ def report(request: HttpRequest) -> HttpResponse:
 
 @manager_required
 def export_csv(request: HttpRequest) -> HttpResponse:
-    """The same tables as the page, as CSV, for the same filters."""
+    """The same tables as the page for the same filters: `?table=KEY` gives that one table as a
+    CSV file, without it every table's CSV comes in one zip."""
     now = timezone.now()
     form = filter_form(request, now)
     if not form.is_valid():
         return render(request, "reports/report.html", {"form": form}, status=400)
     result = sla_report(form.filters(), now=now)
-    return csv_response(report_sections(result), result)
+    sections = report_sections(result)
+    table = request.GET.get("table", "")
+    return unknown_table(request, table, sections) or csv_response(sections, result, table)
 
 
 def worst(tallies: list[Tally]) -> Tally | None:
     return tallies[0] if tallies and tallies[0].breached else None
 
 
-def csv_response(sections: list[Section], result: SlaReport) -> HttpResponse:
-    """Each table as a block: its title, its header, its rows, then a blank line."""
+def csv_response(
+    sections: list[Section], result: SlaReport, table: str | None = None
+) -> HttpResponse:
+    """One table as CSV (`table` names it), or every table's CSV in one zip."""
     zone = result.filters.zone
     first = result.filters.start.astimezone(zone).date()
     last = (result.filters.end.astimezone(zone) - dt.timedelta(microseconds=1)).date()
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="sla-report-{first}-to-{last}.csv"'
-    writer = csv_writer(response)
-    for section in sections:
-        writer.writerow([section.title])
-        writer.writerow(section.columns)
-        for row in section.rows:
-            writer.writerow(row.cells)
-        writer.writerow([])
-    return response
+    stem = f"sla-report-{first}-to-{last}"
+    if table:
+        return exports.csv_file_response(next(s for s in sections if s.key == table), stem)
+    return exports.zip_response(sections, stem, first)
+
+
+def unknown_table(request: HttpRequest, table: str, sections: list[Section]) -> HttpResponse | None:
+    """A 400 page naming the tables, when `table` is none of them."""
+    if not table or any(section.key == table for section in sections):
+        return None
+    names = ", ".join(section.key for section in sections)
+    return render(
+        request,
+        "reports/bad_request.html",
+        {"field": "table", "message": f"No table “{table}”: choose one of {names}."},
+        status=400,
+    )
 
 
 @dataclass
@@ -333,4 +352,19 @@ def statement(request: HttpRequest, organization: str, month: str) -> HttpRespon
             "zone_name": str(result.zone),
             "metric_labels": dict(Metric.choices),
         },
+    )
+
+
+@manager_required
+def statement_pick(request: HttpRequest) -> HttpResponse:
+    """The statement picker's target: to the chosen organization's statement for the month."""
+    form = StatementPickForm(request.GET or None)
+    if form.is_valid():
+        organization, month = form.cleaned_data["organization"], form.cleaned_data["month"]
+        return redirect("reports:statement", organization.slug, f"{month:%Y-%m}")
+    return render(
+        request,
+        "reports/statement_pick.html",
+        {"form": form},
+        status=400 if form.is_bound else 200,
     )

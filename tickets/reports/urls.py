@@ -8,6 +8,7 @@ app_name = "reports"
 urlpatterns = [
     path("sla/", sla_views.report, name="report"),
     path("sla/export.csv", sla_views.export_csv, name="export"),
+    path("sla/statement/", sla_views.statement_pick, name="statement_pick"),
     path("sla/statement/<slug:organization>/<str:month>/", sla_views.statement, name="statement"),
     path("hours/", hours_views.overage_report, name="hours_overage"),
     path("hours/overage.csv", hours_views.overage_csv, name="hours_overage_csv"),

@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -189,6 +190,38 @@ def test_the_queue_shows_the_badge_and_the_severity_pill(admin_client: Client) -
     assert 'class="sla-badge sla-ok"' in html
     assert 'class="sev-pill sev-1"' in html
     assert world.organization.name in html and world.plan.name in html
+    # Times are 24-hour, in the viewer's zone, with the zone named.
+    assert '<time datetime="2026-11-20T09:00:00+00:00">Fri 20 Nov 09:00 UTC</time>' in html
+
+
+def test_the_queue_folds_its_filters_and_leaves_out_the_side_navigation(
+    admin_client: Client,
+) -> None:
+    build_desk_world()
+    html = admin_client.get(reverse(CHANGELIST)).content.decode()
+    assert '<details class="queue-filters" id="queue-filters">' in html
+    assert 'id="nav-sidebar"' not in html
+    filtered = admin_client.get(reverse(CHANGELIST), {"assigned": "mine"}).content.decode()
+    assert '<details class="queue-filters" id="queue-filters" open>' in filtered
+
+
+def test_the_admin_index_starts_with_the_queue_and_links_the_reports(
+    admin_client: Client,
+) -> None:
+    html = admin_client.get(reverse("admin:index")).content.decode()
+    queue = reverse(CHANGELIST)
+    assert html.index('id="desk-queue"') < html.index('id="desk-reports"') < html.index("app-")
+    assert f'href="{queue}?sla=breached"' in html
+    assert f'href="{reverse("reports:report")}"' in html
+    assert f'href="{reverse("reports:hours_overage")}"' in html
+
+
+def test_an_agent_who_is_no_manager_is_not_offered_the_reports(client: Client) -> None:
+    agent = AgentFactory()
+    agent.user_permissions.add(Permission.objects.get(codename="view_ticket"))
+    client.force_login(agent)
+    html = client.get(reverse("admin:index")).content.decode()
+    assert 'id="desk-queue"' in html and 'id="desk-reports"' not in html
 
 
 # --------------------------------------------------------------------------------------------

@@ -247,13 +247,43 @@ def test_the_status_form_puts_the_ticket_waiting_on_the_customer(admin_client: C
     assert ticket.status == Status.WAITING
 
 
-def test_a_status_move_the_service_refuses_is_shown_not_raised(admin_client: Client) -> None:
+def test_a_status_move_not_allowed_from_the_current_status_is_refused_not_raised(
+    admin_client: Client,
+) -> None:
     world = build_desk_world()
     ticket = submit_ticket(world)
     services.ticket_resolve(ticket=ticket, by=world.agent)
     response = admin_client.post(work_url(ticket, "status"), {"status-move": "waiting"})
     assert response.status_code == 200
-    assert "reopen it to change its status" in response.content.decode()
+    assert "Select a valid choice" in response.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.status == Status.RESOLVED
+
+
+def test_the_status_list_offers_only_the_moves_allowed_from_the_current_status(
+    admin_client: Client,
+) -> None:
+    world = build_desk_world()
+    ticket = submit_ticket(world)
+    offered = admin_client.get(change_url(ticket)).context["status_form"].fields["move"].choices
+    assert [value for value, _ in offered] == [
+        "acknowledge",
+        "in_progress",
+        "waiting",
+        "resolve",
+        "close",
+    ]
+    services.ticket_resolve(ticket=ticket, by=world.agent)
+    offered = admin_client.get(change_url(ticket)).context["status_form"].fields["move"].choices
+    assert [value for value, _ in offered] == ["close", "reopen"]
+
+
+def test_the_ticket_page_shows_the_conversation_and_reply_box_before_the_details(
+    admin_client: Client,
+) -> None:
+    ticket = submit_ticket(build_desk_world())
+    html = admin_client.get(change_url(ticket)).content.decode()
+    assert html.index('id="conversation"') < html.index('id="reply"') < html.index("Triage")
 
 
 def test_the_ticket_page_closes_as_out_of_scope_with_the_policys_reason(

@@ -70,6 +70,17 @@ def test_the_form_shows_each_severity_with_its_definition_and_examples(world: Po
         assert f"Example for level {level}" in response.text
 
 
+def test_the_form_shows_each_severitys_targets_under_the_plan_before_submitting(
+    world: PortalWorld,
+) -> None:
+    html = signed_in(world.alice.user).get(NEW).text
+    cards = html.split('class="card h-100 choice-card" for="severity-')[1:5]
+    assert "acknowledged within 1 h, first response within 4 h" in cards[0]
+    assert "first response within 8 h" in cards[1] and "acknowledged" not in cards[1]
+    assert "No response-time guarantee under your plan." in cards[2]
+    assert "No response-time guarantee under your plan." in cards[3]
+
+
 def test_several_attachments_are_saved_with_the_first_message(world: PortalWorld) -> None:
     signed_in(world.alice.user).post(NEW, form_data(attachments=[upload("a.txt"), upload("b.log")]))
     assert sorted(Attachment.objects.values_list("name", flat=True)) == ["a.txt", "b.log"]

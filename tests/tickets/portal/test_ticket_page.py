@@ -96,6 +96,16 @@ def test_a_reply_to_a_closed_ticket_is_refused_with_a_message(world: PortalWorld
     assert "reopen it to reply" in " ".join(response.context["reply_form"].errors["body"])
 
 
+def test_a_closed_ticket_with_nothing_left_to_do_shows_no_empty_actions_card(
+    world: PortalWorld,
+) -> None:
+    ticket = open_ticket(world.alice, severity=2)
+    client = signed_in(world.alice.user)
+    assert 'id="actions-title"' in client.get(url(ticket)).text
+    services.ticket_close(ticket=ticket, by=world.alice.user)
+    assert 'id="actions-title"' not in client.get(url(ticket)).text
+
+
 # -- close and reopen -----------------------------------------------------------------------
 
 
@@ -345,7 +355,9 @@ def test_a_paused_clock_past_its_old_due_instant_shows_paused_not_breached(
         response = signed_in(world.alice.user).get(url(ticket))
     resolution = next(c for c in response.context["clocks"] if c.metric == "resolution")
     assert (resolution.state, resolution.state_label) == ("paused", "Paused (waiting on you)")
-    assert "6 h left in support hours, on hold while we wait for you" in response.content.decode()
+    assert (
+        '<span data-live="left">6 h left</span> in support hours, on hold while we wait for you'
+    ) in response.content.decode()
 
 
 # loose attachments, events, clocks, the policy's wording of the targets, the nav's

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import zipfile
 from html.parser import HTMLParser
 from types import SimpleNamespace
 from typing import Any
@@ -219,10 +220,49 @@ def test_the_page_names_the_plan_that_breached_most(manager: Client, data: Simpl
 # --- CSV -------------------------------------------------------------------------------------
 
 
-def test_the_csv_has_the_same_rows_as_the_page(manager: Client, data: SimpleNamespace) -> None:
+def zip_tables(content: bytes) -> dict[str, list[list[str]]]:
+    """Each CSV file of the export's zip, by name, as rows."""
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        return {
+            name: list(csv.reader(io.StringIO(archive.read(name).decode("utf-8-sig"))))
+            for name in archive.namelist()
+        }
+
+
+def test_the_export_is_one_csv_per_table_with_the_pages_rows(
+    manager: Client, data: SimpleNamespace
+) -> None:
     page = page_tables(manager.get(reverse("reports:report"), NOVEMBER).content.decode())
-    exported = csv_blocks(manager.get(reverse("reports:export"), NOVEMBER).content.decode())
-    assert [block[1:] for block in exported] == list(page.values())
+    response = manager.get(reverse("reports:export"), NOVEMBER)
+    assert response["Content-Type"] == "application/zip"
+    assert 'filename="sla-report-2026-11-01-to-2026-11-30.zip"' in response["Content-Disposition"]
+    files = zip_tables(response.content)
+    assert list(files) == [f"{n:02d}-{key}.csv" for n, key in enumerate(page, start=1)]
+    assert list(files.values()) == list(page.values())
+
+
+def test_one_table_is_a_csv_file_whose_first_row_is_its_header(
+    manager: Client, data: SimpleNamespace
+) -> None:
+    page = page_tables(manager.get(reverse("reports:report"), NOVEMBER).content.decode())
+    response = manager.get(reverse("reports:export"), {**NOVEMBER, "table": "by_plan"})
+    assert response["Content-Type"].startswith("text/csv")
+    assert response["Content-Disposition"].endswith('-by_plan.csv"')
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeffPlan,Met on time,")  # the BOM tells spreadsheets it is UTF-8
+    assert list(csv.reader(io.StringIO(text.removeprefix("\ufeff")))) == page["by_plan"]
+
+
+def test_an_unknown_table_names_the_tables(manager: Client, data: SimpleNamespace) -> None:
+    response = manager.get(reverse("reports:export"), {**NOVEMBER, "table": "nope"})
+    assert response.status_code == 400
+    assert "choose one of achievement, by_plan" in response.content.decode()
+
+
+def test_the_page_links_each_tables_csv(manager: Client, data: SimpleNamespace) -> None:
+    html = manager.get(reverse("reports:report"), NOVEMBER).content.decode()
+    export = reverse("reports:export")
+    assert f'href="{export}?start=2026-11-01&amp;end=2026-11-30&amp;table=by_agent"' in html
 
 
 def test_format_csv_on_the_page_url_gives_the_same_file(
@@ -230,8 +270,45 @@ def test_format_csv_on_the_page_url_gives_the_same_file(
 ) -> None:
     export = manager.get(reverse("reports:export"), NOVEMBER)
     inline = manager.get(reverse("reports:report"), {**NOVEMBER, "format": "csv"})
-    assert inline["Content-Type"].startswith("text/csv")
+    assert inline["Content-Type"] == "application/zip"
     assert inline.content == export.content
+
+
+def test_report_tables_scroll_in_a_keyboard_reachable_region(
+    manager: Client, data: SimpleNamespace
+) -> None:
+    html = manager.get(reverse("reports:report"), NOVEMBER).content.decode()
+    assert html.count('tabindex="0" role="region" aria-label="') == html.count("<table")
+
+
+# --- the statement picker --------------------------------------------------------------------
+
+
+def test_the_statement_picker_opens_the_chosen_statement(
+    manager: Client, data: SimpleNamespace
+) -> None:
+    response = manager.get(
+        reverse("reports:statement_pick"), {"organization": "acme", "month": "2026-11"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == statement_url("acme", "2026-11")
+
+
+def test_the_statement_picker_names_what_is_missing(manager: Client, data: SimpleNamespace) -> None:
+    response = manager.get(reverse("reports:statement_pick"), {"organization": "acme"})
+    assert response.status_code == 400
+    assert "Choose the month of the statement." in response.content.decode()
+
+
+def test_the_report_offers_the_statement_picker_set_to_its_filters(
+    manager: Client, data: SimpleNamespace
+) -> None:
+    html = manager.get(
+        reverse("reports:report"), {**NOVEMBER, "organization": "acme"}
+    ).content.decode()
+    assert f'action="{reverse("reports:statement_pick")}"' in html
+    assert '<option value="acme" selected>' in html
+    assert 'type="month" name="month" id="id_month" class="form-control" value="2026-11"' in html
 
 
 # --- statement -------------------------------------------------------------------------------
@@ -298,7 +375,8 @@ def test_the_csv_neutralizes_names_a_spreadsheet_would_run(
     manager: Client, data: SimpleNamespace
 ) -> None:
     Organization.objects.update(name="@SUM(1+1)")
-    exported = csv_blocks(manager.get(reverse("reports:export"), NOVEMBER).content.decode())
-    cells = [cell for block in exported for row in block for cell in row]
+    response = manager.get(reverse("reports:export"), {**NOVEMBER, "table": "escalations"})
+    text = response.content.decode("utf-8").removeprefix("\ufeff")
+    cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
     assert "'@SUM(1+1)" in cells
     assert not [cell for cell in cells if cell.startswith(("=", "+", "@", "\t", "\r"))]
