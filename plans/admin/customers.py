@@ -263,6 +263,27 @@ class ServiceErrorForm(forms.ModelForm):
         return cleaned
 
 
+class ServiceErrorAdminMixin(admin.ModelAdmin):
+    """A save that goes through a service: when the service refuses it (ValidationError), the
+    same POST is shown again with the reason on the form (`ServiceErrorForm`), never a 500."""
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as error:
+            if request.method != "POST" or hasattr(request, SERVICE_ERROR):
+                raise
+            # super() rolled its transaction back; validate the same POST again, with the reason.
+            setattr(request, SERVICE_ERROR, error)
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+
 class NamedContactAddForm(ServiceErrorForm):
     reason = forms.CharField(
         required=False, max_length=300, help_text="Kept in the organization's contact change log."
@@ -274,7 +295,7 @@ class NamedContactChangeForm(ServiceErrorForm):
 
 
 @admin.register(NamedContact)
-class NamedContactAdmin(admin.ModelAdmin):
+class NamedContactAdmin(ServiceErrorAdminMixin):
     """Adding, removing and re-roling contacts go through the services, which keep the limit
     and the change log.
 
@@ -323,22 +344,6 @@ class NamedContactAdmin(admin.ModelAdmin):
         if error is None:
             return form
         return type(form.__name__, (form,), {"service_error": error})
-
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ValidationError as error:
-            if request.method != "POST" or hasattr(request, SERVICE_ERROR):
-                raise
-            # super() rolled its transaction back; validate the same POST again, with the reason.
-            setattr(request, SERVICE_ERROR, error)
-            return super().changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(
         self, request: HttpRequest, obj: NamedContact, form: forms.ModelForm, change: bool

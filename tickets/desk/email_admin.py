@@ -11,14 +11,14 @@ from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from helpdesk.http import signed_in_user
 from plans.admin import EMPTY, admin_link
-from plans.admin.customers import SERVICE_ERROR, ServiceErrorForm
+from plans.admin.customers import SERVICE_ERROR, ServiceErrorAdminMixin, ServiceErrorForm
 from plans.models import Channel, NamedContact, TicketCategory
 from tickets.inbound.processing import inbound_retry
 from tickets.models import AutoReply, InboundMail, InboundStatus, LoggedContact, Ticket
@@ -183,7 +183,7 @@ class LogContactForm(ServiceErrorForm):
 
 
 @admin.register(LoggedContact)
-class LoggedContactAdmin(admin.ModelAdmin):
+class LoggedContactAdmin(ServiceErrorAdminMixin):
     """Logging is the service `contact_log`; a refusal (say, phone on a plan without phone)
     rolls the admin's transaction back and shows the form again with the reason."""
 
@@ -244,21 +244,6 @@ class LoggedContactAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: LoggedContact | None = None) -> bool:
         return False
-
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ValidationError as error:
-            if request.method != "POST" or hasattr(request, SERVICE_ERROR):
-                raise
-            setattr(request, SERVICE_ERROR, error)
-            return super().changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(
         self, request: HttpRequest, obj: LoggedContact, form: forms.ModelForm, change: bool
