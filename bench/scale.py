@@ -25,6 +25,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import report_bench as base  # also sets Django up
+import scale_report
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.test import Client
@@ -232,6 +233,7 @@ def main() -> None:
     measure("queue, one queue", get(client, f"{queue}?queue__id__exact={first_queue.pk}"), rounds)
     customer = customer_client()
     measure("portal dashboard (one organization)", get(customer, "/"), rounds)
+    scale_report.report_periods(rounds, now)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory of this process: {peak:,.0f} MiB")
 
