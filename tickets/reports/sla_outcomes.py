@@ -1,18 +1,22 @@
 """The SLA report's outcome figures in one pass over the clocks (PostgreSQL).
 
-Why one pass and not daily roll-ups: the report groups clocks by the ticket's *current* queue and
-assignee, filters by organization, and cuts periods and weeks at local midnights of the manager's
-zone (half-hour zones included). A roll-up table would have to be re-counted whenever a ticket
-moves queue or agent, and keyed finely enough (hour or less, organization, queue, agent) that at
-a year of history it holds nearly as many rows as there are clocks. So the report reads the clocks
-themselves, but once: the breakdown (metric, plan, severity, queue, agent) and the weekly trend
-are two grouping sets of the same scan (`GROUP BY GROUPING SETS`), grouped by identifiers only,
-and the few names are joined on after aggregating (a few thousand groups, not a million rows).
-Partial covering indexes on the outcome instants (see `sla.models.SlaClock.Meta.indexes`) let the
-scan read the index rather than the table.
+Why one pass over an index and not daily roll-ups: the report groups clocks by the ticket's
+*current* queue and assignee, filters by organization, and cuts periods and weeks at local
+midnights of the manager's zone (half-hour and quarter-hour zones included). A roll-up table
+would have to be re-counted whenever a ticket moves queue or agent (the desk, the services, the
+sweep's escalation moves), and its key (day or hour, metric, plan, severity, queue, agent) is so
+dense that it barely shrinks anything: on the scale data (3,000,000 clocks, 1,000,000 tickets)
+a year holds 981,369 distinct (UTC day, metric, plan, severity, queue, agent) keys for 2,897,648
+counted clocks, before the organization and the sub-day cuts for zones are added. So the report
+reads the clocks themselves, but once, and from an index: the period is one range of the
+`clock_outcome` index (outcome instant, with the counted columns included) read without the
+table, the breakdown (metric, plan, severity, queue, agent) and the weekly trend are two grouping
+sets of the same scan (`GROUP BY GROUPING SETS`), grouped by identifiers only, and the few names
+are joined on after aggregating (a few thousand groups, not a million rows).
 
 The rows are the same rows the detailed queries of `sla_queries` count (the same queryset is
-compiled into the inner query), so the figures are identical; a test compares them.
+compiled into the inner query), so the figures are identical; tests compare both with each other
+and with a clock-by-clock count.
 """
 
 from __future__ import annotations
