@@ -629,7 +629,16 @@ def _act(
 ) -> None:
     """Insert the firings, keep those this sweep won, and hand them to the ticket side."""
     EscalationFiring.objects.bulk_create(firings, ignore_conflicts=True)
-    won = list(EscalationFiring.objects.filter(sweep=token).select_related("clock", "rule"))
+    # The rows this sweep inserted, matched to the firings in memory (which hold their clock
+    # and rule already): ids only, no model rows to build again.
+    mine = {(f.clock_id, f.rule_id): f for f in firings}
+    won = []
+    for pk, clock_id, rule_id in EscalationFiring.objects.filter(sweep=token).values_list(
+        "pk", "clock_id", "rule_id"
+    ):
+        firing = mine[(clock_id, rule_id)]
+        firing.pk = pk
+        won.append(firing)
     result.skipped_duplicates += len(firings) - len(won)
     actions = [
         EscalationAction(
