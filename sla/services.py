@@ -571,7 +571,6 @@ def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> SweepR
         fired = _fired_rules(clocks)
         token = uuid.uuid4()
         events: list[SlaClockEvent] = []
-        breached: list[SlaClock] = []
         firings: list[EscalationFiring] = []
         for clock in clocks:
             result.clocks += 1
@@ -593,7 +592,6 @@ def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> SweepR
                     )
                 )
                 result.breached += 1
-                breached.append(clock)
             for rule in _rules(clock, rules):
                 if rule.pk in done:
                     continue
@@ -616,8 +614,9 @@ def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> SweepR
         SlaClockEvent.objects.bulk_create(events)
         if firings:
             _act(firings, token, rules, result)
+        # The tickets' stored SLA summaries need no refresh: a breach is recorded at the due
+        # instant, which the summary already holds as the breach instant.
         bulk_set(clocks, ["state", "breached_at", "next_action_at"])
-        _changed(breached)  # the tickets' stored summaries, for the whole batch at once
     return result
 
 
