@@ -208,9 +208,16 @@ def main() -> None:
     parser.add_argument("--open-share", type=float, default=0.3)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--sweep", action="store_true", help="the sweep and recalculation only")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("bench/scale.py measures PostgreSQL: set DATABASE_URL")
+    if args.sweep:
+        import scale_sweep  # noqa: PLC0415  # needs Django set up, which report_bench does
+
+        scale_sweep.measure_sweep()
+        scale_sweep.measure_recalculation()
+        return
     now = timezone.now()
     existing = Ticket.objects.filter(organization__slug__startswith="bench-").count()
     print(f"database: {connection.settings_dict['NAME']}, bench tickets: {existing:,}")

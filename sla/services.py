@@ -26,11 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
 
 from helpdesk import timing
 from helpdesk.db import bulk_set, retry_on_conflict
-from plans.models import Organization
 from sla.calendars import clock_for
 from sla.clock import BusinessCalendar as PureCalendar
 from sla.models import (
@@ -137,7 +135,7 @@ def register_ticket_locker(locker: TicketLocker) -> None:
     _ticket_locker = locker
 
 
-def _lock_tickets(ticket_ids: Iterable[int], *, skip_locked: bool) -> list[int]:
+def lock_clock_tickets(ticket_ids: Iterable[int], *, skip_locked: bool) -> list[int]:
     ids = sorted(set(ticket_ids))
     if _ticket_locker is None:
         log.warning("no ticket locker registered; clocks are locked without their tickets")
@@ -320,27 +318,40 @@ def _live(ticket: SlaTicket, *metrics: str) -> list[SlaClock]:
     return list(rows)
 
 
+# Terms by (plan, severity, category, customer zone): a batch asks the database once per key.
+TermsCache = dict[tuple[int, int, int | None, str], SlaTerms]
+
+SAVED_FIELDS = [
+    "state",
+    "due_at",
+    "at_risk_at",
+    "paused_business",
+    "paused_at",
+    "met_at",
+    "breached_at",
+    "business_elapsed",
+    "next_action_at",
+    "target",
+    "calendar",
+    "time_zone",
+    "severity",
+    "plan",
+    "category",
+]
+
+
+_SAVED_ATTRIBUTES = [
+    f"{name}_id" if name in ("calendar", "severity", "plan", "category") else name
+    for name in SAVED_FIELDS
+]
+
+
+def _saved(clock: SlaClock) -> tuple[Any, ...]:
+    return tuple(getattr(clock, name) for name in _SAVED_ATTRIBUTES)
+
+
 def _save(clocks: list[SlaClock]) -> None:
-    SlaClock.objects.bulk_update(
-        clocks,
-        [
-            "state",
-            "due_at",
-            "at_risk_at",
-            "paused_business",
-            "paused_at",
-            "met_at",
-            "breached_at",
-            "business_elapsed",
-            "next_action_at",
-            "target",
-            "calendar",
-            "time_zone",
-            "severity",
-            "plan",
-            "category",
-        ],
-    )
+    bulk_set(clocks, SAVED_FIELDS)
     _changed(clocks)
 
 
@@ -448,41 +459,67 @@ def _reopen(ticket: SlaTicket, at: dt.datetime, reason: str) -> list[SlaClock]:
 
 
 def clocks_retarget(
-    *, clocks: list[SlaClock], at: dt.datetime, reason: str, ticket: SlaTicket | None = None
+    *,
+    clocks: list[SlaClock],
+    at: dt.datetime,
+    reason: str,
+    ticket: SlaTicket | None = None,
+    terms: TermsCache | None = None,
 ) -> int:
     """Retarget live clocks from their original start with the terms that apply now (after a
-    severity change, or a changed calendar, closure or target). Returns how many changed."""
+    severity change, or a changed calendar, closure or target). Returns how many changed.
+
+    A fixed number of queries for any number of clocks (plus the terms of each new plan x
+    severity x category x zone, kept in `terms` across calls); only the clocks that changed are
+    written and reported to the ticket side."""
     changed = 0
-    terms_cache: dict[tuple[int, int, int | None], SlaTerms] = {}
+    terms_cache: TermsCache = {} if terms is None else terms
+    before = {id(clock): _saved(clock) for clock in clocks}
+    events: list[SlaClockEvent] = []
     for clock in clocks:
         if clock.state not in LIVE_STATES:
             continue
         subject: SlaTicket = ticket if ticket is not None else clock.ticket
-        key = (subject.plan_id, subject.severity_id, subject.category_id)
+        key = (
+            subject.plan_id,
+            subject.severity_id,
+            subject.category_id,
+            subject.organization.time_zone,
+        )
         if key not in terms_cache:
             terms_cache[key] = _terms_for(subject, at)
-        terms = terms_cache[key]
-        before = (clock.target, clock.due_at, clock.calendar_id, clock.severity_id)
-        clock.time_zone = terms.time_zone
+        found = terms_cache[key]
+        was = (clock.target, clock.due_at, clock.calendar_id, clock.severity_id)
+        clock.time_zone = found.time_zone
         clock.plan_id, clock.severity_id = subject.plan_id, subject.severity_id
         clock.category_id = subject.category_id
-        clock.target = terms.targets[clock.metric]
-        if clock.calendar_id != terms.calendar_id:
-            clock.calendar_id = terms.calendar_id
-            clock.calendar = BusinessCalendar.objects.get(pk=terms.calendar_id)
+        clock.target = found.targets[clock.metric]
+        if clock.calendar_id != found.calendar_id:
+            clock.calendar_id = found.calendar_id
+            clock.calendar = found.calendar_row or BusinessCalendar.objects.get(
+                pk=found.calendar_id
+            )
         # A breach already recorded stays: it happened under the terms of its time.
         _schedule(clock)
-        if (clock.target, clock.due_at, clock.calendar_id, clock.severity_id) != before:
+        if (clock.target, clock.due_at, clock.calendar_id, clock.severity_id) != was:
             changed += 1
-            _event(
-                clock,
-                SlaClockEvent.Kind.RETARGETED,
-                at,
-                reason,
-                target_seconds=int(clock.target.total_seconds()) if clock.target else None,
+            events.append(
+                SlaClockEvent(
+                    clock=clock,
+                    kind=SlaClockEvent.Kind.RETARGETED,
+                    at=at,
+                    due_at=clock.due_at,
+                    reason=reason[:300],
+                    data={
+                        "target_seconds": int(clock.target.total_seconds())
+                        if clock.target
+                        else None
+                    },
+                )
             )
     _refresh_next_action(clocks)
-    _save(clocks)
+    SlaClockEvent.objects.bulk_create(events)
+    _save([clock for clock in clocks if _saved(clock) != before[id(clock)]])
     return changed
 
 
@@ -501,7 +538,7 @@ class SweepResult:
 @retry_on_conflict
 def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> SweepResult:
     """Record breaches and fire due escalation rules, each exactly once, in a fixed number of
-    queries per batch (plus whatever a rule's queue move costs).
+    queries per batch, side effects included (the handlers work on the whole batch at once).
 
     Lock order, as everywhere: the due clocks' tickets first (by id), then those tickets'
     clocks, both with `SKIP LOCKED`, so several sweeps take disjoint tickets and never wait
@@ -520,7 +557,7 @@ def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> SweepR
         )
         if not ticket_ids:
             return result
-        locked = _lock_tickets(ticket_ids, skip_locked=True)
+        locked = lock_clock_tickets(ticket_ids, skip_locked=True)
         rows = (
             due.select_related("calendar")
             .filter(ticket_id__in=locked)
@@ -577,6 +614,8 @@ def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> SweepR
         SlaClockEvent.objects.bulk_create(events)
         if firings:
             _act(firings, token, rules, result)
+        # The tickets' stored SLA summaries need no refresh: a breach is recorded at the due
+        # instant, which the summary already holds as the breach instant.
         bulk_set(clocks, ["state", "breached_at", "next_action_at"])
     return result
 
@@ -589,7 +628,16 @@ def _act(
 ) -> None:
     """Insert the firings, keep those this sweep won, and hand them to the ticket side."""
     EscalationFiring.objects.bulk_create(firings, ignore_conflicts=True)
-    won = list(EscalationFiring.objects.filter(sweep=token).select_related("clock", "rule"))
+    # The rows this sweep inserted, matched to the firings in memory (which hold their clock
+    # and rule already): ids only, no model rows to build again.
+    mine = {(f.clock_id, f.rule_id): f for f in firings}
+    won = []
+    for pk, clock_id, rule_id in EscalationFiring.objects.filter(sweep=token).values_list(
+        "pk", "clock_id", "rule_id"
+    ):
+        firing = mine[(clock_id, rule_id)]
+        firing.pk = pk
+        won.append(firing)
     result.skipped_duplicates += len(firings) - len(won)
     actions = [
         EscalationAction(
@@ -627,64 +675,3 @@ def _rule_text(rule: EscalationRule, clock: SlaClock) -> str:
     if rule.move_to:
         text += f", move to {rule.move_to}"
     return text[:200]
-
-
-def clocks_recalculate(
-    *,
-    calendar_ids: Iterable[int] | None = None,
-    plan_ids: Iterable[int] | None = None,
-    chunk: int = 500,
-    progress: Callable[[int], object] | None = None,
-) -> int:
-    """Retarget the live clocks on these calendars or plans (all live clocks if neither is
-    given) after a calendar, closure or target changed. Met, cancelled and earlier-cycle clocks
-    keep their history. Works in chunks, each in its own transaction; returns clocks changed."""
-    live = _live_clocks(calendar_ids=calendar_ids, plan_ids=plan_ids)
-    ids = list(live.order_by("pk").values_list("pk", flat=True))
-    changed = 0
-    for first in range(0, len(ids), chunk):
-        with transaction.atomic():
-            chunk_ids = ids[first : first + chunk]
-            # Ticket first, then its clocks: waits (in id order) for agents working on them.
-            tickets = _lock_tickets(
-                SlaClock.objects.filter(pk__in=chunk_ids).values_list("ticket_id", flat=True),
-                skip_locked=False,
-            )
-            clocks = list(
-                SlaClock.objects.select_for_update(of=("self",))
-                .select_related("calendar", "ticket")
-                .filter(pk__in=chunk_ids, ticket_id__in=tickets, state__in=LIVE_STATES)
-                .order_by("ticket_id", "metric", "cycle")
-            )
-            _attach_organizations(clocks)
-            changed += clocks_retarget(
-                clocks=clocks, at=timing.now(), reason="policy changed: recalculated"
-            )
-        if progress is not None:
-            progress(min(chunk, len(ids) - first))
-    return changed
-
-
-def _attach_organizations(clocks: list[SlaClock]) -> None:
-    """Give each clock's ticket its organization (for local business hours) in one query."""
-    organizations = Organization.objects.in_bulk({c.ticket.organization_id for c in clocks})
-    for clock in clocks:
-        clock.ticket.organization = organizations[clock.ticket.organization_id]
-
-
-def live_clock_count(
-    *, calendar_ids: Iterable[int] | None = None, plan_ids: Iterable[int] | None = None
-) -> int:
-    return _live_clocks(calendar_ids=calendar_ids, plan_ids=plan_ids).count()
-
-
-def _live_clocks(
-    *, calendar_ids: Iterable[int] | None, plan_ids: Iterable[int] | None
-) -> QuerySet[SlaClock]:
-    """Live clocks on these calendars or plans; all live clocks when neither is given."""
-    live = SlaClock.objects.filter(state__in=LIVE_STATES)
-    if calendar_ids is not None or plan_ids is not None:
-        live = live.filter(
-            Q(calendar_id__in=list(calendar_ids or [])) | Q(plan_id__in=list(plan_ids or []))
-        )
-    return live

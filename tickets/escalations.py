@@ -17,7 +17,7 @@ from tickets import emails
 from tickets.escalation_fallback import contracts_for, resolve_recipients
 from tickets.models import Queue, Ticket, TicketEvent
 from tickets.notifications import Notice, record_many
-from tickets.services import ticket_move_to_queue
+from tickets.services import tickets_move_by_rules
 
 
 class Recipients:
@@ -81,26 +81,26 @@ class Recipients:
 
 
 def handle_escalations(actions: list[EscalationAction]) -> dict[int, EscalationOutcome]:
-    moves = [a for a in actions if a.move_to]
+    """The sweep's batch, in a fixed number of queries whatever its size: the tickets, the
+    queues named, the people behind the roles, the contracts, one UPDATE for the moves, one
+    INSERT of events and one of outgoing notifications. The sweep holds the tickets' locks."""
+    tickets = Ticket.objects.select_related(
+        "assignee", "organization__customer_success_manager", "queue"
+    ).in_bulk({a.ticket_id for a in actions})
+    now = timing.now()
     moved: dict[int, Queue] = {}
-    if moves:
-        queues = {q.slug: q for q in Queue.objects.filter(slug__in={a.move_to for a in moves})}
-        for action in moves:
+    if slugs := {a.move_to for a in actions if a.move_to}:
+        queues = {q.slug: q for q in Queue.objects.filter(slug__in=slugs)}
+        moves = []
+        for action in actions:
             queue = queues.get(action.move_to)
             if queue is not None:
-                ticket_move_to_queue(
-                    ticket=Ticket(pk=action.ticket_id),
-                    queue=queue,
-                    by=None,
-                    reason=f"SLA rule: {action.rule_text}",
-                )
+                ticket = tickets[action.ticket_id]
+                moves.append((ticket, queue, f"SLA rule: {action.rule_text}"))
                 moved[action.firing_id] = queue
-    tickets = Ticket.objects.select_related(
-        "assignee", "organization__customer_success_manager"
-    ).in_bulk({a.ticket_id for a in actions})
+        tickets_move_by_rules(moves=moves, at=now)
     recipients = Recipients(tickets.values(), {queue.pk for queue in moved.values()})
     contracts = contracts_for(tickets.values())
-    now = timing.now()
     outcomes: dict[int, EscalationOutcome] = {}
     events: list[TicketEvent] = []
     notices: list[Notice] = []

@@ -31,7 +31,7 @@ from sla.models import (
     OpenPeriod,
     Weekday,
 )
-from sla.services import clocks_recalculate, live_clock_count
+from sla.recalculation import clocks_recalculate, live_clock_count
 
 NO_GUARANTEE = "no guarantee"
 

@@ -1,17 +1,23 @@
 """Recalculation: a changed calendar, closure or target retargets open clocks only."""
 
 import datetime as dt
+import threading
 from io import StringIO
 
 import pytest
 import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
+from plans.models import NamedContact
 from sla.calendars import calendar_touch
-from sla.models import BusinessCalendar, Closure, SlaClock, Target
+from sla.models import BusinessCalendar, Closure, SlaClock, SlaClockEvent, Target
+from sla.recalculation import clocks_recalculate
 from tests.factories import AgentFactory, customer_on, load_example_policy
 from tickets import services
+from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -88,3 +94,88 @@ def test_the_calendar_admin_action_retargets_and_says_how_many(
     )
     assert "retargeted" in response.content.decode()
     assert first_response(open_one).due_at == utc("2026-11-25T01:00:00+00:00")
+
+
+def open_tickets(count: int) -> list[Ticket]:
+    """Vmoso priority 3 tickets, opened on Monday 23 Nov 2026 09:00 Pacific."""
+    contact = NamedContact.objects.first() or customer_on(
+        "vmoso-standard", time_zone="America/Los_Angeles"
+    )
+    with time_machine.travel(utc("2026-11-23T17:00:00+00:00"), tick=False):
+        return [
+            services.ticket_create(
+                requester=contact.user, subject="a", body="b", severity_level=3, channel="email"
+            )
+            for _ in range(count)
+        ]
+
+
+def four_hour_first_response() -> None:
+    Target.objects.filter(plan__slug="vmoso-standard", severity__level=3).update(
+        first_response=dt.timedelta(hours=4)
+    )
+
+
+def retargeted(tickets: list[Ticket]) -> int:
+    return SlaClockEvent.objects.filter(
+        clock__ticket__in=tickets, kind=SlaClockEvent.Kind.RETARGETED
+    ).count()
+
+
+def test_the_recalculation_costs_the_same_queries_for_5_and_15_tickets() -> None:
+    load_example_policy("vmoso")
+    counts = []
+    for count in (5, 15):
+        SlaClock.objects.all().delete()
+        Ticket.objects.all().delete()
+        tickets = open_tickets(count)
+        four_hour_first_response()
+        with CaptureQueriesContext(connection) as queries:
+            assert clocks_recalculate() == count
+        assert retargeted(tickets) == count
+        counts.append(len(queries))
+        Target.objects.update(first_response=dt.timedelta(hours=9))
+    assert counts[0] == counts[1]
+
+
+def test_the_recalculation_goes_through_every_chunk() -> None:
+    load_example_policy("vmoso")
+    tickets = open_tickets(5)
+    four_hour_first_response()
+    done: list[int] = []
+    assert clocks_recalculate(chunk=2, progress=done.append) == 5
+    assert sum(done) == SlaClock.objects.filter(state__in=["running", "paused"]).count()
+    dues = SlaClock.objects.filter(metric="first_response").values_list("due_at", flat=True)
+    assert set(dues) == {utc("2026-11-23T21:00:00+00:00")}
+    assert retargeted(tickets) == 5
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_ticket_an_agent_holds_is_retargeted_once_the_agent_lets_go() -> None:
+    load_example_policy("vmoso")
+    held, *others = open_tickets(3)
+    four_hour_first_response()
+    holding, done = threading.Event(), threading.Event()
+
+    def agent() -> None:
+        try:
+            with transaction.atomic():
+                Ticket.objects.select_for_update().get(pk=held.pk)
+                holding.set()
+                done.wait(timeout=5)  # the recalculation has passed this ticket by
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=agent)
+    thread.start()
+    holding.wait(timeout=5)
+
+    def progress(count: int) -> None:
+        if retargeted(others) == 2:
+            done.set()
+
+    assert clocks_recalculate(progress=progress) == 3
+    thread.join()
+    assert done.is_set()
+    assert retargeted([held]) == 1

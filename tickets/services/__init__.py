@@ -33,6 +33,7 @@ from tickets.services.workflow import (
     ticket_request_clarification,
     ticket_resolve,
     ticket_set_status,
+    tickets_move_by_rules,
 )
 
 __all__ = [
@@ -55,5 +56,6 @@ __all__ = [
     "ticket_request_post_incident_report",
     "ticket_resolve",
     "ticket_set_status",
+    "tickets_move_by_rules",
     "time_entry_log",
 ]

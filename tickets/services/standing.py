@@ -8,6 +8,7 @@ tickets: their live clocks, and one update.
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from helpdesk.db import bulk_set
 from sla.models import LIVE_STATES, SlaClock
@@ -19,11 +20,20 @@ SUMMARY_FIELDS = ["sla_breach_at", "sla_risk_at", "sla_due_at", "sla_paused"]
 
 def tickets_refresh_sla(ticket_ids: set[int]) -> None:
     """Recompute the stored SLA summary of these tickets from their live clocks."""
-    clocks: dict[int, list[SlaClock]] = defaultdict(list)
+    clocks: dict[int, list[Any]] = defaultdict(list)
+    # Named rows, not model instances: a recalculation refreshes a thousand tickets a chunk.
     for clock in SlaClock.objects.filter(
         ticket_id__in=ticket_ids, state__in=LIVE_STATES, target__isnull=False
-    ).only(
-        "ticket_id", "state", "target", "due_at", "at_risk_at", "paused_at", "met_at", "breached_at"
+    ).values_list(
+        "ticket_id",
+        "state",
+        "target",
+        "due_at",
+        "at_risk_at",
+        "paused_at",
+        "met_at",
+        "breached_at",
+        named=True,
     ):
         clocks[clock.ticket_id].append(clock)
     tickets = []

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from helpdesk import timing
-from helpdesk.db import retry_on_conflict
+from helpdesk.db import bulk_set, retry_on_conflict
 from plans.models import Severity
 from sla import services as sla
 from tickets import emails
@@ -16,6 +18,7 @@ from tickets.models import (
     Queue,
     Status,
     Ticket,
+    TicketEvent,
 )
 from tickets.services._common import (
     Event,
@@ -110,6 +113,35 @@ def ticket_move_to_queue(
         customer_visible=False,
     )
     return ticket
+
+
+def tickets_move_by_rules(*, moves: list[tuple[Ticket, Queue, str]], at: dt.datetime) -> None:
+    """SLA rules move many tickets at once: `(ticket, queue, reason)` in the order the rules
+    fired, each ticket loaded with its queue and already locked by the caller (the sweep locks
+    its tickets before their clocks). One UPDATE and one INSERT of events for the whole batch;
+    a ticket already in the queue stays, and a later move of the same ticket wins."""
+    events: list[TicketEvent] = []
+    moved: dict[int, Ticket] = {}
+    for ticket, queue, reason in moves:
+        if ticket.queue_id == queue.pk:
+            continue
+        before = ticket.queue.name if ticket.queue is not None else "no queue"
+        ticket.queue = queue
+        ticket.updated_at = at
+        moved[ticket.pk] = ticket
+        events.append(
+            TicketEvent(
+                ticket=ticket,
+                kind=Event.QUEUE,
+                at=at,
+                summary=f"Moved from {before} to {queue.name}"[:300],
+                reason=reason,
+                data={"queue": queue.slug},
+                customer_visible=False,
+            )
+        )
+    bulk_set(list(moved.values()), ["queue", "updated_at"])
+    TicketEvent.objects.bulk_create(events)
 
 
 @retry_on_conflict

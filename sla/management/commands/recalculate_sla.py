@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from plans.models import Plan
 from sla.models import BusinessCalendar
-from sla.services import clocks_recalculate, live_clock_count
+from sla.recalculation import clocks_recalculate, live_clock_count
 
 
 class Command(BaseCommand):
