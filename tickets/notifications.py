@@ -144,22 +144,21 @@ def open_group(
     *, ticket_id: int, recipient: str, now: dt.datetime
 ) -> tuple[uuid.UUID, dt.datetime] | None:
     """The group (and its send instant) still waiting for updates of this ticket to this
-    recipient. Its rows are locked until the caller commits, so on PostgreSQL a worker cannot
-    claim the group while an update joins it (on SQLite, writers are serialized anyway)."""
-    found = (
-        OutgoingNotification.objects.select_for_update()
-        .filter(
-            ticket_id=ticket_id,
-            recipient=recipient,
-            group__isnull=False,
-            status=DeliveryStatus.PENDING,
-            attempts=0,
-            send_after__gt=now,
-        )
-        .order_by("send_after", "pk")
-        .values_list("group", "send_after")
-        .first()
+    recipient. Its first row is locked until the caller commits: a claim locks a group's rows
+    in id order, so on PostgreSQL it waits there rather than take the group while an update
+    joins it (on SQLite, writers are serialized anyway)."""
+    waiting = OutgoingNotification.objects.filter(
+        ticket_id=ticket_id,
+        recipient=recipient,
+        group__isnull=False,
+        status=DeliveryStatus.PENDING,
+        attempts=0,
+        send_after__gt=now,
     )
+    # Always inside the cause's transaction, except in a shell or test recording in autocommit.
+    if transaction.get_connection().in_atomic_block:
+        waiting = waiting.select_for_update()
+    found = waiting.order_by("send_after", "pk").values_list("group", "send_after").first()
     return (found[0], found[1]) if found is not None and found[0] is not None else None
 
 
@@ -224,20 +223,31 @@ def mail_of(rows: list[OutgoingNotification]) -> tuple[str, dict[str, Any]]:
 def claim(pk: int) -> list[OutgoingNotification]:
     """Mark the row `sending` under a row lock, with every pending, due row of its group that
     shares its send id, and commit, before anything is handed over. Returns the claimed rows,
-    oldest first (none: the row is not pending and due, or another worker holds it)."""
+    oldest first (none: the row is not pending and due, or another worker has it).
+
+    A lone row is locked with SKIP LOCKED (another worker holding it has it). A group's rows are
+    locked together, in id order, waiting for a worker that holds any of them: skipping would
+    let two workers that took two rows of one group at once split it into two mails. The wait
+    is one claim's short transaction; afterwards the rows are `sending` and not matched."""
     now = timezone.now()
+    claimable = OutgoingNotification.objects.filter(
+        status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+    )
     with transaction.atomic():
-        claimable = OutgoingNotification.objects.select_for_update(skip_locked=True).filter(
-            status=DeliveryStatus.PENDING, next_attempt_at__lte=now
-        )
-        row = claimable.filter(pk=pk).first()
-        if row is None:
+        found = claimable.filter(pk=pk).values_list("group", "send_id").first()
+        if found is None:
             return []
-        rows = [row]
-        if row.group is not None:
-            peers = claimable.filter(group=row.group, send_id=row.send_id).exclude(pk=row.pk)
-            rows = sorted([row, *peers], key=lambda r: (r.created_at, r.pk))
-        send_id = row.send_id or uuid.uuid4()
+        group, send_id = found
+        if group is None:
+            rows = list(claimable.select_for_update(skip_locked=True).filter(pk=pk))
+        else:
+            rows = list(
+                claimable.select_for_update().filter(group=group, send_id=send_id).order_by("pk")
+            )
+            rows.sort(key=lambda r: (r.created_at, r.pk))
+        if pk not in {row.pk for row in rows}:
+            return []  # claimed meanwhile by another worker
+        send_id = send_id or uuid.uuid4()
         OutgoingNotification.objects.filter(pk__in=[r.pk for r in rows]).update(
             status=DeliveryStatus.SENDING,
             send_id=send_id,

@@ -4,6 +4,7 @@ window go out as one mail, listed in order; urgent mails are never held; exactly
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 import time_machine
 from django.contrib.auth.models import Group
 from django.core import mail
+from django.db import connection
 from django.test import Client, override_settings
 
 from plans.roles import SUPPORT_MANAGERS
@@ -23,6 +25,7 @@ from tests.factories import (
     OrganizationFactory,
     PlanFactory,
     SeverityFactory,
+    TicketFactory,
     UserFactory,
 )
 from tickets import emails, notifications, services
@@ -367,3 +370,42 @@ def test_readyz_shows_a_held_group_apart_from_the_unsent_backlog(
         "failed": 0,
         "oldest_unsent_minutes": None,
     }
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_taking_two_rows_of_one_group_at_once_send_it_once_whole(
+    frozen: time_machine.Coordinates,
+) -> None:
+    ticket = TicketFactory(subject="Export fails")
+    for _ in range(2):
+        event = TicketEvent.objects.create(ticket=ticket, kind="status", at=NOW, summary="S")
+        notifications.record(
+            cause=OutgoingNotification.Cause.EVENT,
+            cause_id=event.pk,
+            name="status_changed",
+            to=["a@example.com"],
+            data={"ticket_id": ticket.pk},
+            groupable=True,
+        )
+    ids = sorted(OutgoingNotification.objects.values_list("pk", flat=True))
+    frozen.shift(WINDOW)
+    start = threading.Barrier(len(ids))
+    outcomes: list[str] = []
+
+    def worker(pk: int) -> None:
+        try:
+            start.wait()
+            outcomes.append(notifications.deliver(pk))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(pk,)) for pk in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["sent", "skipped"]
+    (message,) = mail.outbox
+    assert message.subject == f"[{ticket.reference}] 2 updates: Export fails"
+    assert set(OutgoingNotification.objects.values_list("status", flat=True)) == {"sent"}
