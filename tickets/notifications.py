@@ -30,9 +30,10 @@ for `NOTIFICATION_GROUP_WINDOW` seconds: its row gets a `group` and `send_after`
 `next_attempt_at`) at the end of the window, and no task is enqueued for it. A further groupable
 notice for the same ticket and recipient while that window is open joins the group with the
 same `send_after`. The window runs from the first update, so a busy ticket's mail is never put
-off for longer than one window. The `redrive` schedule enqueues held rows as soon as their window
-closed; claiming any row of a group claims every pending, due row of the group that shares its
-send id (in one transaction, under the same row locks), and they are sent as one mail with one
+off for longer than one window. The `redrive` schedule (every minute) enqueues held rows at its
+first run after their window closed, without the `REDRIVE_AFTER` grace (no task was lost: none
+was enqueued). Claiming any row of a group claims every pending, due row of the group that
+shares its send id (in one transaction, under row locks), and they are sent as one mail with one
 Message-ID, then marked sent together; a failure retries them together. A group is "one row"
 for everything said above: a dead worker's group is re-sent whole, with the same Message-ID. An
 update that joins a group while a worker is claiming it is not in the claimed set; it stays
@@ -304,9 +305,9 @@ def redrive(*, now: dt.datetime | None = None, limit: int = REDRIVE_LIMIT) -> Re
             last_error="the worker stopped while sending; sent again with the same Message-ID",
         )
     # A held group has no task: it is due as soon as its window closed.
-    held = Q(group__isnull=False, attempts=0, next_attempt_at__lte=now)
+    held = Q(group__isnull=False, attempts=0)
     due = (
-        unsent.filter(status=DeliveryStatus.PENDING)
+        unsent.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
         .filter(Q(next_attempt_at__lte=now - REDRIVE_AFTER) | held)
         .order_by("next_attempt_at")
         .values_list("pk", "group", "send_id")[:limit]
