@@ -59,9 +59,11 @@ def readyz(request: HttpRequest) -> JsonResponse:
             body["sla_sweep_age_seconds"] = max(int(age.total_seconds()), 0)
             checks["sla_sweep"] = "ok" if age <= SWEEP_MAX_AGE else "late"
         # Shown, not judged: a failed mail needs a person, not a restart of this process.
+        # Ticket updates waiting out their grouping window are `held`, not unsent: not late.
         backlog = notification_backlog(now=now)
         body["notifications"] = {
             "unsent": backlog.unsent,
+            "held": backlog.held,
             "failed": backlog.failed,
             "oldest_unsent_minutes": backlog.oldest_pending_minutes,
         }

@@ -22,6 +22,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMultiAlternatives
 from django.template import Context
 from django.template.loader import get_template, render_to_string
+from django.utils.safestring import SafeString, mark_safe
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,23 @@ def render(name: str, context: Mapping[str, Any]) -> Rendered:
         subject=" ".join(_render_text(f"emails/{name}_subject.txt", context).split()),
         text=_render_text(f"emails/{name}.txt", context),
         html=render_to_string(f"emails/{name}.html", context),
+    )
+
+
+@dataclass(frozen=True)
+class Part:
+    text: str
+    html: SafeString
+
+
+def render_part(name: str, context: Mapping[str, Any]) -> Part:
+    """`emails/<name>.txt` (not HTML-escaped) and `emails/<name>.html`: one piece of a mail made
+    of several (each update of a grouped ticket mail), rendered as the whole mails are."""
+    context = {"site_url": settings.SITE_URL, **context}
+    return Part(
+        text=_render_text(f"emails/{name}.txt", context),
+        # Safe: the template engine escaped it; the whole mail's template embeds it as is.
+        html=mark_safe(render_to_string(f"emails/{name}.html", context)),
     )
 
 

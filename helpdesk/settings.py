@@ -168,6 +168,9 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 # pending row this long past its due instant lost its task and is re-driven.
 NOTIFICATION_STALE_SECONDS = env.int("NOTIFICATION_STALE_SECONDS", default=300)
 NOTIFICATION_REDRIVE_SECONDS = env.int("NOTIFICATION_REDRIVE_SECONDS", default=30)
+# A ticket update for a customer waits this long for more updates of that ticket, then they all
+# go out as one mail (0: each update is sent at once). Escalations are never held.
+NOTIFICATION_GROUP_WINDOW = env.int("NOTIFICATION_GROUP_WINDOW", default=60)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

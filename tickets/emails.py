@@ -5,18 +5,28 @@ notification per recipient (`tickets.notifications`), sent by a worker after the
 The stored data holds ids and plain values; the context builders below read the rows again
 when the mail is rendered (`helpdesk.mail.send` is the one place that renders and sends).
 Nobody is mailed about their own action (a customer who reopens or closes their ticket).
+
+A customer's ticket updates (an agent's reply, a status, severity or clarification change) are
+recorded as groupable: several within `NOTIFICATION_GROUP_WINDOW` go out as one mail
+(`ticket_updates`, each update rendered from `emails/updates/<name>` with its time in the
+recipient's zone). Everything urgent or personal is sent at once: the acknowledgement of a new
+ticket, escalations to managers (customer and SLA), warnings, invitations, auto-replies.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import zoneinfo
 from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 
-from helpdesk.mail import register_context
+from helpdesk.formatting import instant
+from helpdesk.mail import build_context, register_context, render_part
 from plans.roles import SUPPORT_MANAGERS
+from plans.selectors import viewer_time_zone
 from tickets.inbound import thread
 from tickets.models import (
     AutoReply,
@@ -28,12 +38,16 @@ from tickets.models import (
     TicketEvent,
     UnwarrantedEscalationWarning,
 )
-from tickets.notifications import Notice, record
+from tickets.notifications import GROUP_TEMPLATE, Notice, record
 
 EVENT = OutgoingNotification.Cause.EVENT
 FIRING = OutgoingNotification.Cause.FIRING
 WARNING = OutgoingNotification.Cause.UNWARRANTED_WARNING
 AUTO_REPLY = OutgoingNotification.Cause.AUTO_REPLY
+
+
+def _severity_label(ticket: Ticket) -> str:
+    return f"{ticket.severity.level} ({ticket.severity.name})"
 
 
 def _requester(ticket: Ticket) -> list[str]:
@@ -71,6 +85,7 @@ def agent_replied(*, event: TicketEvent, message: Message) -> int:
         name="agent_replied",
         to=_requester(ticket),
         data={"ticket_id": ticket.pk, "message_id": message.pk},
+        groupable=True,
     )
 
 
@@ -94,7 +109,11 @@ def status_changed(
             "change": change,
             "by_customer": by_customer,
             "actor_name": (actor.get_full_name() or actor.get_username()) if actor else "",
+            # As at the event: a later mail (or a grouped one) says what this change did.
+            "status": ticket.get_status_display(),
+            "severity": _severity_label(ticket),
         },
+        groupable=True,
     )
 
 
@@ -193,13 +212,40 @@ def _agent_replied(data: Mapping[str, Any]) -> dict[str, Any]:
 
 @register_context("status_changed")
 def _status_changed(data: Mapping[str, Any]) -> dict[str, Any]:
+    ticket = _ticket(data["ticket_id"])
     return {
-        "ticket": _ticket(data["ticket_id"]),
+        "ticket": ticket,
         "reason": data.get("reason", ""),
         "change": data.get("change", "status"),
         "by_customer": data.get("by_customer", False),
         "actor_name": data.get("actor_name", ""),
+        # Rows recorded before the labels were stored show the ticket as it is now.
+        "status_label": data.get("status") or ticket.get_status_display(),
+        "severity_label": data.get("severity") or _severity_label(ticket),
     }
+
+
+@register_context(GROUP_TEMPLATE)
+def _ticket_updates(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Several updates of one ticket to one recipient, oldest first, each rendered from its
+    own `emails/updates/<name>` with its time in the recipient's zone."""
+    ticket = _ticket(data["ticket_id"])
+    zone = zoneinfo.ZoneInfo(_zone_of(ticket, data["recipient"]))
+    updates = []
+    for update in data["updates"]:
+        context = {**build_context(update["template"], update["data"]), "ticket": ticket}
+        part = render_part(f"updates/{update['template']}", context)
+        at = dt.datetime.fromisoformat(update["at"])
+        updates.append({"at": instant(at, zone), "text": part.text, "html": part.html})
+    return {"ticket": ticket, "updates": updates}
+
+
+def _zone_of(ticket: Ticket, recipient: str) -> str:
+    """The recipient's zone: the requester's own (or their organization's), else the ticket's
+    organization's."""
+    if ticket.requester.email.lower() == recipient.lower():
+        return viewer_time_zone(user=ticket.requester)
+    return ticket.organization.time_zone
 
 
 @register_context("customer_escalation")

@@ -513,7 +513,10 @@ class OutgoingNotification(models.Model):
     """One email to one recipient because of one cause (an escalation firing, a ticket event,
     a support-hours warning, an invitation), written in the same transaction as its cause and
     sent by `tickets.notifications`: claimed (`sending`, with a send id that becomes the
-    Message-ID), handed to the mail backend, then marked `sent`."""
+    Message-ID), handed to the mail backend, then marked `sent`.
+
+    A ticket update for a customer may be held until `send_after` (the end of its grouping
+    window); the rows that share a `group` go out as one mail and are marked sent together."""
 
     class Cause(models.TextChoices):
         FIRING = "firing", "SLA escalation firing"
@@ -545,6 +548,15 @@ class OutgoingNotification(models.Model):
     )
     created_at = models.DateTimeField()
     next_attempt_at = models.DateTimeField(help_text="When a worker may (re)try it.")
+    send_after = models.DateTimeField(
+        help_text="When it was first to be sent: its creation, or the end of its grouping window."
+    )
+    group = models.UUIDField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Rows of one ticket and recipient sent together as one mail.",
+    )
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -564,6 +576,12 @@ class OutgoingNotification(models.Model):
                 name="notification_unsent",
             ),
             models.Index(fields=["ticket", "created_at"], name="notification_ticket"),
+            # A claim takes the unsent rows of one group.
+            models.Index(
+                fields=["group"],
+                condition=Q(group__isnull=False) & ~Q(status="sent"),
+                name="notification_group_unsent",
+            ),
         ]
 
     def __str__(self) -> str:

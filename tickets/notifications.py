@@ -23,6 +23,22 @@ the whole render and SMTP conversation, much longer, and a lost escalation is th
 product exists to prevent. A copy carries the same Message-ID, so it is recognisable as one.
 Every row is claimed alone just before its hand-off, so a dying worker leaves at most one row
 in `sending`; the rest of its batch stays `pending` for the re-drive.
+
+Grouping (issue 15: seven mails in 82 seconds for one ticket). A notice recorded as
+`groupable` (a customer's ticket update: an agent's reply, a status or severity change) is held
+for `NOTIFICATION_GROUP_WINDOW` seconds: its row gets a `group` and `send_after` (= its first
+`next_attempt_at`) at the end of the window, and no task is enqueued for it. A further groupable
+notice for the same ticket and recipient while that window is open joins the group with the
+same `send_after`. The window runs from the first update, so a busy ticket's mail is never put
+off for longer than one window. The `redrive` schedule (every minute) enqueues held rows at its
+first run after their window closed, without the `REDRIVE_AFTER` grace (no task was lost: none
+was enqueued). Claiming any row of a group claims every pending, due row of the group that
+shares its send id (in one transaction, under row locks), and they are sent as one mail with one
+Message-ID, then marked sent together; a failure retries them together. A group is "one row"
+for everything said above: a dead worker's group is re-sent whole, with the same Message-ID. An
+update that joins a group while a worker is claiming it is not in the claimed set; it stays
+pending in the group and the next re-drive sends it alone (late, never lost). Everything not
+groupable (escalations, invitations, password mails, auto-replies) is sent at once, as before.
 """
 
 from __future__ import annotations
@@ -38,6 +54,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -52,6 +69,8 @@ BATCH = 20
 MAX_ATTEMPTS = 5
 BACKOFF = dt.timedelta(minutes=1)  # doubled after each failed attempt: 1, 2, 4, 8 minutes
 STALE_AFTER = dt.timedelta(seconds=settings.NOTIFICATION_STALE_SECONDS)
+# The template of a mail that carries several rows of one group (registered by tickets.emails).
+GROUP_TEMPLATE = "ticket_updates"
 # A pending row is re-driven once it has waited this long past its due instant: its on-commit
 # task normally sends it within a second, so by then that task was lost.
 REDRIVE_AFTER = dt.timedelta(seconds=settings.NOTIFICATION_REDRIVE_SECONDS)
@@ -67,40 +86,81 @@ class Notice:
     name: str
     to: Iterable[str]
     data: Mapping[str, Any]
+    # A ticket update that may wait for others of its ticket and go out with them as one mail.
+    groupable: bool = False
 
 
 def record(
-    *, cause: str, cause_id: int, name: str, to: Iterable[str], data: Mapping[str, Any]
+    *,
+    cause: str,
+    cause_id: int,
+    name: str,
+    to: Iterable[str],
+    data: Mapping[str, Any],
+    groupable: bool = False,
 ) -> int:
     """`helpdesk.mail.Outbox`: record one cause's mails; returns the rows written."""
-    return record_many([Notice(cause, cause_id, name, to, data)])
+    return record_many([Notice(cause, cause_id, name, to, data, groupable)])
 
 
 def record_many(notices: Iterable[Notice]) -> int:
-    """One row per (cause, recipient), in one INSERT, sent in batches after commit."""
+    """One row per (cause, recipient), in one INSERT, sent in batches after commit; a
+    groupable row is held to the end of its ticket and recipient's grouping window."""
     now = timezone.now()
-    rows = [
-        OutgoingNotification(
-            cause=notice.cause,
-            cause_id=notice.cause_id,
-            recipient=address,
-            template=notice.name,
-            data=dict(notice.data),
-            ticket_id=notice.data.get("ticket_id"),
-            created_at=now,
-            next_attempt_at=now,
-        )
-        for notice in notices
-        for address in sorted({a.strip() for a in notice.to if a and a.strip()})
-    ]
+    window = dt.timedelta(seconds=settings.NOTIFICATION_GROUP_WINDOW)
+    groups: dict[tuple[int, str], tuple[uuid.UUID, dt.datetime]] = {}
+    rows = []
+    for notice in notices:
+        for address in sorted({a.strip() for a in notice.to if a and a.strip()}):
+            row = OutgoingNotification(
+                cause=notice.cause,
+                cause_id=notice.cause_id,
+                recipient=address,
+                template=notice.name,
+                data=dict(notice.data),
+                ticket_id=notice.data.get("ticket_id"),
+                created_at=now,
+                send_after=now,
+                next_attempt_at=now,
+            )
+            if notice.groupable and window and row.ticket_id is not None:
+                key = (row.ticket_id, address)
+                if key not in groups:
+                    found = open_group(ticket_id=row.ticket_id, recipient=address, now=now)
+                    groups[key] = found or (uuid.uuid4(), now + window)
+                row.group, row.send_after = groups[key]
+                row.next_attempt_at = row.send_after
+            rows.append(row)
     if not rows:
         return 0
     OutgoingNotification.objects.bulk_create(rows)
-    ids = [row.pk for row in rows]
+    ids = [row.pk for row in rows if row.next_attempt_at <= now]  # held rows: the re-drive
     for start in range(0, len(ids), BATCH):
         batch = ids[start : start + BATCH]
         transaction.on_commit(partial(enqueue, batch))
     return len(rows)
+
+
+def open_group(
+    *, ticket_id: int, recipient: str, now: dt.datetime
+) -> tuple[uuid.UUID, dt.datetime] | None:
+    """The group (and its send instant) still waiting for updates of this ticket to this
+    recipient. Its first row is locked until the caller commits: a claim locks a group's rows
+    in id order, so on PostgreSQL it waits there rather than take the group while an update
+    joins it (on SQLite, writers are serialized anyway)."""
+    waiting = OutgoingNotification.objects.filter(
+        ticket_id=ticket_id,
+        recipient=recipient,
+        group__isnull=False,
+        status=DeliveryStatus.PENDING,
+        attempts=0,
+        send_after__gt=now,
+    )
+    # Always inside the cause's transaction, except in a shell or test recording in autocommit.
+    if transaction.get_connection().in_atomic_block:
+        waiting = waiting.select_for_update()
+    found = waiting.order_by("send_after", "pk").values_list("group", "send_after").first()
+    return (found[0], found[1]) if found is not None and found[0] is not None else None
 
 
 def enqueue(ids: list[int]) -> None:
@@ -115,70 +175,107 @@ def send_notifications(ids: list[int]) -> dict[str, int]:
 
 
 def deliver(pk: int) -> str:
-    """Claim, send and mark one row: 'sent', 'retry', 'failed' or 'skipped' (not ours)."""
-    row = claim(pk)
-    if row is None:
+    """Claim, send and mark one row with the rest of its group: 'sent', 'retry', 'failed' or
+    'skipped' (not ours)."""
+    rows = claim(pk)
+    if not rows:
         return "skipped"
+    head = rows[0]
+    send_id = str(head.send_id)
+    name, data = mail_of(rows)
     try:
-        context = mail.build_context(row.template, row.data)
+        context = mail.build_context(name, data)
         headers = dict(context.pop("mail_headers", {}))
         ticket = context.get("ticket")
         if isinstance(ticket, Ticket):
             # Threading: a reply to this mail lands on the ticket; a resent copy keeps its id.
-            headers = {**thread.mail_headers(ticket=ticket, key=str(row.send_id)), **headers}
-        mail.send(
-            name=row.template,
-            context=context,
-            to=[row.recipient],
-            send_id=str(row.send_id),
-            headers=headers,
-        )
+            headers = {**thread.mail_headers(ticket=ticket, key=send_id), **headers}
+        mail.send(name=name, context=context, to=[head.recipient], send_id=send_id, headers=headers)
     except Exception as exc:
-        return _attempt_failed(row, exc)
+        return _attempt_failed(rows, exc)
     OutgoingNotification.objects.filter(
-        pk=row.pk, send_id=row.send_id, status=DeliveryStatus.SENDING
+        pk__in=[row.pk for row in rows], send_id=head.send_id, status=DeliveryStatus.SENDING
     ).update(status=DeliveryStatus.SENT, sent_at=timezone.now())  # last_error stays: history
-    due_at = row.data.get("due_at")
+    due_at = head.data.get("due_at") if len(rows) == 1 else None
     metrics.observe_mail_sent(
-        template=row.template,
+        template=name,
         due_at=dt.datetime.fromisoformat(due_at) if due_at else None,
         sent_at=timezone.now(),
     )
     return "sent"
 
 
+def mail_of(rows: list[OutgoingNotification]) -> tuple[str, dict[str, Any]]:
+    """The template and data of the mail that carries these rows: a lone row's own, or the
+    group's list of updates, oldest first."""
+    if len(rows) == 1:
+        return rows[0].template, dict(rows[0].data)
+    return GROUP_TEMPLATE, {
+        "ticket_id": rows[0].ticket_id,
+        "recipient": rows[0].recipient,
+        "updates": [
+            {"template": row.template, "data": row.data, "at": row.created_at.isoformat()}
+            for row in rows
+        ],
+    }
+
+
 @retry_on_conflict
-def claim(pk: int) -> OutgoingNotification | None:
-    """Mark the row `sending` under a row lock, and commit, before anything is handed over."""
+def claim(pk: int) -> list[OutgoingNotification]:
+    """Mark the row `sending` under a row lock, with every pending, due row of its group that
+    shares its send id, and commit, before anything is handed over. Returns the claimed rows,
+    oldest first (none: the row is not pending and due, or another worker has it).
+
+    A lone row is locked with SKIP LOCKED (another worker holding it has it). A group's rows are
+    locked together, in id order, waiting for a worker that holds any of them: skipping would
+    let two workers that took two rows of one group at once split it into two mails. The wait
+    is one claim's short transaction; afterwards the rows are `sending` and not matched."""
     now = timezone.now()
+    claimable = OutgoingNotification.objects.filter(
+        status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+    )
     with transaction.atomic():
-        row = (
-            OutgoingNotification.objects.select_for_update(skip_locked=True)
-            .filter(pk=pk, status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-            .first()
+        found = claimable.filter(pk=pk).values_list("group", "send_id").first()
+        if found is None:
+            return []
+        group, send_id = found
+        if group is None:
+            rows = list(claimable.select_for_update(skip_locked=True).filter(pk=pk))
+        else:
+            rows = list(
+                claimable.select_for_update().filter(group=group, send_id=send_id).order_by("pk")
+            )
+            rows.sort(key=lambda r: (r.created_at, r.pk))
+        if pk not in {row.pk for row in rows}:
+            return []  # claimed meanwhile by another worker
+        send_id = send_id or uuid.uuid4()
+        OutgoingNotification.objects.filter(pk__in=[r.pk for r in rows]).update(
+            status=DeliveryStatus.SENDING,
+            send_id=send_id,
+            attempts=F("attempts") + 1,
+            claimed_at=now,
         )
-        if row is None:
-            return None
-        row.status = DeliveryStatus.SENDING
-        row.send_id = row.send_id or uuid.uuid4()
-        row.attempts += 1
-        row.claimed_at = now
-        row.save(update_fields=["status", "send_id", "attempts", "claimed_at"])
-    return row
+        for claimed in rows:
+            claimed.status = DeliveryStatus.SENDING
+            claimed.send_id = send_id
+            claimed.attempts += 1
+            claimed.claimed_at = now
+    return rows
 
 
-def _attempt_failed(row: OutgoingNotification, exc: Exception) -> str:
+def _attempt_failed(rows: list[OutgoingNotification], exc: Exception) -> str:
     now = timezone.now()
-    error = f"attempt {row.attempts}: {type(exc).__name__}: {exc}"[:2000]
-    final = row.attempts >= MAX_ATTEMPTS
+    attempts = max(row.attempts for row in rows)
+    error = f"attempt {attempts}: {type(exc).__name__}: {exc}"[:2000]
+    final = attempts >= MAX_ATTEMPTS
     OutgoingNotification.objects.filter(
-        pk=row.pk, send_id=row.send_id, status=DeliveryStatus.SENDING
+        pk__in=[row.pk for row in rows], send_id=rows[0].send_id, status=DeliveryStatus.SENDING
     ).update(
         status=DeliveryStatus.FAILED if final else DeliveryStatus.PENDING,
-        next_attempt_at=now + BACKOFF * 2 ** (row.attempts - 1),
+        next_attempt_at=now + BACKOFF * 2 ** (attempts - 1),
         last_error=error,
     )
-    log.warning("notification %s to %s: %s", row.pk, row.recipient, error)
+    log.warning("notification %s to %s: %s", rows[0].pk, rows[0].recipient, error)
     return "failed" if final else "retry"
 
 
@@ -207,13 +304,22 @@ def redrive(*, now: dt.datetime | None = None, limit: int = REDRIVE_LIMIT) -> Re
             next_attempt_at=now,
             last_error="the worker stopped while sending; sent again with the same Message-ID",
         )
-    due = list(
-        unsent.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now - REDRIVE_AFTER)
+    # A held group has no task: it is due as soon as its window closed.
+    held = Q(group__isnull=False, attempts=0)
+    due = (
+        unsent.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+        .filter(Q(next_attempt_at__lte=now - REDRIVE_AFTER) | held)
         .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("pk", "group", "send_id")[:limit]
     )
-    seen = set(stale)
-    ids = stale + [pk for pk in due if pk not in seen]
+    # One id per group (and send id) is enough: claiming it claims the others.
+    seen: set[object] = set(stale)
+    ids = list(stale)
+    for pk, group, send_id in due:
+        key = (group, send_id) if group is not None else pk
+        if pk not in seen and key not in seen:
+            seen.update((pk, key))
+            ids.append(pk)
     for start in range(0, len(ids), BATCH):
         enqueue(ids[start : start + BATCH])
     result.enqueued = len(ids)

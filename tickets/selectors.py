@@ -367,12 +367,14 @@ def contact_of_organization(*, organization: Organization, pk: int) -> NamedCont
 
 @dataclass(frozen=True)
 class NotificationBacklog:
-    """Mails not sent yet: for the admin, and for /readyz (a growing backlog means no worker)."""
+    """Mails not sent yet: for the admin, and for /readyz (a growing backlog means no worker).
+    Ticket updates held for their grouping window are not late: they are `held`, apart."""
 
     pending: int
     sending: int
     failed: int
     oldest_pending_age: dt.timedelta | None
+    held: int = 0
 
     @property
     def unsent(self) -> int:
@@ -385,20 +387,24 @@ class NotificationBacklog:
 
 
 def notification_backlog(*, now: dt.datetime | None = None) -> NotificationBacklog:
-    """Counts of pending, sending and failed notifications and the age of the oldest unsent
-    one, in one query over the partial index of unsent rows."""
+    """Counts of pending (due), held (in a grouping window), sending and failed notifications
+    and how long the oldest unsent one has been due, in one query over the partial index of
+    unsent rows."""
     now = now or timezone.now()
-    unsent = Q(status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING])
+    held = Q(status=DeliveryStatus.PENDING, send_after__gt=now)
+    unsent = Q(status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING]) & ~held
     counts = OutgoingNotification.objects.exclude(status=DeliveryStatus.SENT).aggregate(
-        pending=Count("pk", filter=Q(status=DeliveryStatus.PENDING)),
+        pending=Count("pk", filter=Q(status=DeliveryStatus.PENDING) & ~held),
+        held=Count("pk", filter=held),
         sending=Count("pk", filter=Q(status=DeliveryStatus.SENDING)),
         failed=Count("pk", filter=Q(status=DeliveryStatus.FAILED)),
-        oldest=Min("created_at", filter=unsent),
+        oldest=Min("send_after", filter=unsent),
     )
     oldest = counts["oldest"]
     return NotificationBacklog(
         pending=counts["pending"],
         sending=counts["sending"],
         failed=counts["failed"],
+        held=counts["held"],
         oldest_pending_age=max(now - oldest, dt.timedelta(0)) if oldest else None,
     )

@@ -31,7 +31,12 @@ def test_it_is_ready_when_the_sweep_ran_within_two_minutes() -> None:
         "status": "ok",
         "checks": {"database": "ok", "broker": "ok", "migrations": "ok", "sla_sweep": "ok"},
         "sla_sweep_age_seconds": 119,
-        "notifications": {"unsent": 0, "failed": 0, "oldest_unsent_minutes": None},
+        "notifications": {
+            "unsent": 0,
+            "held": 0,
+            "failed": 0,
+            "oldest_unsent_minutes": None,
+        },
     }
 
 
@@ -72,4 +77,9 @@ def test_it_says_nothing_secret() -> None:
 @pytest.mark.django_db
 def test_readyz_shows_unsent_and_failed_notifications(client: Client) -> None:
     body = client.get("/readyz").json()
-    assert body["notifications"] == {"unsent": 0, "failed": 0, "oldest_unsent_minutes": None}
+    assert body["notifications"] == {
+        "unsent": 0,
+        "held": 0,
+        "failed": 0,
+        "oldest_unsent_minutes": None,
+    }

@@ -57,6 +57,8 @@ class OutgoingNotificationAdmin(admin.ModelAdmin):
         "last_error",
         "send_id",
         "created_at",
+        "send_after",
+        "group",
         "next_attempt_at",
         "claimed_at",
         "sent_at",

@@ -20,6 +20,7 @@ from plans.models import UserProfile
 from sla.models import EscalationFiring, SlaClock
 from tests.admin_checks import message_texts
 from tests.builders.desk import build_desk_world, submit_ticket
+from tests.builders.mail import send_held_mails
 from tests.factories import AgentFactory, TimeEntryFactory
 from tickets import services
 from tickets.models import CustomerEscalation, Message, Status, Ticket, TicketEvent, TimeEntry
@@ -127,6 +128,7 @@ def test_a_public_reply_emails_the_customer(
             work_url(ticket, "reply"), {"reply-kind": "public", "reply-body": "We are on it."}
         )
     assert response.status_code == 302
+    send_held_mails()  # a ticket update waits out its grouping window
     assert [mail.to for mail in mailoutbox] == [[world.customer.email]]
     assert "We are on it." in mailoutbox[0].body
     assert ticket.messages.filter(kind=Message.Kind.PUBLIC, from_customer=False).count() == 1

@@ -8,6 +8,7 @@ import time_machine
 
 from plans.models import Channel
 from sla.models import ClockState, SlaClock
+from tests.builders.mail import send_held_mails
 from tests.factories import AgentFactory
 from tickets import services
 from tickets.models import (
@@ -78,6 +79,7 @@ def test_it_adds_a_reply_matched_by_its_headers_and_resumes_the_clock(
     with mailbox.capture(execute=True):
         services.ticket_reply(ticket=ticket, author=agent, body="Which file did you export?")
         services.ticket_set_status(ticket=ticket, status=Status.WAITING, by=agent)
+    send_held_mails()  # the two updates go out as one mail once their window closes
     resolution = SlaClock.objects.get(ticket_id=ticket.pk, metric="resolution")
     assert resolution.state == ClockState.PAUSED
     question = next(m for m in mailbox.sent if "Which file" in m.get_body(("plain",)).get_content())

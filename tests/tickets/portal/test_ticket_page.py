@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from sla.models import SlaClock
+from tests.builders.mail import send_held_mails
 from tests.builders.portal import PortalWorld, open_ticket, upload
 from tests.factories import AgentFactory, UserFactory
 from tickets import services
@@ -115,6 +116,7 @@ def test_the_customer_closes_a_ticket_and_is_emailed_the_change(
     ticket = open_ticket(world.alice)
     with django_capture_on_commit_callbacks(execute=True):
         response = signed_in(world.bob.user).post(url(ticket, "close"))
+    send_held_mails()  # a ticket update waits out its grouping window
     ticket.refresh_from_db()
     assert response.status_code == 302
     assert ticket.status == Status.CLOSED
