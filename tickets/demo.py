@@ -31,6 +31,9 @@ from tickets.models import Queue, Ticket
 from tickets.roles import sync_role_groups
 
 DEMO_PASSWORD = "demo-pass-2026"
+# The demo customer the README names (and seed_demo prints first): OpenBack Pro has response
+# targets for every severity. Without that plan loaded, the first plan's customer is shown.
+FEATURED_PLAN = "openback-pro"
 STAFF_GROUPS = (SUPPORT_MANAGERS, AGENTS, POLICY_ADMINISTRATORS, DIRECTORS, ON_CALL)
 COMPANIES = (
     "Northwind Apps",
@@ -94,13 +97,10 @@ def seed_demo(today: dt.date | None = None) -> list[Login]:
     groups = {name: Group.objects.get_or_create(name=name)[0] for name in STAFF_GROUPS}
 
     _user("admin", first="Ada", last="Admin", superuser=True)
-    logins.append(Login("admin", "superuser (everything)"))
     manager = _user("manager", first="Morgan", last="Manager", staff=True)
     manager.groups.add(groups[SUPPORT_MANAGERS], groups[AGENTS])
-    logins.append(Login("manager", "support manager (admin, SLA reports)"))
     policy = _user("policy", first="Pat", last="Policy", staff=True)
     policy.groups.add(groups[POLICY_ADMINISTRATORS], groups[AGENTS])
-    logins.append(Login("policy", "policy administrator (plans, targets, calendars)"))
     director = _user("director", first="Dana", last="Director", staff=True)
     director.groups.add(groups[DIRECTORS])
     for index, name in enumerate(("alex", "sam", "jo", "kim", "lee", "pat")):
@@ -108,11 +108,11 @@ def seed_demo(today: dt.date | None = None) -> list[Login]:
         agent.groups.add(groups[AGENTS])
         if index == 0:
             agent.groups.add(groups[ON_CALL])
-    logins.append(Login("agent.alex", "agent (admin queue)"))
     csm = _user("csm", first="Casey", last="Success", staff=True)
     csm.groups.add(groups[AGENTS])
 
     plans = Plan.objects.select_related("policy").order_by("policy__slug", "position")
+    featured: Organization | None = None
     for index, plan in enumerate(plans):
         company = COMPANIES[index % len(COMPANIES)]
         org, _ = Organization.objects.get_or_create(
@@ -143,10 +143,20 @@ def seed_demo(today: dt.date | None = None) -> list[Login]:
             named_contact_add(
                 organization=org, user=user, role=role, changed_by=None, reason="demo data"
             )
-        if index == 0:
-            logins.append(Login(f"alice@{org.slug}", f"customer admin, {org.name}"))
-            if limit >= 2:
-                logins.append(Login(f"bob@{org.slug}", f"customer colleague, {org.name}"))
+        if featured is None or plan.slug == FEATURED_PLAN:
+            featured = org
+    # The customer the README names first, then the staff who answer them.
+    if featured is not None:
+        logins.append(Login(f"alice@{featured.slug}", f"customer admin, {featured.name}"))
+    logins += [
+        Login("agent.alex", "agent (admin queue)"),
+        Login("manager", "support manager (admin, SLA reports)"),
+        Login("admin", "superuser (everything)"),
+        Login("policy", "policy administrator (plans, targets, calendars)"),
+    ]
+    colleague = f"bob@{featured.slug}" if featured is not None else ""
+    if featured is not None and featured.contacts.filter(user__username=colleague).exists():
+        logins.append(Login(colleague, f"customer colleague, {featured.name}"))
     agents = list(User.objects.filter(username__startswith="agent.").order_by("username"))
     _queues(agents)
     for org in Organization.objects.filter(

@@ -220,7 +220,10 @@ def clock_view(
 
 
 def ticket_clocks(*, ticket: Ticket, now: dt.datetime) -> list[ClockView]:
-    """The latest cycle of each metric's clock (a reopen starts a new resolution cycle)."""
+    """The latest cycle of each metric's clock (a reopen starts a new resolution cycle), each
+    worded by the target row of its own terms: after a severity change the live clocks run on
+    the new severity's targets, a clock met before it keeps the target (and words) it was met
+    under. Two queries."""
     latest: dict[str, SlaClock] = {}
     for clock in (
         SlaClock.objects.filter(ticket=ticket)
@@ -229,12 +232,16 @@ def ticket_clocks(*, ticket: Ticket, now: dt.datetime) -> list[ClockView]:
     ):
         latest[clock.metric] = clock
     wording = target_wording(
-        plan_id=ticket.plan_id, severity_id=ticket.severity_id, category_id=ticket.category_id
+        terms={(c.plan_id, c.severity_id, c.category_id) for c in latest.values()}
     )
+    ordered = [latest[metric.value] for metric in Metric if metric.value in latest]
     return [
-        clock_view(latest[metric.value], now=now, wording=wording)
-        for metric in Metric
-        if metric.value in latest
+        clock_view(
+            clock,
+            now=now,
+            wording=wording.get((clock.plan_id, clock.severity_id, clock.category_id)),
+        )
+        for clock in ordered
     ]
 
 
@@ -243,18 +250,28 @@ def calendar_label(name: str, time_zone: str) -> str:
     return f"{name} ({time_zone})" if time_zone else name
 
 
-def target_wording(*, plan_id: int, severity_id: int, category_id: int | None) -> dict[str, str]:
-    """The policy's words for the target row a ticket uses (its category's, else the plan's
-    row for the severity). One query."""
-    rows = Target.objects.filter(plan_id=plan_id, severity_id=severity_id).values(
-        "category_id", "wording"
-    )
-    by_category: dict[int | None, dict[str, str]] = {
-        row["category_id"]: row["wording"] or {} for row in rows
+Terms = tuple[int, int, int | None]  # plan, severity, category
+
+
+def target_wording(*, terms: set[Terms]) -> dict[Terms, dict[str, str]]:
+    """The policy's words for the target row each (plan, severity, category) uses: its
+    category's row, else the plan's row for the severity. One query (none for no terms)."""
+    if not terms:
+        return {}
+    rows = Target.objects.filter(
+        plan_id__in={plan for plan, _, _ in terms},
+        severity_id__in={severity for _, severity, _ in terms},
+    ).values("plan_id", "severity_id", "category_id", "wording")
+    found: dict[Terms, dict[str, str]] = {
+        (row["plan_id"], row["severity_id"], row["category_id"]): row["wording"] or {}
+        for row in rows
     }
-    if category_id in by_category:
-        return by_category[category_id]
-    return by_category.get(None, {})
+    return {
+        (plan, severity, category): found.get(
+            (plan, severity, category), found.get((plan, severity, None), {})
+        )
+        for plan, severity, category in terms
+    }
 
 
 def next_due(ticket: Ticket, *, now: dt.datetime) -> ClockView | None:

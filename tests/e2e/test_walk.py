@@ -85,6 +85,17 @@ CHECKS: dict[tuple[str, str, int], tuple[str, str]] = {
         + FITS
         + "))",
     ),
+    ("agent", "queue", 390): (
+        "the SLA badge, reference and subject are visible first, and the rest of the table"
+        " scrolls in a labelled region a keyboard can focus",
+        "(() => { const region = document.querySelector('#changelist .queue-scroll');"
+        " if (!region || region.tabIndex !== 0 || !region.getAttribute('aria-label')) return false;"
+        " const edge = region.getBoundingClientRect().right;"
+        " return document.querySelectorAll('#result_list .field-sla').length > 0 &&"
+        " ['sla', 'reference', 'subject'].every(name =>"
+        " Array.from(document.querySelectorAll('#result_list td.field-' + name)).every("
+        "e => e.getBoundingClientRect().right <= edge)); })()",
+    ),
     ("manager", "sla-report", 1920): (
         "every report table shows every column without scrolling",
         "document.querySelectorAll('.report-scroll').length >= 12 &&"

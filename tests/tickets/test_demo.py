@@ -3,6 +3,7 @@
 import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
 from io import StringIO
@@ -105,3 +106,25 @@ def test_seeding_the_demo_twice_adds_no_tickets(demo: None) -> None:
     with time_machine.travel(NOW + dt.timedelta(hours=1), tick=False):
         call_command("seed_demo", stdout=StringIO())
     assert Ticket.objects.count() == before
+
+
+def readme_demo_customer() -> str:
+    """The customer login the README's quick start names first."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick_start = readme[readme.index("## Quick start") : readme.index("## What is where")]
+    match = re.search(r"`(alice@[a-z0-9-]+)`", quick_start)
+    assert match, "the README's quick start names no demo customer"
+    return match.group(1)
+
+
+def test_seed_demo_prints_first_the_readme_customer_then_the_agent_and_manager(db: None) -> None:
+    for policy in sorted((ROOT / "examples" / "policies").glob("*.yaml")):
+        call_command("load_policy", str(policy), stdout=StringIO())
+    out = StringIO()
+    with time_machine.travel(NOW, tick=False):
+        call_command("seed_demo", stdout=out)
+
+    said = out.getvalue()
+    listed = said[said.index("Demo logins") :].splitlines()[1:]
+    logins = [line.split()[0] for line in listed]
+    assert logins[:3] == [readme_demo_customer(), "agent.alex", "manager"]

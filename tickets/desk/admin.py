@@ -113,7 +113,18 @@ def sla_badge(clocks: list[SlaClock], now: dt.datetime) -> SafeString | str:
     if parts is None:
         return EMPTY
     css, text, title = parts
-    return format_html('<span class="sla-badge {}" title="{}">{}</span>', css, title, text)
+    standing, separator, amount = text.partition(" \u00b7 ")
+    if not separator:
+        return format_html('<span class="sla-badge {}" title="{}">{}</span>', css, title, text)
+    # The amount on a line of its own where the column is narrow (desk.css, phones).
+    return format_html(
+        '<span class="sla-badge {}" title="{}">{}<span class="sla-sep"> \u00b7 </span>'
+        '<span class="sla-amount">{}</span></span>',
+        css,
+        title,
+        standing,
+        amount,
+    )
 
 
 def short_instant(value: dt.datetime | None) -> SafeString | str:
@@ -296,12 +307,14 @@ class QueueAdmin(admin.ModelAdmin):
 class TicketAdmin(NoAddDeleteMixin, TicketActionsMixin, TicketWorkMixin, admin.ModelAdmin):
     # No add: customers open tickets through the portal (entitlements apply). No delete: a
     # ticket is part of the record (events, clocks, hours): close it, never delete it.
+    # The SLA badge first: the queue is ordered by it, and on a phone the badge, reference and
+    # subject are what shows before the table scrolls sideways (in its own region).
     list_display = [
+        "sla",
         "reference",
         "subject",
         "organization_name",
         "severity_pill",
-        "sla",
         "status",
         "assignee",
         "queue",

@@ -185,7 +185,10 @@ def test_the_queue_shows_the_badge_and_the_severity_pill(admin_client: Client) -
         response = admin_client.get(reverse(CHANGELIST))
     html = response.content.decode()
     assert ticket.reference in html
-    assert "On track \u00b7 50m left</span>" in html
+    assert (
+        'On track<span class="sla-sep"> \u00b7 </span><span class="sla-amount">50m left</span>'
+        in html
+    )
     assert 'title="Acknowledge on track, due Fri 20 Nov 10:00 ' in html
     assert 'class="sla-badge sla-ok"' in html
     assert 'class="sev-pill sev-1"' in html

@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
-from sla.models import SlaClock
+from sla.models import SlaClock, Target
 from tests.builders.mail import send_held_mails
 from tests.builders.portal import PortalWorld, open_ticket, upload
 from tests.factories import AgentFactory, UserFactory
@@ -241,6 +241,54 @@ def test_the_reason_for_a_severity_change_is_visible(world: PortalWorld) -> None
 
 
 # -- SLA clocks ------------------------------------------------------------------------------
+
+
+def _word_targets(world: PortalWorld) -> None:
+    """The policy's words for each severity's first-response target."""
+    for level, words in ((1, "within four support hours"), (2, "within one support day")):
+        Target.objects.filter(plan=world.plan, severity=world.severities[level]).update(
+            wording={"first_response": words}
+        )
+
+
+def _times_card(page: str) -> str:
+    return page[
+        page.index('id="sla-title"') : page.index("</section>", page.index('id="sla-title"'))
+    ]
+
+
+def test_after_a_severity_change_the_page_shows_the_new_severitys_targets(
+    world: PortalWorld,
+) -> None:
+    _word_targets(world)
+    with time_machine.travel(START, tick=False):
+        ticket = open_ticket(world.alice, severity=2)
+    with time_machine.travel(START + dt.timedelta(minutes=10), tick=False):
+        services.ticket_change_severity(
+            ticket=ticket, level=1, by=AgentFactory(), reason="Every user is affected"
+        )
+        card = _times_card(signed_in(world.alice.user).get(url(ticket)).text)
+    assert "Target 4 h (the policy: “within four support hours”)" in card
+    assert "Target 1 h" in card  # severity 1 also promises an acknowledgement
+    assert "8 h" not in card and "one support day" not in card
+    assert _london(START + dt.timedelta(hours=4)) in card
+
+
+def test_a_clock_met_before_a_severity_change_keeps_the_target_it_was_met_under(
+    world: PortalWorld,
+) -> None:
+    _word_targets(world)
+    with time_machine.travel(START, tick=False):
+        ticket = open_ticket(world.alice, severity=1)
+    with time_machine.travel(START + dt.timedelta(minutes=30), tick=False):
+        services.ticket_reply(ticket=ticket, author=AgentFactory(), body="Looking")
+    with time_machine.travel(START + dt.timedelta(minutes=40), tick=False):
+        services.ticket_change_severity(
+            ticket=ticket, level=2, by=AgentFactory(), reason="One user is affected"
+        )
+        card = _times_card(signed_in(world.alice.user).get(url(ticket)).text)
+    assert "Target 4 h (the policy: “within four support hours”)" in card
+    assert "one support day" not in card
 
 
 def _london(value: dt.datetime) -> str:
