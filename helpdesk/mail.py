@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.backends.base import BaseEmailBackend
 from django.template import Context
 from django.template.loader import get_template, render_to_string
 from django.utils.safestring import SafeString, mark_safe
@@ -80,9 +81,11 @@ def send(
     to: list[str],
     send_id: str,
     headers: Mapping[str, str] | None = None,
+    connection: BaseEmailBackend | None = None,
 ) -> None:
     """Render `emails/<name>` and hand one message to the configured backend. `headers` may
-    thread the mail (its own Message-ID, In-Reply-To, References) and name a Reply-To."""
+    thread the mail (its own Message-ID, In-Reply-To, References) and name a Reply-To.
+    `connection`: an open backend to reuse (one SMTP session for a batch); none opens one."""
     rendered = render(name, context)
     extra = {"Message-ID": message_id(send_id), **(headers or {})}
     reply_to = extra.pop("Reply-To", "")
@@ -92,6 +95,7 @@ def send(
         to=to,
         headers=extra,
         reply_to=[reply_to] if reply_to else None,
+        connection=connection,
     )
     mail.attach_alternative(rendered.html, "text/html")
     mail.send()

@@ -18,8 +18,9 @@ class TicketsConfig(AppConfig):
 
     def ready(self) -> None:
         """Register with `sla` what its clocks and escalations do to tickets, the outbox with
-        `helpdesk.mail`, the email contexts, and the mailboxes' check."""
+        `helpdesk.mail`, the email contexts, the mailboxes' check and production's."""
         import sla.services as sla  # noqa: PLC0415  (the app registry must be ready first)
+        from helpdesk import production  # noqa: PLC0415  (as above)
         from helpdesk.mail import register_outbox  # noqa: PLC0415  (as above)
         from tickets import emails, escalations  # noqa: F401, PLC0415  (emails: their contexts)
         from tickets.hours import tasks as hours_tasks  # noqa: F401, PLC0415  (its mail context)
@@ -33,3 +34,5 @@ class TicketsConfig(AppConfig):
         sla.register_ticket_locker(lock_tickets)
         register_outbox(record)
         checks.register(check_mailboxes)
+        # Production's environment, checked by `check --deploy` (and where production starts).
+        checks.register(production.check, production.TAG, checks.Tags.security, deploy=True)

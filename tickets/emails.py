@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
+from django.db.models import QuerySet
 
 from helpdesk.formatting import instant
 from helpdesk.mail import build_context, register_context, render_part
@@ -193,10 +196,32 @@ def inbound_auto_reply(*, reply: AutoReply) -> int:
 # `ticket` gets the ticket's thread headers (`tickets.notifications.deliver`).
 
 
-def _ticket(ticket_id: int) -> Ticket:
+def _tickets() -> QuerySet[Ticket]:
     return Ticket.objects.select_related(
         "requester", "organization", "severity", "plan", "assignee"
-    ).get(pk=ticket_id)
+    )
+
+
+# The tickets of the batch being sent (`tickets_read_once`), so a batch reads them in one query.
+_batch_tickets: ContextVar[Mapping[int, Ticket] | None] = ContextVar("batch_tickets", default=None)
+
+
+@contextmanager
+def tickets_read_once(ticket_ids: Iterable[int]) -> Iterator[Mapping[int, Ticket]]:
+    """While a worker sends a batch of mails, their contexts take these tickets (yielded by id)
+    from one query instead of one query per mail."""
+    ids = set(ticket_ids)
+    tickets = _tickets().in_bulk(ids) if ids else {}
+    token = _batch_tickets.set(tickets)
+    try:
+        yield tickets
+    finally:
+        _batch_tickets.reset(token)
+
+
+def _ticket(ticket_id: int) -> Ticket:
+    found = (_batch_tickets.get() or {}).get(ticket_id)
+    return found if found is not None else _tickets().get(pk=ticket_id)
 
 
 @register_context("ticket_created")

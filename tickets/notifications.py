@@ -4,19 +4,22 @@
    per (cause, recipient) in the caller's transaction; a unique constraint makes a second row
    for the same pair impossible. After commit it enqueues `send_notifications` for each small
    batch of ids. Nothing is enqueued for a change that rolled back.
-2. `send_notifications` sends row by row. Each row is *claimed* in its own short transaction:
-   read with `SELECT ... FOR UPDATE SKIP LOCKED` (a no-op on SQLite, whose writers are
-   serialized), only while `pending` and due, then marked `sending` with a send id (kept for
-   the row's life; it is the Message-ID) and committed *before* the message goes to the
-   backend. Then it is marked `sent` (only if still `sending` with that send id). An error
-   puts it back to `pending` with a backoff, or `failed` after `MAX_ATTEMPTS`.
+2. `send_notifications` sends a batch row by row. What the rows share is read once (the rows,
+   their tickets, the tickets' latest thread Message-IDs) and the mails go through one backend
+   connection (one SMTP session). Each row is *claimed* on its own: one UPDATE from `pending`
+   and due (and as the batch read it) to `sending`, with a send id (kept for the row's life;
+   it is the Message-ID, recorded on the ticket's thread in the same commit), committed
+   *before* the message goes to the backend; of two workers holding the row, one wins. Then
+   it is marked `sent` (only if still `sending` with that send id). An error puts it back to
+   `pending` with a backoff, or `failed` after `MAX_ATTEMPTS`. Two commits per mail: the
+   claim and the `sent` mark.
 3. `redrive` (a django-q2 schedule, every minute) enqueues pending rows whose task was lost
    (the Redis broker drops a task its worker died with; a worker may die before its on-commit
    callback enqueues anything) and rows left `sending` longer than `STALE_AFTER`.
 
 The `sending` state after a worker died is ambiguous: the message may or may not have reached
 the mail server. We choose at-least-once for it: a row `sending` for longer than any live
-worker can hold it (django-q2 kills a task after its timeout, 60 s; `STALE_AFTER` is 5 min) is
+worker can hold it (django-q2 kills a task after its timeout, 120 s; `STALE_AFTER` is 5 min) is
 sent again, with the same Message-ID. The window in which that makes a copy is the one UPDATE
 after the server accepted the message; the window in which at-most-once would lose a mail is
 the whole render and SMTP conversation, much longer, and a lost escalation is the failure this
@@ -48,11 +51,14 @@ import logging
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from django.conf import settings
+from django.core.mail import get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -65,7 +71,7 @@ from tickets.models import DeliveryStatus, OutgoingNotification, Ticket
 
 log = logging.getLogger(__name__)
 
-BATCH = 20
+BATCH = 50
 MAX_ATTEMPTS = 5
 BACKOFF = dt.timedelta(minutes=1)  # doubled after each failed attempt: 1, 2, 4, 8 minutes
 STALE_AFTER = dt.timedelta(seconds=settings.NOTIFICATION_STALE_SECONDS)
@@ -170,14 +176,82 @@ def enqueue(ids: list[int]) -> None:
 def send_notifications(ids: list[int]) -> dict[str, int]:
     """The task: send each of these rows that is still pending and due. Safe to run any number
     of times, by any number of workers at once."""
-    outcome: Counter[str] = Counter(deliver(pk) for pk in ids)
-    return dict(outcome)
+    now = timezone.now()
+    rows = {
+        row.pk: row
+        for row in OutgoingNotification.objects.filter(
+            pk__in=ids, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+        )
+    }
+    # A repeated id is skipped: its row was dealt with the first time.
+    return dict(Counter(_send([rows.pop(pk, None) for pk in ids])))
 
 
 def deliver(pk: int) -> str:
     """Claim, send and mark one row with the rest of its group: 'sent', 'retry', 'failed' or
     'skipped' (not ours)."""
-    rows = claim(pk)
+    return _send([OutgoingNotification.objects.filter(pk=pk).first()])[0]
+
+
+def _send(rows: list[OutgoingNotification | None]) -> list[str]:
+    """Each row's outcome ('skipped' for None). What the rows share is read once: their tickets
+    and the tickets' latest thread Message-IDs (a query each), and one connection to the mail
+    backend (one SMTP session). Each row (with the rest of its group) is still claimed alone,
+    committed, just before its hand-over, and marked sent just after it."""
+    # Imported here: `tickets.emails` records its notices through this module.
+    from tickets.emails import tickets_read_once  # noqa: PLC0415
+
+    present = [row for row in rows if row is not None]
+    with (
+        tickets_read_once(row.ticket_id for row in present if row.ticket_id) as tickets,
+        _Session() as session,
+    ):
+        threads = thread.recent_ids(tickets) if tickets else {}
+        return [
+            _deliver(row, session, tickets.get(row.ticket_id or 0), threads)
+            if row is not None
+            else "skipped"
+            for row in rows
+        ]
+
+
+class _Session:
+    """One connection to the mail backend for a batch (one SMTP session), opened at the first
+    hand-over and again after a failure (a refused message may have broken the session)."""
+
+    def __init__(self) -> None:
+        self.connection: BaseEmailBackend | None = None
+
+    def __enter__(self) -> _Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def open(self) -> BaseEmailBackend:
+        if self.connection is None:
+            connection = get_connection()
+            connection.open()
+            self.connection = connection
+        return self.connection
+
+    def close(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception:  # a broken session: the next hand-over opens a new one
+                log.debug("closing the mail connection failed", exc_info=True)
+
+
+def _deliver(
+    row: OutgoingNotification,
+    session: _Session,
+    ticket: Ticket | None,
+    threads: dict[int, list[str]],
+) -> str:
+    """`ticket`: the row's ticket, read with the batch; `threads`: its thread's latest ids."""
+    rows = claim_rows(row, ticket=ticket)
     if not rows:
         return "skipped"
     head = rows[0]
@@ -186,21 +260,36 @@ def deliver(pk: int) -> str:
     try:
         context = mail.build_context(name, data)
         headers = dict(context.pop("mail_headers", {}))
-        ticket = context.get("ticket")
-        if isinstance(ticket, Ticket):
+        shown = context.get("ticket")
+        if isinstance(shown, Ticket):
             # Threading: a reply to this mail lands on the ticket; a resent copy keeps its id.
-            headers = {**thread.mail_headers(ticket=ticket, key=send_id), **headers}
-        mail.send(name=name, context=context, to=[head.recipient], send_id=send_id, headers=headers)
+            if ticket is not None and shown.pk == ticket.pk:  # its id was recorded by the claim
+                message_id = thread.outgoing_message_id(ticket, send_id)
+                thread_headers = thread.headers_for(ticket, message_id, threads.get(ticket.pk, []))
+                threads.setdefault(ticket.pk, []).append(message_id)
+            else:
+                thread_headers = thread.mail_headers(ticket=shown, key=send_id)
+            headers = {**thread_headers, **headers}
+        mail.send(
+            name=name,
+            context=context,
+            to=[head.recipient],
+            send_id=send_id,
+            headers=headers,
+            connection=session.open(),
+        )
     except Exception as exc:
+        session.close()
         return _attempt_failed(rows, exc)
+    sent_at = timezone.now()
     OutgoingNotification.objects.filter(
-        pk__in=[row.pk for row in rows], send_id=head.send_id, status=DeliveryStatus.SENDING
-    ).update(status=DeliveryStatus.SENT, sent_at=timezone.now())  # last_error stays: history
+        pk__in=[r.pk for r in rows], send_id=head.send_id, status=DeliveryStatus.SENDING
+    ).update(status=DeliveryStatus.SENT, sent_at=sent_at)  # last_error stays: history
     due_at = head.data.get("due_at") if len(rows) == 1 else None
     metrics.observe_mail_sent(
         template=name,
         due_at=dt.datetime.fromisoformat(due_at) if due_at else None,
-        sent_at=timezone.now(),
+        sent_at=sent_at,
     )
     return "sent"
 
@@ -220,16 +309,70 @@ def mail_of(rows: list[OutgoingNotification]) -> tuple[str, dict[str, Any]]:
     }
 
 
-@retry_on_conflict
 def claim(pk: int) -> list[OutgoingNotification]:
+    """Claim one row by id with the rest of its group (see `claim_rows`)."""
+    row = OutgoingNotification.objects.filter(pk=pk).first()
+    return claim_rows(row) if row is not None else []
+
+
+def claim_rows(
+    row: OutgoingNotification, *, ticket: Ticket | None = None
+) -> list[OutgoingNotification]:
+    """The rows claimed for the mail that carries `row`: `row` alone (`claim_row`), or the
+    pending, due rows of its group (`claim_group`); none when another worker had them. With
+    `ticket`, the mail's Message-ID joins the ticket's thread in the claim's commit."""
+    if row.group is None:
+        return [row] if claim_row(row, ticket=ticket) else []
+    return claim_group(row.pk, ticket=ticket)
+
+
+@retry_on_conflict
+def claim_row(row: OutgoingNotification, *, ticket: Ticket | None = None) -> bool:
+    """Mark the row `sending` (with a send id, one more attempt) in one UPDATE, committed
+    before anything is handed over, and only if it is still pending, due and as it was read
+    (its attempts and send id): of several workers holding the same row, one wins (on
+    PostgreSQL a second UPDATE waits for the first to commit, then finds the row taken).
+    With `ticket`, the mail's Message-ID joins the ticket's thread in the same commit.
+    Updates `row` to what was written; False when another worker had it."""
+    now = timezone.now()
+    send_id = row.send_id or uuid.uuid4()
+    with transaction.atomic() if ticket is not None else nullcontext():
+        won = OutgoingNotification.objects.filter(
+            pk=row.pk,
+            status=DeliveryStatus.PENDING,
+            next_attempt_at__lte=now,
+            attempts=row.attempts,
+            send_id=row.send_id,
+        ).update(
+            status=DeliveryStatus.SENDING,
+            send_id=send_id,
+            attempts=row.attempts + 1,
+            claimed_at=now,
+        )
+        if won and ticket is not None:
+            message_id = thread.outgoing_message_id(ticket, str(send_id))
+            thread.thread_record(ticket=ticket, message_id=message_id, outgoing=True)
+    if not won:
+        return False
+    row.status, row.send_id, row.attempts, row.claimed_at = (
+        DeliveryStatus.SENDING,
+        send_id,
+        row.attempts + 1,
+        now,
+    )
+    return True
+
+
+@retry_on_conflict
+def claim_group(pk: int, *, ticket: Ticket | None = None) -> list[OutgoingNotification]:
     """Mark the row `sending` under a row lock, with every pending, due row of its group that
     shares its send id, and commit, before anything is handed over. Returns the claimed rows,
     oldest first (none: the row is not pending and due, or another worker has it).
 
-    A lone row is locked with SKIP LOCKED (another worker holding it has it). A group's rows are
-    locked together, in id order, waiting for a worker that holds any of them: skipping would
-    let two workers that took two rows of one group at once split it into two mails. The wait
-    is one claim's short transaction; afterwards the rows are `sending` and not matched."""
+    A group's rows are locked together, in id order, waiting for a worker that holds any of
+    them: skipping would let two workers that took two rows of one group at once split it into
+    two mails. The wait is one claim's short transaction; afterwards the rows are `sending` and
+    not matched. With `ticket`, the mail's Message-ID joins the ticket's thread in this commit."""
     now = timezone.now()
     claimable = OutgoingNotification.objects.filter(
         status=DeliveryStatus.PENDING, next_attempt_at__lte=now
@@ -239,13 +382,10 @@ def claim(pk: int) -> list[OutgoingNotification]:
         if found is None:
             return []
         group, send_id = found
-        if group is None:
-            rows = list(claimable.select_for_update(skip_locked=True).filter(pk=pk))
-        else:
-            rows = list(
-                claimable.select_for_update().filter(group=group, send_id=send_id).order_by("pk")
-            )
-            rows.sort(key=lambda r: (r.created_at, r.pk))
+        rows = list(
+            claimable.select_for_update().filter(group=group, send_id=send_id).order_by("pk")
+        )
+        rows.sort(key=lambda r: (r.created_at, r.pk))
         if pk not in {row.pk for row in rows}:
             return []  # claimed meanwhile by another worker
         send_id = send_id or uuid.uuid4()
@@ -260,6 +400,9 @@ def claim(pk: int) -> list[OutgoingNotification]:
             claimed.send_id = send_id
             claimed.attempts += 1
             claimed.claimed_at = now
+        if ticket is not None:
+            message_id = thread.outgoing_message_id(ticket, str(send_id))
+            thread.thread_record(ticket=ticket, message_id=message_id, outgoing=True)
     return rows
 
 

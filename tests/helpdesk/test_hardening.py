@@ -135,9 +135,21 @@ def test_no_template_of_ours_holds_an_inline_script() -> None:
 
 
 def test_it_refuses_the_published_secret_key_with_debug_off() -> None:
-    result = manage("check", env={**PRODUCTION, "SECRET_KEY": settings.PUBLISHED_SECRET_KEY})
+    published = {**PRODUCTION, "SECRET_KEY": settings.PUBLISHED_SECRET_KEY}
+    result = manage("check", "--deploy", "--tag", "production", env=published)
     assert result.returncode != 0
-    assert "ImproperlyConfigured" in result.stderr and "SECRET_KEY" in result.stderr
+    assert "SECRET_KEY is the published development default" in result.stderr
+    served = subprocess.run(
+        [sys.executable, "-c", "import helpdesk.wsgi"],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "helpdesk.settings", **published},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert served.returncode != 0
+    assert "ImproperlyConfigured" in served.stderr
+    assert "SECRET_KEY is the published development default" in served.stderr
 
 
 def test_check_deploy_gives_no_warning_in_a_production_environment() -> None:

@@ -9,12 +9,15 @@ ticket when a mail client keeps only the first reference.
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
+from collections.abc import Iterable
 from email.utils import parseaddr
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from tickets.models import REFERENCE_PREFIX, Ticket, TicketMailThread
@@ -24,7 +27,13 @@ MAX_REFERENCES = 10
 
 
 def support_address() -> str:
-    return parseaddr(settings.SUPPORT_EMAIL)[1] or settings.SUPPORT_EMAIL
+    return _address(settings.SUPPORT_EMAIL)
+
+
+@functools.lru_cache(maxsize=8)
+def _address(setting: str) -> str:
+    """The bare address of `SUPPORT_EMAIL` (parsed once per value: every outgoing mail asks)."""
+    return parseaddr(setting)[1] or setting
 
 
 def domain() -> str:
@@ -36,16 +45,16 @@ def root_id(ticket: Ticket) -> str:
 
 
 def thread_record(*, ticket: Ticket, message_id: str, outgoing: bool) -> None:
-    """Remember a Message-ID of the ticket's thread (idempotent)."""
-    if TicketMailThread.objects.filter(message_id=message_id).exists():
-        return
-    try:
-        with transaction.atomic():
-            TicketMailThread.objects.create(
+    """Remember a Message-ID of the ticket's thread (idempotent: one INSERT that does nothing
+    when the id is known, whoever recorded it)."""
+    TicketMailThread.objects.bulk_create(
+        [
+            TicketMailThread(
                 ticket=ticket, message_id=message_id, outgoing=outgoing, created_at=timezone.now()
             )
-    except IntegrityError:  # recorded meanwhile by another worker
-        pass
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def mail_headers(*, ticket: Ticket, key: str = "", reply_to: str = "") -> dict[str, str]:
@@ -54,11 +63,7 @@ def mail_headers(*, ticket: Ticket, key: str = "", reply_to: str = "") -> dict[s
     `key` makes the Message-ID stable (the id of an outgoing-notification row, say), so a
     re-sent copy carries the same id; without it each call makes a new one.
     """
-    if key:
-        safe = re.sub(r"[^A-Za-z0-9.-]", "-", key)
-        message_id = f"<{ticket.reference}.{safe}@{domain()}>"
-    else:
-        message_id = f"<{ticket.reference}.{secrets.token_hex(8)}@{domain()}>"
+    message_id = outgoing_message_id(ticket, key or secrets.token_hex(8))
     earlier = list(
         TicketMailThread.objects.filter(ticket=ticket)
         .exclude(message_id=message_id)
@@ -66,8 +71,22 @@ def mail_headers(*, ticket: Ticket, key: str = "", reply_to: str = "") -> dict[s
         .values_list("message_id", flat=True)[: MAX_REFERENCES - 1]
     )
     earlier.reverse()
-    references = [root_id(ticket), *earlier]
     thread_record(ticket=ticket, message_id=message_id, outgoing=True)
+    return headers_for(ticket, message_id, earlier, reply_to=reply_to)
+
+
+def outgoing_message_id(ticket: Ticket, key: str) -> str:
+    safe = re.sub(r"[^A-Za-z0-9.-]", "-", key)
+    return f"<{ticket.reference}.{safe}@{domain()}>"
+
+
+def headers_for(
+    ticket: Ticket, message_id: str, recent: list[str], *, reply_to: str = ""
+) -> dict[str, str]:
+    """The headers of a mail with this Message-ID that follows `recent` (the thread's latest
+    Message-IDs, oldest first; its own id, if there, is left out)."""
+    earlier = [found for found in recent if found != message_id][-(MAX_REFERENCES - 1) :]
+    references = [root_id(ticket), *earlier]
     return {
         "Message-ID": message_id,
         "In-Reply-To": references[-1],
@@ -75,6 +94,25 @@ def mail_headers(*, ticket: Ticket, key: str = "", reply_to: str = "") -> dict[s
         "Reply-To": reply_to or support_address(),
         "X-Helpdesk-Ticket": ticket.reference or "",
     }
+
+
+def recent_ids(ticket_ids: Iterable[int]) -> dict[int, list[str]]:
+    """The latest Message-IDs of each ticket's thread (oldest first, enough for `headers_for`),
+    for a batch of mails, in one query."""
+    latest = Window(
+        RowNumber(), partition_by=F("ticket_id"), order_by=[F("created_at").desc(), F("id").desc()]
+    )
+    rows = (
+        TicketMailThread.objects.filter(ticket_id__in=set(ticket_ids))
+        .annotate(latest=latest)
+        .filter(latest__lte=MAX_REFERENCES)
+        .order_by("ticket_id", "created_at", "id")
+        .values_list("ticket_id", "message_id")
+    )
+    found: dict[int, list[str]] = {}
+    for ticket_id, message_id in rows:
+        found.setdefault(ticket_id, []).append(message_id)
+    return found
 
 
 def ticket_for_references(references: list[str]) -> Ticket | None:
