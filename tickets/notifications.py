@@ -39,9 +39,8 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django_q.tasks import async_task
 
-from helpdesk import mail, metrics
+from helpdesk import mail, metrics, queue
 from helpdesk.db import retry_on_conflict
 from tickets.inbound import thread
 from tickets.models import DeliveryStatus, OutgoingNotification, Ticket
@@ -104,7 +103,7 @@ def record_many(notices: Iterable[Notice]) -> int:
 
 
 def enqueue(ids: list[int]) -> None:
-    async_task("tickets.notifications.send_notifications", ids, task_name="send notifications")
+    queue.enqueue("tickets.notifications.send_notifications", ids, task_name="send notifications")
 
 
 def send_notifications(ids: list[int]) -> dict[str, int]:
