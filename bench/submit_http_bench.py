@@ -7,9 +7,11 @@
 The database must be migrated and scratch: like bench/submit_bench.py it loads the vmoso policy
 and an organization `bench-submit`, here with `--customers` named contacts, each signed in with
 its own session. gunicorn serves the product with production settings (DEBUG off) on a free local
-port; each customer fetches the form once (CSRF token), then posts new tickets back to back for
-`--seconds`. Prints accepted tickets per second and p50 / p95 latency, then stops gunicorn. The
-acknowledgement mails are only enqueued (no qcluster runs): use a Redis database of your own.
+port; each customer fetches the form once (CSRF token), and once all have it they post new
+tickets back to back for `--seconds`. Prints accepted tickets per second, p50 / p95 latency and
+the gunicorn workers' CPU time per ticket (read from /proc; on a shared machine the rate follows
+the load, the CPU per ticket much less), then stops gunicorn. The acknowledgement mails are only
+enqueued (no qcluster runs): use a Redis database of your own.
 """
 
 from __future__ import annotations
