@@ -104,17 +104,19 @@ def main() -> None:
     client = customer()
     for n in range(5):  # warm up: imports, template loading, the first connections
         submit(client, n)
-    times, counts = [], []
+    times, cpu, counts = [], [], []
     profiler = cProfile.Profile() if args.profile else None
     for n in range(args.submissions):
         with CaptureQueriesContext(connection) as captured:
             started = time.perf_counter()
+            cpu_started = time.process_time()
             if profiler:
                 profiler.enable()
             submit(client, n)
             if profiler:
                 profiler.disable()
             times.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - cpu_started)
         counts.append(len(captured.captured_queries))
     times.sort()
     print(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
@@ -123,7 +125,9 @@ def main() -> None:
         f"min {min(counts)} median {statistics.median(counts):.0f} max {max(counts)}; "
         f"time p50 {statistics.median(times) * 1000:.1f} ms, "
         f"p95 {times[int(0.95 * (len(times) - 1))] * 1000:.1f} ms, "
-        f"mean {statistics.mean(times) * 1000:.1f} ms"
+        f"mean {statistics.mean(times) * 1000:.1f} ms; "
+        f"this process's CPU p50 {statistics.median(cpu) * 1000:.1f} ms, "
+        f"mean {statistics.mean(cpu) * 1000:.1f} ms"
     )
     if args.show_queries:
         for query in captured.captured_queries:

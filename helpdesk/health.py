@@ -19,8 +19,8 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
-from django_q.brokers import Broker, get_broker
 
+from helpdesk.queue import broker
 from sla.models import SweepRun
 from sla.tasks import SWEEP_JOB
 from tickets.selectors import notification_backlog
@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 
 SWEEP_MAX_AGE = dt.timedelta(minutes=2)
 
-_broker: Broker | None = None
 # Migrations cannot become unapplied while this code runs: once all are applied, stop looking
 # (reading the migration files costs tens of milliseconds).
 _migrated = False
@@ -87,14 +86,6 @@ def _database() -> str | None:
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute("SELECT 1")
     return None
-
-
-def broker() -> Broker:
-    """The task broker, connected once per process."""
-    global _broker
-    if _broker is None:
-        _broker = get_broker()
-    return _broker
 
 
 def _broker_ping() -> str | None:

@@ -5,8 +5,9 @@ import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Q
 from django.utils import timezone
 
 from plans.models import (
@@ -17,28 +18,57 @@ from plans.models import (
     Organization,
     Plan,
     PlanCondition,
+    Severity,
     TamOption,
-    UserProfile,
+    TicketCategory,
 )
 
+PEOPLE = ("customer_success_manager", "technical_account_manager_user", "account_manager")
 
-def contract_active(*, organization: Organization, on: dt.date | None = None) -> Contract | None:
-    """The contract in force on `on` (today in the organization's zone by default)."""
+
+def contract_active(
+    *, organization: Organization, on: dt.date | None = None, people: bool = True
+) -> Contract | None:
+    """The contract in force on `on` (today in the organization's zone by default), with its
+    plan, policy and base plan, and (`people`) the account team's users."""
     if on is None:
         on = timezone.localdate(timezone=zoneinfo.ZoneInfo(organization.time_zone))
-    return (
+    in_force = (
         Contract.objects.select_related(
-            "plan",
-            "plan__base_plan",
-            "customer_success_manager",
-            "technical_account_manager_user",
-            "account_manager",
+            "plan__policy", "plan__base_plan", *(PEOPLE if people else ())
         )
         .filter(organization=organization, starts_on__lte=on)
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on))
-        .order_by("-starts_on")
-        .first()
+        # The latest start wins, chosen here: the rows in force are one or two, and ordering in
+        # SQL makes Django hash each of the selected columns to build the query.
+        .order_by()
     )
+    contract = max(in_force, key=lambda row: (row.starts_on, row.pk), default=None)
+    if contract is not None:
+        contract.organization = organization
+        base = contract.plan.base_plan
+        if base is not None and base.policy_id == contract.plan.policy_id:
+            base.policy = contract.plan.policy  # the tiers of one policy: no query for it
+    return contract
+
+
+def plan_severities(*, plan: Plan) -> list[Severity]:
+    """The severities of the plan's policy by level (one query, kept on the plan object, so a
+    request's form, checks and SLA terms share it)."""
+    cached = getattr(plan, "_severities", None)
+    if cached is None:
+        cached = list(Severity.objects.filter(policy_id=plan.policy_id).order_by("level"))
+        plan._severities = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def plan_categories(*, plan: Plan) -> list[TicketCategory]:
+    """The plan's kinds of request in display order (one query, kept on the plan object)."""
+    cached = getattr(plan, "_categories", None)
+    if cached is None:
+        cached = list(TicketCategory.objects.filter(plan_id=plan.pk).order_by("position", "name"))
+        plan._categories = cached  # type: ignore[attr-defined]
+    return cached
 
 
 @dataclass(frozen=True)
@@ -57,33 +87,39 @@ class ConditionState:
 
 
 def contract_conditions(*, contract: Contract) -> list[ConditionState]:
-    """The conditions of the contract's plan and whether the contract meets each (one query,
-    cached on the contract). A condition no record speaks about is met when the policy presumes
-    it (`presumed_met`); one that limits support to the base plan reads the contract's
-    "onboarding completed" box, which records the onboarding condition."""
+    """The conditions of the contract's plan and whether the contract meets each (cached on the
+    contract): one query, and a second for the contract's records when the plan has conditions.
+    A condition no record speaks about is met when the policy presumes it (`presumed_met`); one
+    that limits support to the base plan reads the contract's "onboarding completed" box, which
+    records the onboarding condition."""
     cached = getattr(contract, "_condition_states", None)
     if cached is not None:
         return cached
-    records = ContractCondition.objects.filter(contract=contract, condition=OuterRef("pk"))
-    rows = (
-        PlanCondition.objects.filter(plan_id=contract.plan_id)
-        .annotate(
-            recorded=Subquery(records.values("met")[:1]),
-            recorded_note=Subquery(records.values("note")[:1]),
-        )
-        .order_by("position", "slug")
+    # Two plain queries cost a fraction of one with a subquery per recorded field to build, and
+    # most plans have no conditions at all (the second is then not asked).
+    conditions = sorted(
+        PlanCondition.objects.filter(plan_id=contract.plan_id).order_by(),
+        key=lambda condition: (condition.position, condition.slug),
+    )
+    records = (
+        {
+            record.condition_id: record
+            for record in ContractCondition.objects.filter(contract=contract).order_by()
+        }
+        if conditions
+        else {}
     )
     states = []
-    for condition in rows:
-        recorded = condition.recorded
-        if recorded is not None:
-            met = bool(recorded)
+    for condition in conditions:
+        record = records.get(condition.pk)
+        if record is not None:
+            met = record.met
         elif condition.limit == ConditionLimit.BASE_PLAN:
             met = contract.onboarding_completed
         else:
             met = condition.presumed_met
         applies = contract.new_user or not condition.new_users_only
-        note = condition.recorded_note or ""
+        note = record.note if record is not None else ""
         states.append(ConditionState(condition, met, applies, note))
     contract._condition_states = states  # type: ignore[attr-defined]
     return states
@@ -132,23 +168,44 @@ def contract_for_contacts(*, organization: Organization) -> Contract | None:
     )
 
 
+def _viewer_rows(user: User) -> None:
+    """Read the viewer's profile zone and named-contact row (with its organization) in one
+    query, and keep them on the user object: a request's user is read once."""
+    if hasattr(user, "_viewer_tz"):
+        return
+    rows = (
+        get_user_model()
+        .objects.select_related("profile", "named_contact__organization")
+        .filter(pk=user.pk)
+        .order_by()  # one row: no ORDER BY (`first()` would add one)
+    )
+    row = next(iter(rows), None)
+    profile = getattr(row, "profile", None)
+    contact: NamedContact | None = getattr(row, "named_contact", None)
+    user._named_contact = contact  # type: ignore[attr-defined]
+    user._viewer_tz = (  # type: ignore[attr-defined]
+        (profile.time_zone if profile is not None else "")
+        or (contact.organization.time_zone if contact is not None else "")
+        or "UTC"
+    )
+
+
+def named_contact(*, user: User) -> NamedContact | None:
+    """The user's named-contact row, with its organization; None for anyone else (agents,
+    managers, visitors). Read once per user object, with `viewer_time_zone`."""
+    if not user.is_authenticated:
+        return None
+    _viewer_rows(user)
+    return user._named_contact  # type: ignore[attr-defined]
+
+
 def viewer_time_zone(*, user: User) -> str:
     """The zone to show times in: the user's preference, their organization's, else UTC.
 
-    Cached on the user object so a request reads it once.
+    Cached on the user object so a request reads it once (with the named-contact row).
     """
-    cached = getattr(user, "_viewer_tz", None)
-    if cached:
-        return cached
-    zone = (
-        UserProfile.objects.filter(user=user).values_list("time_zone", flat=True).first()
-        or NamedContact.objects.filter(user=user)
-        .values_list("organization__time_zone", flat=True)
-        .first()
-        or "UTC"
-    )
-    user._viewer_tz = zone  # type: ignore[attr-defined]
-    return zone
+    _viewer_rows(user)
+    return user._viewer_tz  # type: ignore[attr-defined]
 
 
 # -- the people a plan promises -----------------------------------------------------------------

@@ -149,8 +149,8 @@ def lock_clock_tickets(ticket_ids: Iterable[int], *, skip_locked: bool) -> list[
 def _terms_for(ticket: SlaTicket, at: dt.datetime) -> SlaTerms:
     return sla_terms(
         plan=ticket.plan,
-        severity=ticket.severity.level,
-        category=ticket.category.slug if ticket.category is not None else None,
+        severity=ticket.severity,
+        category=ticket.category,
         around=at,
         zone=ticket.organization.time_zone,
     )
@@ -173,7 +173,17 @@ def _schedule(clock: SlaClock) -> None:
     )
 
 
-def _rule_offset(rule: EscalationRule, target: dt.timedelta | None) -> dt.timedelta | None:
+class _RuleOffset(Protocol):
+    """When a rule fires: a rule row or its `RuleTerms`."""
+
+    @property
+    def after(self) -> dt.timedelta | None: ...
+
+    @property
+    def after_percent(self) -> int | None: ...
+
+
+def _rule_offset(rule: _RuleOffset, target: dt.timedelta | None) -> dt.timedelta | None:
     if rule.after is not None:
         return rule.after
     if target is None or rule.after_percent is None:
@@ -181,7 +191,7 @@ def _rule_offset(rule: EscalationRule, target: dt.timedelta | None) -> dt.timede
     return target * rule.after_percent / 100
 
 
-def _rule_instant(clock: SlaClock, rule: EscalationRule) -> dt.datetime | None:
+def _rule_instant(clock: SlaClock, rule: _RuleOffset) -> dt.datetime | None:
     offset = _rule_offset(rule, clock.target)
     if offset is None:
         return None
@@ -203,6 +213,16 @@ def _next_action(
             at = _rule_instant(clock, rule)
             if at is not None:
                 instants.append(at)
+    return min(instants, default=None)
+
+
+def _first_action(clock: SlaClock, terms: SlaTerms) -> dt.datetime | None:
+    """`_next_action` of a clock just started on `terms`: nothing has fired yet, and the terms
+    hold the rules of its plan, severity and category (no query)."""
+    instants = [] if clock.due_at is None else [clock.due_at]
+    for rule in terms.rules:
+        if rule.metric == clock.metric and (at := _rule_instant(clock, rule)) is not None:
+            instants.append(at)
     return min(instants, default=None)
 
 
@@ -273,7 +293,8 @@ def clocks_start(*, ticket: SlaTicket, at: dt.datetime) -> list[SlaClock]:
     """A clock per metric for a new ticket, on the calendar of its plan x severity x category."""
     terms = _terms_for(ticket, at)
     clocks = [_new_clock(ticket, terms, metric, at, cycle=1) for metric in METRICS]
-    _refresh_next_action(clocks)
+    for clock in clocks:
+        clock.next_action_at = _first_action(clock, terms)
     SlaClock.objects.bulk_create(clocks)
     SlaClockEvent.objects.bulk_create(
         SlaClockEvent(clock=c, kind=SlaClockEvent.Kind.STARTED, at=at, due_at=c.due_at)

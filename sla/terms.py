@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.db.models import Q
+
 from plans.models import Plan, Severity, TicketCategory
 from sla import clock
 from sla.calendars import clock_for
@@ -73,15 +75,45 @@ class SlaTerms:
         return sorted(fired, key=lambda e: (e.at, e.rule.metric, e.rule.rule_id))
 
 
+def _severity_row(plan: Plan, severity: int | Severity) -> Severity:
+    """The plan's severity row: the one given when it is of the plan's policy (no query), else
+    the row of the plan's policy with that level."""
+    if isinstance(severity, Severity):
+        if severity.policy_id == plan.policy_id:
+            return severity
+        severity = severity.level
+    row = Severity.objects.filter(policy_id=plan.policy_id, level=severity).order_by().first()
+    if row is None:
+        levels = list(
+            Severity.objects.filter(policy_id=plan.policy_id).values_list("level", flat=True)
+        )
+        raise TermsError(f"plan {plan.slug!r} has no severity {severity} (it has {levels})")
+    return row
+
+
+def _category_row(plan: Plan, category: str | TicketCategory | None) -> TicketCategory | None:
+    if isinstance(category, TicketCategory):
+        if category.plan_id == plan.pk:
+            return category
+        category = category.slug
+    if not category:
+        return None
+    row = TicketCategory.objects.filter(plan=plan, slug=category).order_by().first()
+    if row is None:
+        raise TermsError(f"plan {plan.slug!r} has no category {category!r}")
+    return row
+
+
 def sla_terms(
     *,
     plan: Plan | str,
-    severity: int,
-    category: str | None = None,
+    severity: int | Severity,
+    category: str | TicketCategory | None = None,
     around: dt.datetime | None = None,
     zone: str | None = None,
 ) -> SlaTerms:
-    """The terms for a plan (object or slug), severity level and optional category slug.
+    """The terms for a plan (object or slug), severity (level or row) and optional category
+    (slug or row). Rows the caller already read (a new ticket's) are not read again.
 
     `zone`: the customer organization's time zone, for calendars of local business hours."""
     if isinstance(plan, str):
@@ -89,21 +121,24 @@ def sla_terms(
         if found is None:
             raise TermsError(f"no plan {plan!r}")
         plan = found
-    if not Severity.objects.filter(policy_id=plan.policy_id, level=severity).exists():
-        levels = list(
-            Severity.objects.filter(policy_id=plan.policy_id).values_list("level", flat=True)
+    severity_row = _severity_row(plan, severity)
+    level = severity_row.level
+    category_row = _category_row(plan, category)
+    if (
+        category_row is not None
+        and category_row.severity_levels
+        and level not in category_row.severity_levels
+    ):
+        raise TermsError(
+            f"category {category_row.slug!r} takes severities {category_row.severity_levels} only"
         )
-        raise TermsError(f"plan {plan.slug!r} has no severity {severity} (it has {levels})")
-    category_row = None
-    if category:
-        category_row = TicketCategory.objects.filter(plan=plan, slug=category).first()
-        if category_row is None:
-            raise TermsError(f"plan {plan.slug!r} has no category {category!r}")
-        if category_row.severity_levels and severity not in category_row.severity_levels:
-            raise TermsError(
-                f"category {category!r} takes severities {category_row.severity_levels} only"
-            )
-    rows = Target.objects.select_related("calendar").filter(plan=plan, severity__level=severity)
+    # No ordering: the unique constraints leave one row per category (ordering would join the
+    # plan, policy, severity and category tables for nothing).
+    rows = (
+        Target.objects.select_related("calendar")
+        .filter(plan_id=plan.pk, severity_id=severity_row.pk)
+        .order_by()
+    )
     by_category = {row.category_id: row for row in rows}
     row = by_category.get(category_row.pk if category_row else None) or by_category.get(None)
     if row is not None:
@@ -118,14 +153,13 @@ def sla_terms(
         metric: row.duration_for(metric) if row is not None and guaranteed else None
         for metric in METRICS
     }
-    rules = EscalationRule.objects.filter(plan=plan, severity__level=severity)
-    if category_row is None:
-        rules = rules.filter(category__isnull=True)
-    else:
-        rules = rules.filter(category__in=[category_row]) | rules.filter(category__isnull=True)
+    which = Q(category__isnull=True)  # rules for every category, and those for this one
+    if category_row is not None:
+        which |= Q(category_id=category_row.pk)
+    rules = EscalationRule.objects.filter(which, plan_id=plan.pk, severity_id=severity_row.pk)
     return SlaTerms(
         plan_slug=plan.slug,
-        severity_level=severity,
+        severity_level=level,
         category_slug=category_row.slug if category_row else None,
         calendar_id=calendar_row.pk,
         calendar=clock_for(calendar_row, around=around, zone=zone),

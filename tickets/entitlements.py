@@ -12,7 +12,13 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 
 from plans.models import Contract, NamedContact, Organization, Plan, Severity, TicketCategory
-from plans.selectors import contract_active, effective_plan
+from plans.selectors import (
+    contract_active,
+    effective_plan,
+    named_contact,
+    plan_categories,
+    plan_severities,
+)
 
 
 @dataclass(frozen=True)
@@ -31,16 +37,12 @@ class Entitlement:
 
 def entitlement_for(*, user: User) -> Entitlement:
     """The requester's entitlement; only named contacts with an active contract submit."""
-    contact = (
-        NamedContact.objects.select_related("organization").filter(user_id=user.pk).first()
-        if user.is_authenticated
-        else None
-    )
+    contact = named_contact(user=user)
     if contact is None:
         raise ValidationError(
             "Only named support contacts of a customer organization can submit tickets."
         )
-    contract = contract_active(organization=contact.organization)
+    contract = contract_active(organization=contact.organization, people=False)
     if contract is None:
         raise ValidationError(
             f"{contact.organization} has no active support contract; tickets cannot be submitted."
@@ -68,12 +70,12 @@ def check_submission(
 ) -> Severity:
     """Refuse what the plan does not allow; return the severity row for `severity_level`."""
     errors: dict[str, str] = {}
-    has_categories = plan.categories.exists()
+    has_categories = bool(plan_categories(plan=plan))
     if category is not None and category.plan_id != plan.pk:
         errors["category"] = f"{category.name} is not a category of the {plan} plan."
     elif category is None and has_categories:
         errors["category"] = f"Choose the kind of request; the {plan} plan sorts requests by kind."
-    severity = Severity.objects.filter(policy_id=plan.policy_id, level=severity_level).first()
+    severity = next((s for s in plan_severities(plan=plan) if s.level == severity_level), None)
     if severity is None:
         errors["severity"] = f"The {plan} plan has no severity {severity_level}."
     elif (

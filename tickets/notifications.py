@@ -62,9 +62,8 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django_q.tasks import async_task
 
-from helpdesk import mail, metrics
+from helpdesk import mail, metrics, queue
 from helpdesk.db import retry_on_conflict
 from tickets.inbound import thread
 from tickets.models import DeliveryStatus, OutgoingNotification, Ticket
@@ -170,7 +169,7 @@ def open_group(
 
 
 def enqueue(ids: list[int]) -> None:
-    async_task("tickets.notifications.send_notifications", ids, task_name="send notifications")
+    queue.enqueue("tickets.notifications.send_notifications", ids, task_name="send notifications")
 
 
 def send_notifications(ids: list[int]) -> dict[str, int]:

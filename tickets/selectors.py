@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from helpdesk.formatting import human_duration
 from plans.models import NamedContact, Organization, Plan, Severity
+from plans.selectors import named_contact
 from sla.models import LIVE_STATES, BusinessCalendar, Metric, SlaClock, SupportHours, Target
 from sla.selectors import standing_for
 from sla.standing import ClockStanding, Standing, most_urgent
@@ -40,14 +41,7 @@ STATUS_FILTERS = {
 
 def contact_for(*, user: User) -> NamedContact | None:
     """The viewer's named-contact row (with the organization), or None for anyone else."""
-    if not user.is_authenticated:
-        return None
-    cached = getattr(user, "_portal_contact", False)
-    if cached is not False:
-        return cached  # type: ignore[return-value]
-    contact = NamedContact.objects.select_related("organization").filter(user_id=user.pk).first()
-    user._portal_contact = contact  # type: ignore[attr-defined]
-    return contact
+    return named_contact(user=user)
 
 
 def organization_for(*, user: User) -> Organization:

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 import time_machine
+from django.contrib.auth.models import User
 
-from plans.selectors import contract_active, effective_plan, viewer_time_zone
+from plans.models import ConditionLimit, ContractCondition, PlanCondition
+from plans.selectors import (
+    contract_active,
+    contract_conditions,
+    effective_plan,
+    named_contact,
+    support_refused,
+    viewer_time_zone,
+)
 from tests.factories import (
     ContractFactory,
     NamedContactFactory,
@@ -65,3 +75,61 @@ def test_the_viewers_zone_is_read_once_per_user_object(django_assert_num_queries
     with django_assert_num_queries(1):  # type: ignore[operator]
         assert viewer_time_zone(user=user) == "Europe/Berlin"
         assert viewer_time_zone(user=user) == "Europe/Berlin"
+
+
+def test_the_viewers_zone_and_named_contact_are_read_together_once_per_user_object(
+    django_assert_num_queries: Any,
+) -> None:
+    contact = NamedContactFactory(organization=OrganizationFactory(time_zone="America/Chicago"))
+    user = User.objects.get(pk=contact.user.pk)
+    with django_assert_num_queries(1):
+        assert viewer_time_zone(user=user) == "America/Chicago"
+        assert named_contact(user=user) == contact
+        assert named_contact(user=user).organization.time_zone == "America/Chicago"
+    agent = User.objects.get(pk=UserFactory().pk)
+    with django_assert_num_queries(1):
+        assert named_contact(user=agent) is None
+        assert viewer_time_zone(user=agent) == "UTC"
+
+
+def test_the_contract_in_force_brings_its_plan_policy_and_base_plan(
+    django_assert_num_queries: Any,
+) -> None:
+    base = PlanFactory(slug="base")
+    pro = PlanFactory(slug="pro", base_plan=base, policy=base.policy)
+    contract = ContractFactory(plan=pro, starts_on=dt.date(2025, 1, 1))
+    with django_assert_num_queries(1):
+        found = contract_active(organization=contract.organization, on=dt.date(2026, 1, 1))
+        assert found is not None
+        assert found.plan.base_plan.policy.slug == found.plan.policy.slug
+        assert found.organization == contract.organization
+
+
+def test_a_plan_without_conditions_has_its_conditions_read_in_one_query(
+    django_assert_num_queries: Any,
+) -> None:
+    contract = ContractFactory()
+    with django_assert_num_queries(1):
+        assert contract_conditions(contract=contract) == []
+
+
+def test_a_recorded_condition_overrides_what_the_policy_presumes() -> None:
+    contract = ContractFactory()
+    sdk = PlanCondition.objects.create(
+        plan=contract.plan,
+        slug="sdk-included",
+        name="SDK included",
+        limit=ConditionLimit.NO_TECHNICAL_SUPPORT,
+        presumed_met=True,
+        position=2,
+    )
+    onboarding = PlanCondition.objects.create(
+        plan=contract.plan, slug="onboarding", name="Onboarding", limit=ConditionLimit.BASE_PLAN
+    )
+    ContractCondition.objects.create(contract=contract, condition=sdk, met=False, note="No SDK")
+    states = contract_conditions(contract=contract)
+    assert [(s.condition, s.met, s.note) for s in states] == [
+        (onboarding, contract.onboarding_completed, ""),
+        (sdk, False, "No SDK"),
+    ]
+    assert support_refused(contract=contract) == [states[1]]

@@ -693,9 +693,9 @@ def test_the_billing_report_costs_the_same_whatever_the_number_of_customers(
         client.force_login(manager())
         query = {"start": "2026-11", "end": "2026-11"}
         client.get("/reports/hours/", query)
-        # session, user, viewer zone (2), manager check, package contracts, the contracts
+        # session, user, viewer zone, manager check, package contracts, the contracts
         # billed as used or charged, their time entries, their unwarranted escalations
-        with django_assert_num_queries(9):
+        with django_assert_num_queries(8):
             response = client.get("/reports/hours/", query)
     assert response.content.decode().count("Hours billed as used") == organizations
     assert response.content.decode().count("Unwarranted escalations") == organizations

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
-from plans.models import Plan
+from plans.models import Plan, Severity
 from sla.models import SupportHours
 from sla.terms import RuleTerms, TermsError, sla_terms
 from tests.factories import (
@@ -156,3 +157,25 @@ def test_a_plan_without_targets_or_support_hours_cannot_answer(plan: Plan) -> No
     SupportHours.objects.filter(plan=plan).delete()
     with pytest.raises(TermsError, match="plan 'pro' has no support hours"):
         sla_terms(plan=plan, severity=2)
+
+
+def test_the_rows_of_a_new_ticket_are_taken_as_given_without_reading_them_again(
+    plan: Plan, django_assert_num_queries: Any
+) -> None:
+    outage = CategoryFactory(plan=plan, slug="outage")
+    EscalationRuleFactory(
+        plan=plan, category=outage, metric="acknowledge", after=dt.timedelta(minutes=5)
+    )
+    severity = Severity.objects.get(policy=plan.policy, level=1)
+    sla_terms(plan=plan, severity=severity, category=outage)  # the calendar's clock is cached
+    with django_assert_num_queries(2):  # the target rows with their calendar, the rules
+        terms = sla_terms(plan=plan, severity=severity, category=outage)
+    assert terms == sla_terms(plan=plan, severity=1, category="outage")
+
+
+def test_a_severity_of_another_policy_stands_for_its_level_in_the_plans_policy(
+    plan: Plan,
+) -> None:
+    elsewhere = SeverityFactory(level=1)
+    assert elsewhere.policy_id != plan.policy_id
+    assert sla_terms(plan=plan, severity=elsewhere) == sla_terms(plan=plan, severity=1)

@@ -12,6 +12,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from plans.models import Channel, ContactRole, Plan, TicketCategory, UserProfile
+from plans.selectors import plan_categories, plan_severities
 from tickets.services._common import too_long_message
 
 NON_FIELD = NON_FIELD_ERRORS
@@ -91,11 +92,11 @@ class TicketForm(forms.Form):
     def __init__(self, *args: Any, plan: Plan, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.plan = plan
-        self.severities = list(plan.policy.severities.order_by("level"))
+        self.severities = plan_severities(plan=plan)
         cast(forms.ChoiceField, self.fields["severity"]).choices = [
             (s.level, f"{s.level} - {s.name}") for s in self.severities
         ]
-        self.categories = list(plan.categories.order_by("position", "name"))
+        self.categories = plan_categories(plan=plan)
         if self.categories:
             category_field = cast(forms.ModelChoiceField, self.fields["category"])
             category_field.queryset = plan.categories.order_by("position", "name")

@@ -7,9 +7,8 @@ import zoneinfo
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django_q.tasks import async_task
 
-from helpdesk import timing
+from helpdesk import queue, timing
 from helpdesk.db import retry_on_conflict
 from plans.selectors import contract_active
 from tickets.models import (
@@ -65,6 +64,8 @@ def time_entry_log(
     if billable and contract is not None and contract.plan.monthly_support_hours is not None:
         contract_id = contract.pk
         transaction.on_commit(
-            lambda: async_task("tickets.hours.tasks.hours_check_warnings", contract_id=contract_id)
+            lambda: queue.enqueue(
+                "tickets.hours.tasks.hours_check_warnings", contract_id=contract_id
+            )
         )
     return entry

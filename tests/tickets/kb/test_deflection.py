@@ -123,9 +123,9 @@ def test_the_report_shows_unanswered_searches_views_and_the_rate(
     client = signed_in(manager)
     with time_machine.travel(START + dt.timedelta(hours=2), tick=False):
         client.get("/reports/help/")
-        # session, user, the page's context (3), the report: searches, view counts, articles,
+        # session, user, the page's context (2), the report: searches, view counts, articles,
         # deflection
-        with django_assert_num_queries(9):  # type: ignore[operator]
+        with django_assert_num_queries(8):  # type: ignore[operator]
             page = client.get("/reports/help/")
     report = page.context["report"]
     assert [(r.query, r.searches) for r in report.unanswered] == [

@@ -149,9 +149,9 @@ def test_the_help_list_runs_a_fixed_number_of_queries(
         write(agent, f"Article {n}", category=category, tags=["a", "b"])
     client = client_for(help_world.alice.user)
     client.get("/help/")  # warm the session
-    # session, user, the page's context (time zone: 2, manager check), contact, contract,
-    # count, categories, page, tags
-    with django_assert_num_queries(11):  # type: ignore[operator]
+    # session, user, the page's context (the viewer's zone and contact, manager check),
+    # contract, count, categories, page, tags
+    with django_assert_num_queries(9):  # type: ignore[operator]
         page = client.get("/help/")
     assert len(page.context["page"].object_list) == 12
 
@@ -164,9 +164,9 @@ def test_the_search_page_runs_a_fixed_number_of_queries(
         write(agent, f"Webhook {n}")
     client = client_for(help_world.alice.user)
     client.get("/help/")
-    # session, user, the page's context (3), contact, contract, the search (PostgreSQL: the
-    # ranking, then the snippets), its record
-    with django_assert_num_queries(10 if on_postgres else 9):  # type: ignore[operator]
+    # session, user, the page's context (the viewer's zone and contact, manager check),
+    # contract, the search (PostgreSQL: the ranking, then the snippets), its record
+    with django_assert_num_queries(8 if on_postgres else 7):  # type: ignore[operator]
         page = client.get("/help/", {"q": "webhook"})
     assert len(page.context["hits"]) == 10  # the best ten
 
@@ -180,8 +180,8 @@ def test_the_article_page_runs_a_fixed_number_of_queries(
         write(agent, f"Near {n}", tags=["x"])
     client = client_for(help_world.alice.user)
     client.get("/help/")
-    # session, user, the page's context (3), contact, contract, article, its tags,
-    # the view's record, related
-    with django_assert_num_queries(11):  # type: ignore[operator]
+    # session, user, the page's context (the viewer's zone and contact, manager check),
+    # contract, article, its tags, the view's record, related
+    with django_assert_num_queries(9):  # type: ignore[operator]
         page = client.get(main.get_absolute_url())
     assert len(page.context["related"]) == 5

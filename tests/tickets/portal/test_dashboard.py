@@ -40,9 +40,9 @@ def count_queries(client: Client, django_assert_num_queries: object, expected: i
     assert response.status_code == 200
 
 
-# Session, user, viewer's zone (profile, then organization), contact, count, page of tickets,
-# live clocks (one prefetch), the nav's support-manager check, severities for the filter.
-DASHBOARD_QUERIES = 10
+# Session, user, the viewer's zone and contact (one query), count, page of tickets, live clocks
+# (one prefetch), the nav's support-manager check, severities for the filter.
+DASHBOARD_QUERIES = 8
 
 
 @pytest.mark.parametrize("count", [5, 50])

@@ -124,11 +124,11 @@ def test_the_plan_page_runs_a_fixed_number_of_queries(
         client.get(PLAN)
 
 
-# Session, user, zone (profile, organization), contact, contract, contacts, response times
-# (severities, targets, support hours), policy, severity definitions, categories, the
-# contract's conditions, the hours ledger's contract, the nav's support-manager check, the open
-# invitations (admins only).
-PLAN_QUERIES = 17
+# Session, user, the viewer's zone and contact (one query), contract (with plan and policy),
+# contacts, response times (severities, targets, support hours), severity definitions,
+# categories, the plan's conditions, the hours ledger's contract, the nav's support-manager
+# check, the open invitations (admins only).
+PLAN_QUERIES = 14
 
 
 # -- named contacts --------------------------------------------------------------------------

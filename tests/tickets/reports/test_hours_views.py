@@ -192,9 +192,9 @@ def test_the_page_runs_a_fixed_number_of_queries(
         _over_package(f"Org {number}")
     client = _client(manager)
     client.get(URL, RANGE)  # warm the session and the viewer's zone
-    # session, user, viewer zone (2), the manager check (cached for the navigation too),
+    # session, user, viewer zone, the manager check (cached for the navigation too),
     # contracts, pools, entries, the contracts billed as used or charged for escalations
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = client.get(URL, RANGE)
     assert len(_page_rows(response.content.decode())) == 1 + 3 * organizations
 
