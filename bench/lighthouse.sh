@@ -82,9 +82,14 @@ session="$(awk '$6 == "sessionid" {print $7}' "$jar")"
 
 run() {  # name path headers-json; run 0 warms the machine's caches up and is not counted
   for n in $(seq 0 "$RUNS"); do
-    "$LH" "$BASE$2" --quiet --output=json --output-path="$WORK/reports/$1-$n.json" \
-      --only-categories=performance,accessibility,best-practices,seo \
-      --chrome-flags="--headless=new --no-sandbox --disable-gpu" --extra-headers="$3"
+    # A loaded machine now and then loses the trace (NO_NAVSTART): try that run again.
+    for attempt in 1 2 3; do
+      "$LH" "$BASE$2" --quiet --output=json --output-path="$WORK/reports/$1-$n.json" \
+        --only-categories=performance,accessibility,best-practices,seo \
+        --chrome-flags="--headless=new --no-sandbox --disable-gpu" --extra-headers="$3" && break
+      [ "$attempt" = 3 ] && { echo "bench/lighthouse.sh: Lighthouse failed 3 times on $2" >&2; exit 1; }
+      echo "==> Lighthouse failed on $2; again" >&2
+    done
   done
 }
 echo "==> Lighthouse $LIGHTHOUSE_VERSION, $RUNS run(s) per page ($(uptime | sed 's/.*load/load/'))" >&2
