@@ -25,6 +25,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import BooleanField, F, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.expressions import Combinable, OrderBy, RawSQL
@@ -137,8 +138,9 @@ def page_ids(
         )
         for urgency, part in _parts(tickets, now=now, urgencies=urgencies, ranks=ranks)
     ]
-    if len(branches) == 1:
-        return branches[0].order_by(*STORED_KEYS)[start:stop]
+    if len(branches) <= 1:
+        only = branches[0] if branches else tickets.none().values_list("id")
+        return only.order_by(*STORED_KEYS)[start:stop]
     if connections[tickets.db].features.supports_slicing_ordering_in_compound:
         branches = [branch.order_by(*STORED_KEYS)[:stop] for branch in branches]
     first, *others = branches
@@ -157,7 +159,10 @@ def page_rows(
     """`ordered_by_urgency(tickets)[start:stop]` (with `tickets`' related rows and prefetches),
     its ids read part by part (`page_ids`) in the same query."""
     ids = page_ids(tickets, now=now, start=start, stop=stop, urgencies=urgencies, ranks=ranks)
-    sql, params = ids.query.sql_with_params()
+    try:
+        sql, params = ids.query.sql_with_params()
+    except EmptyResultSet:
+        return tickets.none()
     page = RawSQL(f"SELECT page.id FROM ({sql}) page", params)  # Django compiled it
     # Sorting the page's own rows again is cheap, and gives them the queue's order.
     return ordered_by_urgency(tickets.filter(pk__in=page), now=now)
@@ -180,5 +185,7 @@ def capped_count(
         part.values_list("id")
         for _, part in _parts(tickets, now=now, urgencies=urgencies, ranks=ranks)
     ]
+    if not branches:
+        return 0
     first, *others = branches
     return (first.union(*others, all=True) if others else first)[:limit].count()

@@ -172,3 +172,15 @@ def test_the_capped_count_of_one_standing_counts_its_parts(queue: SimpleNamespac
 def test_open_ranks_are_the_ranks_of_open_tickets_once_each(queue: SimpleNamespace) -> None:
     expected = sorted(set(open_tickets().values_list("queue_rank", flat=True)))
     assert open_ranks() == expected
+
+
+@pytest.mark.postgres
+def test_without_ranks_there_is_nothing_to_read(queue: SimpleNamespace) -> None:
+    assert list(page_rows(open_tickets(), now=queue.now, start=0, stop=5, ranks=[])) == []
+    assert capped_count(open_tickets(), limit=5, now=queue.now, urgencies=[0], ranks=[]) == 0
+
+
+def test_a_standing_without_parts_reads_no_rows(queue: SimpleNamespace) -> None:
+    met_late = [URGENCY[Standing.MET_LATE]]
+    assert list(page_rows(open_tickets(), now=queue.now, start=0, stop=5, urgencies=met_late)) == []
+    assert capped_count(open_tickets(), limit=5, now=queue.now, urgencies=met_late) == 0

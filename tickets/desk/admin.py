@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -387,6 +388,15 @@ class TicketAdmin(NoAddDeleteMixin, TicketActionsMixin, TicketWorkMixin, admin.M
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     # -- columns ---------------------------------------------------------------------------
+
+    def action_checkbox(self, obj: Ticket) -> SafeString:
+        """Django's row checkbox, written out: its widget renders a template for each row."""
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            f"Select this object for an action - {obj}",
+        )
 
     @admin.display(description="organization", ordering="organization__name")
     def organization_name(self, obj: Ticket) -> SafeString:
