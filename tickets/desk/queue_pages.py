@@ -66,15 +66,15 @@ class QueuePaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        if not self.indexed or self.urgencies is None:
-            # All the view's rows count, whatever their standing: one index range.
+        if not self.indexed:
+            return capped_count(self.tickets, limit=self.limit)
+        # Read the ranks whether the view has one page or many: the same queries either way.
+        ranks = self.ranks
+        if self.urgencies is None:
+            # Every standing counts: the view's rows in one index range, no parts needed.
             return capped_count(self.tickets, limit=self.limit)
         return capped_count(
-            self.tickets,
-            limit=self.limit,
-            now=self.now,
-            urgencies=self.urgencies,
-            ranks=self.ranks,
+            self.tickets, limit=self.limit, now=self.now, urgencies=self.urgencies, ranks=ranks
         )
 
     @property
