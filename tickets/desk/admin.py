@@ -15,6 +15,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
@@ -38,7 +39,7 @@ from tickets.desk import (  # noqa: F401  (they register their admins)
     notifications_admin,
     organization_admin,
 )
-from tickets.desk.queue_pages import QueuePaginator, queue_paginator
+from tickets.desk.queue_pages import queue_paginator
 from tickets.desk.views import TicketActionsMixin, TicketWorkMixin
 from tickets.models import (
     CLOSED_STATUSES,
@@ -364,11 +365,13 @@ class TicketAdmin(NoAddDeleteMixin, TicketActionsMixin, TicketWorkMixin, admin.M
     def get_paginator(
         self,
         request: HttpRequest,
-        queryset: QuerySet[Ticket],
+        queryset: QuerySet[Any],
         per_page: int,
         orphans: int = 0,
         allow_empty_first_page: bool = True,
-    ) -> QueuePaginator:
+    ) -> Paginator:
+        if queryset.model is not Ticket:  # the history page pages its log entries here too
+            return super().get_paginator(request, queryset, per_page, orphans)
         standing = SlaStateFilter.standing_asked(request)
         return queue_paginator(request, queryset, per_page, now=timezone.now(), standing=standing)
 

@@ -176,3 +176,9 @@ def test_a_page_runs_the_same_queries_for_few_and_many_tickets(
         django_assert_num_queries(len(few.captured_queries)),
     ):
         assert admin_client.get(url, params).status_code == 200
+
+
+def test_a_tickets_history_page_pages_its_log_entries(admin_client: Client) -> None:
+    ticket = TicketFactory()
+    url = reverse("admin:tickets_ticket_history", args=[ticket.pk])
+    assert admin_client.get(url).status_code == 200
