@@ -1,4 +1,4 @@
-"""The sweep and the recalculation over the million-ticket bench data (`bench/scale.py --sweep`).
+"""The sweep and the recalculation over the million-ticket data (`bench/scale.py --parts sweep`).
 
 `measure_sweep`: 10,000 live clocks fall due at once, with rules that notify (the assignee, the
 queue, the support managers, a group) and, on two plans, move the ticket to another queue. The

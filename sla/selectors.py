@@ -10,9 +10,11 @@ case and on random clocks and instants.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 
 from django.db.models import Case, Exists, F, IntegerField, Q, QuerySet, Value, When
 from django.db.models import CharField as CharOutput
+from django.db.models.lookups import Exact
 
 from sla.calendars import clock_for
 from sla.models import SlaClock
@@ -136,6 +138,64 @@ def ticket_standing_conditions(*, now: dt.datetime, prefix: str) -> dict[Standin
     }
 
 
+NOTHING_LIVE_URGENCY = len(URGENCY)
+"""The queue rank of a ticket without a live clock with a target: after every standing."""
+
+
+class SlaPhase(enum.IntEnum):
+    """What a ticket's summary says runs, whatever the instant: a clock with a due instant, a
+    clock paused in time, or neither. `ticket_sla` keeps `risk_at` only beside a `due_at` and
+    a `due_at` only beside a `breach_at` (the ticket's check constraints hold it to that), so
+    with the phase each standing is one or two ranges of `breach_at`."""
+
+    RUNNING = 0
+    PAUSED = 1
+    IDLE = 2
+
+
+def ticket_sla_phase(*, prefix: str) -> Case:
+    """The `SlaPhase` of a ticket row from its summary columns (the queue indexes it)."""
+    return Case(
+        When(Q(**{f"{prefix}due_at__isnull": False}), then=Value(int(SlaPhase.RUNNING))),
+        When(Q(**{f"{prefix}paused": True}), then=Value(int(SlaPhase.PAUSED))),
+        default=Value(int(SlaPhase.IDLE)),
+        output_field=IntegerField(),
+    )
+
+
+def ticket_urgency_parts(*, now: dt.datetime, prefix: str) -> list[tuple[int, Q]]:
+    """`ticket_urgency_case` cut into parts that an index on (phase, `breach_at`) reads as one
+    range each: (urgency, condition) pairs, most urgent first. Exactly one part holds for any
+    ticket row that keeps the summary's invariants (`SlaPhase`), and its urgency is the CASE's.
+    """
+
+    def q(**lookups: object) -> Q:
+        return Q(**{f"{prefix}{key}": value for key, value in lookups.items()})
+
+    def phase_is(phase: SlaPhase) -> Q:
+        return Q(Exact(ticket_sla_phase(prefix=prefix), int(phase)))
+
+    breached, later, none = q(breach_at__lte=now), q(breach_at__gt=now), q(breach_at__isnull=True)
+    running, paused, idle = (
+        phase_is(SlaPhase.RUNNING),
+        phase_is(SlaPhase.PAUSED),
+        phase_is(SlaPhase.IDLE),
+    )
+    at_risk, not_at_risk = q(risk_at__lte=now), q(risk_at__isnull=True) | q(risk_at__gt=now)
+    urgency = {s: URGENCY[s] for s in (Standing.BREACHED, Standing.AT_RISK, Standing.ON_TRACK)}
+    return [
+        (urgency[Standing.BREACHED], running & breached),
+        (urgency[Standing.BREACHED], paused & breached),
+        (urgency[Standing.BREACHED], idle & breached),
+        (urgency[Standing.AT_RISK], running & later & at_risk),
+        (urgency[Standing.ON_TRACK], running & later & not_at_risk),
+        (URGENCY[Standing.PAUSED], paused & later),
+        (URGENCY[Standing.PAUSED], paused & none),
+        (NOTHING_LIVE_URGENCY, idle & later),
+        (NOTHING_LIVE_URGENCY, idle & none),
+    ]
+
+
 def ticket_urgency_case(*, now: dt.datetime, prefix: str) -> Case:
     """The queue rank of a ticket's standing from its summary columns (nothing live: last)."""
     return Case(
@@ -143,6 +203,6 @@ def ticket_urgency_case(*, now: dt.datetime, prefix: str) -> Case:
             When(condition, then=Value(URGENCY[s]))
             for s, condition in ticket_standing_conditions(now=now, prefix=prefix).items()
         ),
-        default=Value(len(URGENCY)),
+        default=Value(NOTHING_LIVE_URGENCY),
         output_field=IntegerField(),
     )

@@ -22,6 +22,7 @@ from plans.models import (
 from sla.models import BusinessCalendar, EscalationRule, OpenPeriod, SlaClock, SupportHours, Target
 from sla.standing import AT_RISK_SHARE
 from tickets.models import Message, Queue, Ticket, TimeEntry
+from tickets.queue_order import queue_rank
 from tickets.services.standing import tickets_refresh_sla
 
 
@@ -211,6 +212,7 @@ class TicketFactory(DjangoModelFactory):
     requester = factory.SubFactory(UserFactory)
     plan = factory.SubFactory(PlanFactory)
     severity = factory.LazyAttribute(lambda t: SeverityFactory(policy=t.plan.policy, level=3))
+    queue_rank = factory.LazyAttribute(lambda t: queue_rank(t.plan.priority, t.severity.level))
     subject = factory.Sequence(lambda n: f"Problem number {n}")
     reference = factory.Sequence(lambda n: f"HD-{n + 900000:06d}")
     created_at = factory.LazyFunction(timezone.now)

@@ -7,13 +7,16 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 
 from helpdesk.formatting import instant
 from plans.models import Channel, Organization, Plan, Severity, TicketCategory
+from sla.selectors import ticket_sla_phase
 
 REFERENCE_PREFIX = "HD-"
+QUEUE_PHASE = ticket_sla_phase(prefix="sla_")
+"""The SLA phase of a ticket as its queue indexes hold it (queries use this same expression)."""
 
 
 class Queue(models.Model):
@@ -99,6 +102,10 @@ class Ticket(models.Model):
     sla_risk_at = models.DateTimeField(null=True, blank=True, editable=False)
     sla_due_at = models.DateTimeField(null=True, blank=True, editable=False)
     sla_paused = models.BooleanField(default=False, editable=False)
+    # Its place among equally urgent tickets in the agents' queue, from its plan's priority and
+    # its severity's level (`tickets.queue_order.queue_rank`): set with the plan and severity,
+    # refreshed when a policy changes either (`tickets.services.standing`).
+    queue_rank = models.IntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -108,34 +115,56 @@ class Ticket(models.Model):
                 condition=Q(out_of_scope_reason="") | Q(status=Status.CLOSED),
                 name="ticket_out_of_scope_only_when_closed",
             ),
+            # The SLA summary's invariants (`sla.standing.ticket_sla`): an at-risk instant comes
+            # from a running clock, which has a due instant, which is a breach instant. The
+            # queue reads each standing as ranges of `sla_breach_at` by relying on them.
+            models.CheckConstraint(
+                condition=Q(sla_risk_at__isnull=True) | Q(sla_due_at__isnull=False),
+                name="ticket_sla_risk_needs_due",
+            ),
+            models.CheckConstraint(
+                condition=Q(sla_due_at__isnull=True) | Q(sla_breach_at__isnull=False),
+                name="ticket_sla_due_needs_breach",
+            ),
         ]
         indexes = [
             # The portal dashboard: an organization's tickets, newest first, by status.
             models.Index(fields=["organization", "-created_at"], name="ticket_org_created"),
             models.Index(fields=["organization", "status"], name="ticket_org_status"),
-            # The agents' queue: open tickets per queue and per assignee.
+            # Open tickets per queue (the queues' page counts them).
             models.Index(
                 fields=["queue", "status"],
                 name="ticket_open_by_queue",
                 condition=~Q(status__in=["resolved", "closed"]),
             ),
             models.Index(fields=["assignee", "status"], name="ticket_by_assignee"),
-            # The queue's SLA filters and order: open tickets by the instants their standing
-            # changes (breached, at risk), and the default first-in-first-out order.
+            # The queue sorted by its SLA column: open tickets by the instant they breach.
             models.Index(
                 fields=["sla_breach_at"],
                 name="ticket_open_breach_at",
                 condition=~Q(status__in=["resolved", "closed"]),
             ),
-            models.Index(
-                fields=["sla_risk_at"],
-                name="ticket_open_risk_at",
-                condition=~Q(status__in=["resolved", "closed"]),
-            ),
-            models.Index(
-                fields=["created_at", "id"],
-                name="ticket_open_created",
-                condition=~Q(status__in=["resolved", "closed"]),
+            # The agents' queue (`tickets.queue_order`): open tickets by rank, then (per filter)
+            # assignee or queue, then SLA phase and breach instant, in the queue's order, so
+            # each standing of each rank is one range read in order and only as far as a page
+            # needs; the included columns let the reads skip the table.
+            *(
+                models.Index(
+                    F("queue_rank"),
+                    *[F(column) for column in columns],
+                    QUEUE_PHASE,
+                    F("sla_breach_at"),
+                    F("created_at"),
+                    F("id"),
+                    name=name,
+                    include=["sla_risk_at", "sla_due_at", "sla_paused"],
+                    condition=~Q(status__in=["resolved", "closed"]),
+                )
+                for name, columns in [
+                    ("ticket_queue", []),
+                    ("ticket_queue_assignee", ["assignee_id"]),
+                    ("ticket_queue_tier", ["queue_id"]),
+                ]
             ),
         ]
 

@@ -20,6 +20,7 @@ from plans.models import (
     PlanCondition,
     TicketCategory,
 )
+from plans.ranking import priorities_changed
 
 
 class PlanForm(forms.ModelForm):
@@ -180,6 +181,13 @@ class PlanAdmin(FormFieldsMixin, admin.ModelAdmin):
         return (
             super().get_queryset(request).annotate(contract_total=Count("contracts", distinct=True))
         )
+
+    def save_model(
+        self, request: HttpRequest, obj: Plan, form: forms.ModelForm, change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "priority" in form.changed_data:
+            priorities_changed(plan_ids={obj.pk})
 
     @admin.display(description="channels")
     def channel_list(self, obj: Plan) -> str:

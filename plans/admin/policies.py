@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin
 from django.db import models
 from django.db.models import Count, QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -23,6 +24,7 @@ from plans.models import (
     Policy,
     Severity,
 )
+from plans.ranking import priorities_changed
 
 
 class SeverityInline(FormFieldsMixin, admin.TabularInline):
@@ -84,6 +86,17 @@ class PolicyAdmin(FormFieldsMixin, admin.ModelAdmin):
             )
         )
 
+    def save_formset(
+        self, request: HttpRequest, form: forms.ModelForm, formset: BaseInlineFormSet, change: bool
+    ) -> None:
+        changed = {
+            f.instance.pk
+            for f in formset.forms
+            if f.instance.pk is not None and "level" in f.changed_data
+        }
+        super().save_formset(request, form, formset, change)
+        priorities_changed(severity_ids=changed)
+
     @admin.display(description="severities", ordering="severity_total")
     def severity_count(self, obj: Policy) -> int:
         return obj.severity_total  # type: ignore[attr-defined]
@@ -125,3 +138,10 @@ class SeverityAdmin(FormFieldsMixin, admin.ModelAdmin):
     ordering = ["policy__name", "level"]
     fields = ["policy", "level", "name", "definition", "examples"]
     form_field_factories = {"examples": TextListField}
+
+    def save_model(
+        self, request: HttpRequest, obj: Severity, form: forms.ModelForm, change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "level" in form.changed_data:
+            priorities_changed(severity_ids={obj.pk})

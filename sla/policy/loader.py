@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from helpdesk.formatting import policy_duration
 from plans.models import Plan, PlanCondition, Policy, PolicyChange, Severity, TicketCategory
+from plans.ranking import priorities_changed
 from sla.calendars import (
     calendar_ensure_holidays,
     calendar_reset_holidays,
@@ -121,6 +122,7 @@ class _Loader:
         self.source = source
         self.result = result
         self.errors: list[str] = []
+        self.reranked_plans: set[int] = set()  # plans whose priority this load changed
 
     def record(self, action: str, what: str, detail: str = "") -> None:
         self.result.changes.append(Change(action, what, detail))
@@ -228,6 +230,8 @@ class _Loader:
         )
         if self.errors:
             raise PolicyError(self.errors)
+        # The queue ranks tickets by their plan's priority: their stored rank follows it.
+        priorities_changed(plan_ids=self.reranked_plans)
         if self.result.changes:
             Policy.objects.filter(pk=policy.pk).update(loaded_at=timezone.now())
 
@@ -286,6 +290,9 @@ class _Loader:
         severities: dict[int, Severity],
     ) -> Plan:
         what = f"plan {spec.slug}"
+        priority_before = (
+            Plan.objects.filter(slug=spec.slug).values_list("priority", flat=True).first()
+        )
         plan = self.upsert(
             Plan,
             {"slug": spec.slug},
@@ -300,6 +307,8 @@ class _Loader:
             },
             what,
         )
+        if priority_before is not None and priority_before != plan.priority:
+            self.reranked_plans.add(plan.pk)
         self.upsert(
             SupportHours,
             {"plan": plan},

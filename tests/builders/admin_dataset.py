@@ -38,6 +38,7 @@ from sla.models import (
     Target,
 )
 from tickets.models import Ticket
+from tickets.queue_order import queue_rank
 
 
 def build_admin_dataset(suffix: str = "a") -> SimpleNamespace:
@@ -172,6 +173,7 @@ def build_admin_dataset(suffix: str = "a") -> SimpleNamespace:
         requester=contact_user,
         plan=pro,
         severity=critical,
+        queue_rank=queue_rank(pro.priority, critical.level),
         subject="Outage",
         created_at=now,
         updated_at=now,

@@ -17,6 +17,7 @@ from plans.models import (
     Organization,
     Plan,
     Policy,
+    Severity,
     TicketCategory,
 )
 from tests.admin_checks import (
@@ -28,6 +29,7 @@ from tests.admin_checks import (
     registered,
 )
 from tests.builders.admin_dataset import build_admin_dataset
+from tickets.queue_order import queue_rank
 
 pytestmark = pytest.mark.django_db
 
@@ -278,3 +280,40 @@ def test_the_named_contact_change_log_is_view_only(staff: Client, data: SimpleNa
     assert staff.post(admin_url(NamedContactChange, "delete", data.change.pk)).status_code == 403
     data.change.refresh_from_db()
     assert data.change.reason == "Seeded"
+
+
+def test_raising_a_plans_priority_on_its_page_reranks_its_tickets_in_the_queue(
+    staff: Client, data: SimpleNamespace
+) -> None:
+    url = admin_url(Plan, "change", data.pro.pk)
+    post = form_data(staff.get(url))
+    post["priority"] = "3"
+    response = staff.post(url, post)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    data.ticket.refresh_from_db()
+    assert data.ticket.queue_rank == queue_rank(3, data.critical.level)
+
+
+def test_changing_a_severitys_level_reranks_its_tickets_in_the_queue(
+    staff: Client, data: SimpleNamespace
+) -> None:
+    url = admin_url(Severity, "change", data.critical.pk)
+    post = form_data(staff.get(url))
+    post["level"] = "9"
+    response = staff.post(url, post)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    data.ticket.refresh_from_db()
+    assert data.ticket.queue_rank == queue_rank(data.pro.priority, 9)
+
+
+def test_changing_a_level_on_the_policy_page_reranks_its_tickets_in_the_queue(
+    staff: Client, data: SimpleNamespace
+) -> None:
+    url = admin_url(Policy, "change", data.policy.pk)
+    post = form_data(staff.get(url))
+    key = next(k for k, v in post.items() if k.endswith("-id") and v == str(data.critical.pk))
+    post[key.removesuffix("-id") + "-level"] = "8"
+    response = staff.post(url, post)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    data.ticket.refresh_from_db()
+    assert data.ticket.queue_rank == queue_rank(data.pro.priority, 8)

@@ -12,10 +12,11 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.expressions import OrderBy
+from django.core.paginator import Paginator
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -29,7 +30,7 @@ from plans.models import TicketCategory
 from plans.selectors import contract_active
 from sla.admin import SeverityLevelFilter
 from sla.models import ClockState, SlaClock
-from sla.selectors import standing_for, ticket_standing_conditions, ticket_urgency_case
+from sla.selectors import standing_for, ticket_standing_conditions
 from sla.standing import AT_RISK_SHARE, Standing, most_urgent
 from tickets import services
 from tickets.desk import (  # noqa: F401  (they register their admins)
@@ -38,6 +39,7 @@ from tickets.desk import (  # noqa: F401  (they register their admins)
     notifications_admin,
     organization_admin,
 )
+from tickets.desk.queue_pages import queue_paginator
 from tickets.desk.views import TicketActionsMixin, TicketWorkMixin
 from tickets.models import (
     CLOSED_STATUSES,
@@ -48,6 +50,7 @@ from tickets.models import (
     TicketEvent,
     TimeEntry,
 )
+from tickets.queue_order import BREACH_SOONEST, urgency_order
 
 # Clocks that can still be met or missed, and whose due instant runs (a paused clock's due
 # instant moves when it resumes, so it is not "next due").
@@ -185,30 +188,20 @@ class SlaStateFilter(admin.SimpleListFilter):
         return [(str(s), labels.get(s, s.label)) for s in self.standings]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
-        value = self.value()
-        if value not in self.standings:
+        standing = self.standing_asked(request)
+        if standing is None:
             return queryset
-        return queryset.filter(sla_state_q(Standing(value), timezone.now()))
+        return queryset.filter(sla_state_q(standing, timezone.now()))
+
+    @classmethod
+    def standing_asked(cls, request: HttpRequest) -> Standing | None:
+        value = request.GET.get(cls.parameter_name)
+        return Standing(value) if value in cls.standings else None
 
 
 def sla_state_q(standing: Standing, now: dt.datetime) -> Q:
     """Tickets whose most urgent live clock has `standing`, from the summary they store."""
     return ticket_standing_conditions(now=now, prefix="sla_")[standing]
-
-
-def queue_order(now: dt.datetime) -> list[Any]:
-    """The queue's default order (README, "The agents' queue"): the SLA standing's urgency
-    (breached, at risk, on track, paused, nothing live), then the plan's priority as the policy
-    ranks it (higher first), then severity (level 1 first), then the instant the standing turns
-    (or turned) breached, soonest first, then first in, first out."""
-    return [
-        ticket_urgency_case(now=now, prefix="sla_"),
-        OrderBy(F("plan__priority"), descending=True),
-        "severity__level",
-        OrderBy(F("sla_breach_at"), nulls_last=True),
-        "created_at",
-        "id",
-    ]
 
 
 class OpenFilter(admin.SimpleListFilter):
@@ -380,7 +373,20 @@ class TicketAdmin(NoAddDeleteMixin, TicketActionsMixin, TicketWorkMixin, admin.M
         )
 
     def get_ordering(self, request: HttpRequest) -> list[Any]:
-        return queue_order(timezone.now())
+        return urgency_order(timezone.now())
+
+    def get_paginator(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Any],
+        per_page: int,
+        orphans: int = 0,
+        allow_empty_first_page: bool = True,
+    ) -> Paginator:
+        if queryset.model is not Ticket:  # the history page pages its log entries here too
+            return super().get_paginator(request, queryset, per_page, orphans)
+        standing = SlaStateFilter.standing_asked(request)
+        return queue_paginator(request, queryset, per_page, now=timezone.now(), standing=standing)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Ticket | None = None) -> list[str]:
         return flatten_fieldsets(self.fieldsets)
@@ -398,6 +404,15 @@ class TicketAdmin(NoAddDeleteMixin, TicketActionsMixin, TicketWorkMixin, admin.M
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     # -- columns ---------------------------------------------------------------------------
+
+    def action_checkbox(self, obj: Ticket) -> SafeString:
+        """Django's row checkbox, written out: its widget renders a template for each row."""
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            f"Select this object for an action - {obj}",
+        )
 
     @admin.display(description="organization", ordering="organization__name")
     def organization_name(self, obj: Ticket) -> SafeString:
@@ -418,7 +433,7 @@ class TicketAdmin(NoAddDeleteMixin, TicketActionsMixin, TicketWorkMixin, admin.M
     def severity_pill(self, obj: Ticket) -> SafeString:
         return severity_pill(obj)
 
-    @admin.display(description="SLA", ordering=OrderBy(F("sla_breach_at"), nulls_last=True))
+    @admin.display(description="SLA", ordering=BREACH_SOONEST)
     def sla(self, obj: Ticket) -> SafeString | str:
         clocks = getattr(obj, "live_clocks", None)
         if clocks is None:

@@ -1,8 +1,12 @@
-"""The SLA summary each ticket stores of its live clocks (`sla.standing.TicketSla`).
+"""What each ticket stores so the agents' queue reads its order from indexes.
 
-`sla` calls `tickets_refresh_sla` (registered at start-up) in the same transaction as every change
-to clocks, so the stored summary always agrees with the clocks. Two queries for any number of
-tickets: their live clocks, and one update.
+- The SLA summary of its live clocks (`sla.standing.TicketSla`): `sla` calls
+  `tickets_refresh_sla` (registered at start-up) in the same transaction as every change to
+  clocks, so the stored summary always agrees with the clocks. Two queries for any number of
+  tickets: their live clocks, and one update.
+- Its queue rank (`tickets.queue_order.queue_rank`), set with its plan and severity by the
+  ticket services; `plans` calls `tickets_refresh_rank` (registered at start-up) when a policy
+  changes a plan's priority or a severity's level, in the same transaction. One update.
 """
 
 from __future__ import annotations
@@ -10,10 +14,13 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from django.db.models import Q
+
 from helpdesk.db import bulk_set
 from sla.models import LIVE_STATES, SlaClock
 from sla.standing import ticket_sla
 from tickets.models import Ticket
+from tickets.queue_order import queue_rank_sql
 
 SUMMARY_FIELDS = ["sla_breach_at", "sla_risk_at", "sla_due_at", "sla_paused"]
 
@@ -49,3 +56,10 @@ def tickets_refresh_sla(ticket_ids: set[int]) -> None:
             )
         )
     bulk_set(tickets, SUMMARY_FIELDS)
+
+
+def tickets_refresh_rank(plan_ids: set[int], severity_ids: set[int]) -> None:
+    """Recompute the queue rank of the tickets of these plans or severities (one update)."""
+    Ticket.objects.filter(Q(plan_id__in=plan_ids) | Q(severity_id__in=severity_ids)).update(
+        queue_rank=queue_rank_sql()
+    )

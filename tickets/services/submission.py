@@ -37,6 +37,7 @@ from tickets.models import (
     Status,
     Ticket,
 )
+from tickets.queue_order import queue_rank
 from tickets.services._common import (
     Event,
     check_length,
@@ -219,6 +220,7 @@ def ticket_create(
         plan=plan,
         category=category,
         severity=severity,
+        queue_rank=queue_rank(plan.priority, severity.level),
         channel=channel,
         queue=queue,
         subject=subject.strip(),

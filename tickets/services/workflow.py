@@ -20,6 +20,7 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
+from tickets.queue_order import rank_of
 from tickets.services._common import (
     Event,
     levels_text,
@@ -283,8 +284,9 @@ def ticket_change_severity(*, ticket: Ticket, level: int, by: User, reason: str)
     now = timing.now()
     before = ticket.severity
     ticket.severity = severity
+    ticket.queue_rank = rank_of(ticket)
     ticket.severity_clarification = ""
-    touch(ticket, now, "severity", "severity_clarification")
+    touch(ticket, now, "severity", "queue_rank", "severity_clarification")
     event = log_event(
         ticket,
         Event.SEVERITY,
