@@ -17,7 +17,8 @@ from django.core.management import call_command
 from plans.models import Plan, Severity
 from plans.ranking import priorities_changed
 from sla.models import LIVE_STATES, SlaClock
-from sla.services import clocks_recalculate, sweep
+from sla.recalculation import clocks_recalculate
+from sla.services import sweep
 from sla.standing import TicketSla, ticket_sla
 from tests.factories import AgentFactory, TicketFactory, customer_on, load_example_policy
 from tickets import services
