@@ -58,6 +58,7 @@ PUBLIC = {
     "password_reset_confirm",
     "password_reset_complete",
     "healthz",
+    "robots",
     "invitation",
     "admin:login",
 }
