@@ -31,8 +31,8 @@ from tests.urlwalk import Route, all_routes
 from tickets import services
 from tickets.roles import ROLE_PERMISSIONS
 
-# Operations endpoints (health, metrics) answer machines, not tenants or roles.
-OPERATIONS = {"healthz", "readyz", "metrics"}
+# Operations endpoints (health, metrics) and robots.txt answer machines, not tenants or roles.
+OPERATIONS = {"healthz", "readyz", "metrics", "robots"}
 
 
 @pytest.fixture
