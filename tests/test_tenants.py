@@ -58,7 +58,6 @@ PUBLIC = {
     "password_reset_confirm",
     "password_reset_complete",
     "healthz",
-    "robots",
     "invitation",
     "admin:login",
 }
