@@ -305,9 +305,14 @@ def test_two_web_and_two_worker_processes_escalate_each_ticket_once(
     # The schedule ran once per one-minute slot across both clusters. Each cluster's scheduler
     # wakes every 30 s, so a run lands up to 30 s after its slot: two clusters running one slot
     # would show as two runs at one wake-up (a gap near 0), more runs than slots as well.
-    runs = sorted(
-        Success.objects.filter(func="sla.tasks.sweep_task").values_list("started", flat=True)
-    )
+    # A sweep run follows the due instants for up to half the task timeout, so the run that
+    # fired the escalations may be the only one finished yet: wait for the next slot's run.
+    sweeps = Success.objects.filter(func="sla.tasks.sweep_task")
+    for _ in range(75):
+        if sweeps.count() >= 2:
+            break
+        time.sleep(2)
+    runs = sorted(sweeps.values_list("started", flat=True))
     assert len(runs) >= 2
     gaps = [(later - earlier).total_seconds() for earlier, later in pairwise(runs)]
     assert all(gap >= 25 for gap in gaps), f"two sweeps at one wake-up: {gaps}"
