@@ -593,6 +593,7 @@ def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> SweepR
         token = uuid.uuid4()
         events: list[SlaClockEvent] = []
         firings: list[EscalationFiring] = []
+        breached: set[int] = set()
         for clock in clocks:
             result.clocks += 1
             done = fired.setdefault(clock.pk, set())
@@ -613,6 +614,7 @@ def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> SweepR
                     )
                 )
                 result.breached += 1
+                breached.add(clock.pk)
             for rule in _rules(clock, rules):
                 if rule.pk in done:
                     continue
@@ -635,9 +637,10 @@ def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> SweepR
         SlaClockEvent.objects.bulk_create(events)
         if firings:
             _act(firings, token, rules, result)
-        # The tickets' stored SLA summaries need no refresh: a breach is recorded at the due
-        # instant, which the summary already holds as the breach instant.
         bulk_set(clocks, ["state", "breached_at", "next_action_at"])
+        # A breach is recorded at the due instant, which the tickets' stored summaries already
+        # hold as the breach instant; what changes is what the SLA report counts.
+        _changed(clock for clock in clocks if clock.pk in breached)
     return result
 
 

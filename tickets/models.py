@@ -620,6 +620,105 @@ class OutgoingNotification(models.Model):
         return reverse("admin:tickets_outgoingnotification_change", args=[self.pk])
 
 
+class SlaOutcome(models.Model):
+    """A counted clock's outcome as the SLA report counts it (`tickets.outcomes`).
+
+    One row per clock with a target whose outcome is recorded: `at` is its outcome instant
+    (`breached_at`, else `met_at`), `breached` says which. Plan, severity and metric are the
+    clock's; the queue and the assignee are the ticket's when the outcome was recorded, so a
+    breach stays with the tier and the agent who held the ticket when it happened and a closed
+    period's figures do not change when tickets move later. Kept by `outcomes_refresh` in the
+    same transaction as every change to clocks.
+    """
+
+    clock = models.OneToOneField(
+        "sla.SlaClock", primary_key=True, on_delete=models.CASCADE, related_name="outcome_row"
+    )
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField()
+    breached = models.BooleanField()
+    metric = models.CharField(max_length=20)
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+", db_index=False)
+    severity = models.ForeignKey(
+        Severity, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    queue = models.ForeignKey(
+        Queue, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+
+    class Meta:
+        indexes = [
+            # The report's edges and sub-week pieces: one range of instants, read without the
+            # table.
+            models.Index(
+                fields=["at"],
+                name="outcome_at",
+                include=["breached", "metric", "plan", "severity", "queue", "assignee"],
+            ),
+            # One organization's report (the weekly roll-up has no organization).
+            models.Index(fields=["organization", "at"], name="outcome_org_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"clock {self.clock_id}: {'breached' if self.breached else 'met'} at {self.at}"
+
+
+class SlaOutcomeWeek(models.Model):
+    """Counts of `SlaOutcome` rows per UTC week (Monday) and (metric, plan, severity, queue,
+    assignee). Written as signed deltas, never updated, so concurrent transactions never wait
+    on a shared row; `outcomes_compact` folds a key's deltas into one row. The sum of a key's
+    rows is its count at every instant."""
+
+    week = models.DateField(help_text="The Monday of the UTC week.")
+    metric = models.CharField(max_length=20)
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+", db_index=False)
+    severity = models.ForeignKey(
+        Severity, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    queue = models.ForeignKey(
+        Queue, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    met_on_time = models.IntegerField()
+    breached = models.IntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["week"],
+                name="outcome_week",
+                include=[
+                    "metric",
+                    "plan",
+                    "severity",
+                    "queue",
+                    "assignee",
+                    "met_on_time",
+                    "breached",
+                ],
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.week} {self.metric}: {self.met_on_time} met, {self.breached} breached"
+
+
 # Models that live in their own packages but belong to this app (label `tickets`).
 from tickets.kb.models import (  # noqa: E402
     Article,

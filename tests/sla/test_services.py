@@ -391,8 +391,9 @@ def test_the_sweep_runs_the_same_queries_for_10_and_100_due_clocks(
         counts.append(queries)
     if connection.vendor == "sqlite":
         # SQLite caps a statement at 999 parameters, so Django splits the bulk writes of 100
-        # rows into a few statements: per batch of rows, never per ticket.
-        assert counts[1] - counts[0] <= 4
+        # rows into a few statements (clocks, events, firings, notifications, the breaches'
+        # outcome rows): per batch of rows, never per ticket.
+        assert counts[1] - counts[0] <= 7
     else:
         assert counts[1] == counts[0]
 

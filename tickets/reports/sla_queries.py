@@ -7,6 +7,12 @@ Definitions (the page states them too):
   breached on 31 January and was met on 2 February is a January breach.
 - *Met on time*: `met_at` set and `breached_at` empty. *Breached*: `breached_at` set.
 - Achievement = met on time / (met on time + breached).
+- A counted clock's queue and agent are the ticket's when its outcome was recorded
+  (`tickets.outcomes`): a breach stays with the tier and agent who held the ticket then, and a
+  closed period's figures do not change when tickets move later.
+- The figures are read from weekly roll-ups corrected by the outcome rows between local and UTC
+  week starts (`sla_rollup`), or, for one organization, from the outcome rows; both equal the
+  detailed queries below (`breakdown`, `weekly_trend`), which tests check.
 - *At risk* and *currently breached* are the standings of `sla.standing` (through their SQL twin
   `sla.selectors.standing_q`), the same that the portal, the queue and the metrics show: at risk
   once `AT_RISK_SHARE` of the target's business time is used; breached once the due instant has
@@ -18,11 +24,12 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.db.models import Count, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, TruncWeek
 
@@ -30,7 +37,8 @@ from plans.models import Organization, Plan
 from sla.models import LIVE_STATES, EscalationFiring, Metric, SlaClock
 from sla.selectors import standing_q
 from sla.standing import Standing
-from tickets.reports.sla_outcomes import one_pass_available, outcome_rows, report_session
+from tickets.models import SlaOutcome
+from tickets.reports.sla_rollup import grouped, outcome_counts, rollup_filter, rollup_rows
 
 LIVE_LIST_LIMIT = 50
 
@@ -120,11 +128,12 @@ def counted_clocks(filters: ReportFilters) -> QuerySet[SlaClock]:
     )
 
 
-def outcome_counts() -> dict[str, Count]:
-    return {
-        "met_on_time": Count("id", filter=MET_ON_TIME),
-        "breached": Count("id", filter=BREACHED),
-    }
+def counted_outcomes(filters: ReportFilters) -> QuerySet[SlaOutcome]:
+    """The outcome rows (`tickets.outcomes`) of the clocks `counted_clocks` gives, filtered."""
+    q = rollup_filter(filters)
+    if filters.organization is not None:
+        q &= Q(organization=filters.organization)
+    return SlaOutcome.objects.filter(q, at__gte=filters.start, at__lt=filters.end)
 
 
 # --- figures ---------------------------------------------------------------------------------
@@ -165,31 +174,13 @@ class Breakdown:
 
 
 def breakdown(filters: ReportFilters) -> Breakdown:
-    """One GROUP BY over (metric, plan, severity, queue, assignee); folded in Python.
-
-    The number of groups depends on how many plans, levels, queues and agents exist, not on the
-    number of clocks, so the folding stays cheap whatever the volume. This is the detailed query;
-    `sla_report` on PostgreSQL reads the same rows together with the trend in one pass
-    (`sla_outcomes`), and a test checks that both agree.
+    """The detailed query: one GROUP BY of the outcome rows over (metric, plan, severity, queue,
+    agent), folded in Python. The number of groups depends on how many plans, levels, queues and
+    agents exist, not on the number of clocks. `sla_report` reads the same figures from the
+    weekly roll-ups (`sla_rollup`); a test checks that both agree.
     """
-    rows = (
-        counted_clocks(filters)
-        .values(
-            "metric",
-            "plan_id",
-            "plan__name",
-            "severity__level",
-            "ticket__queue_id",
-            "ticket__queue__name",
-            "ticket__assignee_id",
-            "ticket__assignee__username",
-            "ticket__assignee__first_name",
-            "ticket__assignee__last_name",
-        )
-        .annotate(**outcome_counts())
-        .order_by()
-    )
-    return fold_breakdown(rows, filters)
+    rows = grouped(counted_outcomes(filters)).annotate(**outcome_counts())
+    return fold_breakdown(rows.order_by(), filters)
 
 
 def fold_breakdown(rows: Iterable[dict[str, Any]], filters: ReportFilters) -> Breakdown:
@@ -205,12 +196,12 @@ def fold_breakdown(rows: Iterable[dict[str, Any]], filters: ReportFilters) -> Br
 
     for row in rows:
         add("metric", row["metric"], metric_labels.get(row["metric"], row["metric"]), row)
-        add("plan", row["plan_id"], row["plan__name"], row)
-        level = row["severity__level"]
+        add("plan", row["plan_id"], row["plan_name"], row)
+        level = row["level"]
         add("severity", level, f"Severity {level}", row)
-        add("queue", row["ticket__queue_id"], row["ticket__queue__name"] or "No queue", row)
-        add("agent", row["ticket__assignee_id"], agent_label(row), row)
-        plan_metric_label = f"{row['plan__name']} · {metric_labels.get(row['metric'])}"
+        add("queue", row["queue_id"], row["queue_name"] or "No queue", row)
+        add("agent", row["assignee_id"], agent_label(row), row)
+        plan_metric_label = f"{row['plan_name']} · {metric_labels.get(row['metric'])}"
         add("plan_metric", (row["plan_id"], row["metric"]), plan_metric_label, row)
         overall.met_on_time += row["met_on_time"]
         overall.breached += row["breached"]
@@ -236,10 +227,10 @@ def fold_breakdown(rows: Iterable[dict[str, Any]], filters: ReportFilters) -> Br
 
 
 def agent_label(row: dict[str, Any]) -> str:
-    if row["ticket__assignee_id"] is None:
+    if row["assignee_id"] is None:
         return "Unassigned"
-    full = f"{row['ticket__assignee__first_name']} {row['ticket__assignee__last_name']}".strip()
-    return full or row["ticket__assignee__username"]
+    full = f"{row['first_name']} {row['last_name']}".strip()
+    return full or row["username"]
 
 
 def most_breached(tallies: dict[Any, Tally]) -> list[Tally]:
@@ -252,8 +243,8 @@ def weekly_trend(filters: ReportFilters) -> list[Tally]:
     Weeks without any clock are listed with zeros so the trend has no gaps.
     """
     rows = (
-        counted_clocks(filters)
-        .annotate(week=TruncWeek(outcome_instant(), tzinfo=filters.zone))
+        counted_outcomes(filters)
+        .annotate(week=TruncWeek("at", tzinfo=filters.zone))
         .values("week")
         .annotate(**outcome_counts())
         .order_by("week")
@@ -529,6 +520,25 @@ def fallback_firings(filters: ReportFilters) -> FallbackList:
 # --- the whole report ------------------------------------------------------------------------
 
 
+WORK_MEM = "64MB"
+
+
+@contextmanager
+def report_session() -> Iterator[None]:
+    """A transaction whose reads are planned for many rows (PostgreSQL; elsewhere nothing):
+    the figures are read in one snapshot, `work_mem` lets a long period's live lists and
+    response times sort in memory, and `jit` is off (compiling the expressions cost more than
+    it saved on these short queries)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('work_mem', %s, true), set_config('jit', 'off', true)", [WORK_MEM]
+        )
+        yield
+
+
 @dataclass
 class SlaReport:
     filters: ReportFilters
@@ -546,15 +556,10 @@ def sla_report(filters: ReportFilters, *, now: dt.datetime) -> SlaReport:
     """Every figure of the report page: a fixed number of queries whatever the data, in one
     transaction planned for long periods (`report_session`)."""
     with report_session():
-        if one_pass_available():
-            groups, weeks = outcome_rows(
-                counted_clocks(filters),
-                zone=filters.zone,
-                met_on_time=MET_ON_TIME,
-                breached=BREACHED,
-            )
+        if filters.organization is None:
+            groups, weeks = rollup_rows(filters)
             figures, trend = fold_breakdown(groups, filters), fold_trend(weeks, filters)
-        else:
+        else:  # the roll-ups have no organization; one organization's rows are few
             figures, trend = breakdown(filters), weekly_trend(filters)
         return SlaReport(
             filters=filters,
@@ -599,10 +604,8 @@ def monthly_statement(*, organization: Organization, year: int, month: int) -> S
         .select_related("ticket", "severity")
         .order_by("ticket__created_at", "ticket_id", "metric", "cycle")
     )
-    totals = {
-        row["metric"]: row
-        for row in counted_clocks(filters).values("metric").annotate(**outcome_counts()).order_by()
-    }
+    per_metric = counted_outcomes(filters).values("metric").annotate(**outcome_counts())
+    totals = {row["metric"]: row for row in per_metric.order_by()}
     by_metric = []
     overall = Tally(key=None, label="All metrics")
     for value, label in Metric.choices:

@@ -3,7 +3,9 @@
 - The SLA summary of its live clocks (`sla.standing.TicketSla`): `sla` calls
   `tickets_refresh_sla` (registered at start-up) in the same transaction as every change to
   clocks, so the stored summary always agrees with the clocks. Two queries for any number of
-  tickets: their live clocks, and one update.
+  tickets: their live and counted clocks (with the rows that count them), and one update; then
+  what the SLA report counts of them (`tickets.outcomes.outcomes_refresh`, no query when no
+  outcome changed).
 - Its queue rank (`tickets.queue_order.queue_rank`), set with its plan and severity by the
   ticket services; `plans` calls `tickets_refresh_rank` (registered at start-up) when a policy
   changes a plan's priority or a severity's level, in the same transaction. One update.
@@ -20,29 +22,25 @@ from helpdesk.db import bulk_set
 from sla.models import LIVE_STATES, SlaClock
 from sla.standing import ticket_sla
 from tickets.models import Ticket
+from tickets.outcomes import CLOCK_FIELDS, CONCERNED, outcomes_refresh
 from tickets.queue_order import queue_rank_sql
 
 SUMMARY_FIELDS = ["sla_breach_at", "sla_risk_at", "sla_due_at", "sla_paused"]
 
 
 def tickets_refresh_sla(ticket_ids: set[int]) -> None:
-    """Recompute the stored SLA summary of these tickets from their live clocks."""
+    """Recompute the stored SLA summary of these tickets from their live clocks, and what the
+    SLA report counts of them (`tickets.outcomes`) from their counted clocks."""
     clocks: dict[int, list[Any]] = defaultdict(list)
+    counted = []
     # Named rows, not model instances: a recalculation refreshes a thousand tickets a chunk.
-    for clock in SlaClock.objects.filter(
-        ticket_id__in=ticket_ids, state__in=LIVE_STATES, target__isnull=False
-    ).values_list(
-        "ticket_id",
-        "state",
-        "target",
-        "due_at",
-        "at_risk_at",
-        "paused_at",
-        "met_at",
-        "breached_at",
-        named=True,
+    live = Q(state__in=LIVE_STATES, target__isnull=False)
+    for clock in SlaClock.objects.filter(live | CONCERNED, ticket_id__in=ticket_ids).values_list(
+        "state", "target", "due_at", "at_risk_at", "paused_at", *CLOCK_FIELDS, named=True
     ):
-        clocks[clock.ticket_id].append(clock)
+        if clock.state in LIVE_STATES and clock.target is not None:
+            clocks[clock.ticket_id].append(clock)
+        counted.append(clock)
     tickets = []
     for ticket_id in sorted(ticket_ids):
         summary = ticket_sla(clocks.get(ticket_id, []))
@@ -56,6 +54,7 @@ def tickets_refresh_sla(ticket_ids: set[int]) -> None:
             )
         )
     bulk_set(tickets, SUMMARY_FIELDS)
+    outcomes_refresh(ticket_ids, counted)
 
 
 def tickets_refresh_rank(plan_ids: set[int], severity_ids: set[int]) -> None:
