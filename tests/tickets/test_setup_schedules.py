@@ -1,4 +1,5 @@
-"""`manage.py setup_schedules`: the sweep and the notification re-drive, every minute, once."""
+"""`manage.py setup_schedules`: the sweep and the notification re-drive every minute, the
+roll-ups' fold every five, once."""
 
 from io import StringIO
 
@@ -18,5 +19,6 @@ def test_it_creates_the_sweep_and_the_redrive_every_minute_and_is_idempotent() -
         "sla-sweep": ("sla.tasks.sweep_task", Schedule.MINUTES, 1),
         "notifications-redrive": ("tickets.notifications.redrive_task", Schedule.MINUTES, 1),
         "inbound-mail": ("tickets.inbound.tasks.poll_mailboxes", Schedule.MINUTES, 1),
+        "sla-outcomes-compact": ("tickets.outcomes.compact_task", Schedule.MINUTES, 5),
     }
     assert "notifications-redrive: up to date" in out.getvalue()

@@ -25,7 +25,6 @@ from tests.builders.sla_report import NOW, build_report_dataset
 from tests.factories import TicketFactory
 from tickets.models import Ticket
 from tickets.outcomes import outcomes_compact
-from tickets.services.standing import tickets_refresh_sla
 from tickets.reports.sla_queries import (
     Breakdown,
     ReportFilters,
@@ -37,6 +36,7 @@ from tickets.reports.sla_queries import (
     sla_report,
     weekly_trend,
 )
+from tickets.services.standing import tickets_refresh_sla
 
 pytestmark = pytest.mark.django_db
 

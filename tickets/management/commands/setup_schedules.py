@@ -26,6 +26,14 @@ SCHEDULES = [
         "minutes": 1,
         "repeats": -1,
     },
+    {
+        # Folds the SLA report's weekly roll-up deltas (`tickets.outcomes`); sums are unchanged.
+        "name": "sla-outcomes-compact",
+        "func": "tickets.outcomes.compact_task",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 5,
+        "repeats": -1,
+    },
 ]
 
 
