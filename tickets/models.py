@@ -637,6 +637,13 @@ class SlaOutcome(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
     at = models.DateTimeField()
     breached = models.BooleanField()
+    counted = models.BooleanField(
+        default=True, help_text="Has a target: counts for achievement (else a response only)."
+    )
+    # First-response clocks met (with or without a target): when, and the business time taken.
+    responded_at = models.DateTimeField(null=True)
+    response = models.DurationField(null=True)
+    response_bucket = models.IntegerField(null=True, help_text="`response` in whole 5 minutes.")
     metric = models.CharField(max_length=20)
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+", db_index=False)
     severity = models.ForeignKey(
@@ -667,10 +674,41 @@ class SlaOutcome(models.Model):
             ),
             # One organization's report (the weekly roll-up has no organization).
             models.Index(fields=["organization", "at"], name="outcome_org_at"),
+            # First responses: a period's edges by instant, and values in order from a bucket.
+            models.Index(
+                fields=["responded_at"],
+                name="outcome_responded_at",
+                include=["response_bucket"],
+                condition=Q(response__isnull=False),
+            ),
+            models.Index(
+                fields=["response_bucket", "response"],
+                name="outcome_response",
+                include=["responded_at"],
+                condition=Q(response__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"clock {self.clock_id}: {'breached' if self.breached else 'met'} at {self.at}"
+
+
+class SlaResponseWeek(models.Model):
+    """First responses per UTC week (of the response) and 5-minute bucket of business time
+    taken, as signed deltas like `SlaOutcomeWeek`: the report finds a percentile's bucket here
+    and reads only that bucket's values."""
+
+    week = models.DateField(help_text="The Monday of the UTC week.")
+    bucket = models.IntegerField()
+    responses = models.IntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["week"], name="response_week", include=["bucket", "responses"])
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.week} bucket {self.bucket}: {self.responses}"
 
 
 class SlaOutcomeWeek(models.Model):

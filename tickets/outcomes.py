@@ -13,7 +13,12 @@ is written as signed deltas (insert only: concurrent transactions never wait on 
 and `outcomes_compact` folds each key's deltas into one row, on a schedule. The sum of a key's
 rows is always its count, before and after compaction.
 
-`outcomes_refresh` keeps both in the same transaction as every change to clocks: `sla` tells
+First responses (met first-response clocks, with or without a target) also get a row, with the
+business time taken and its 5-minute bucket, and `SlaResponseWeek` counts them per UTC week and
+bucket, so the report finds a percentile's bucket from the counts and reads only that bucket's
+values. A row with no target has `counted` false: it is a response time, not an outcome.
+
+`outcomes_refresh` keeps all of them in the same transaction as every change to clocks: `sla` tells
 `tickets` which tickets' clocks changed (`tickets.services.standing.tickets_refresh_sla`), and
 the refresh compares each clock's outcome with its row and writes the difference.
 """
@@ -29,19 +34,26 @@ from django.db import connection, models, transaction
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce, TruncWeek
 
-from sla.models import SlaClock
-from tickets.models import SlaOutcome, SlaOutcomeWeek, Ticket
+from sla.models import Metric, SlaClock
+from tickets.models import SlaOutcome, SlaOutcomeWeek, SlaResponseWeek, Ticket
 
 KEY_FIELDS = ["metric", "plan_id", "severity_id", "queue_id", "assignee_id"]
 COUNTED = Q(target__isnull=False) & (Q(met_at__isnull=False) | Q(breached_at__isnull=False))
 """Clocks the report counts: a target and an outcome."""
-CONCERNED = COUNTED | Q(outcome_row__isnull=False)
-"""Clocks `outcomes_refresh` looks at: counted ones, and those counted until now."""
-HELD = ["at", "breached", "metric", "plan_id", "severity_id", "organization_id", "queue_id"]
-HELD += ["assignee_id"]
-CLOCK_FIELDS = ["id", "ticket_id", "metric", "plan_id", "severity_id", "met_at", "breached_at"]
+RESPONDED = Q(metric=Metric.FIRST_RESPONSE, met_at__isnull=False, business_elapsed__isnull=False)
+"""First-response clocks met: the report's response times."""
+CONCERNED = COUNTED | RESPONDED | Q(outcome_row__isnull=False)
+"""Clocks `outcomes_refresh` looks at: counted or responded ones, and those that were."""
+HELD = ["at", "breached", "counted", "responded_at", "response", "response_bucket", "metric"]
+HELD += ["plan_id", "severity_id", "organization_id", "queue_id", "assignee_id"]
+CLOCK_FIELDS = ["id", "ticket_id", "metric", "plan_id", "severity_id", "target", "met_at"]
+CLOCK_FIELDS += ["breached_at", "business_elapsed"]
 CLOCK_FIELDS += [f"outcome_row__{name}" for name in HELD]
-"""What `outcomes_refresh` reads of a clock: its outcome and the row that counts it now."""
+"""What `outcomes_refresh` reads of a clock: its outcome and the row that holds it now."""
+COMPARED = ["at", "breached", "counted", "responded_at", "response", "metric", "plan_id"]
+COMPARED += ["severity_id"]
+"""What a row takes from its clock (the queue and assignee are the ticket's when it ended)."""
+RESPONSE_BUCKET = dt.timedelta(minutes=5)
 COMPACT_LIMIT = 50_000
 
 
@@ -49,6 +61,11 @@ def week_of(instant: dt.datetime) -> dt.date:
     """The Monday of the UTC week holding `instant`."""
     day = instant.astimezone(dt.UTC).date()
     return day - dt.timedelta(days=day.weekday())
+
+
+def bucket_of(response: dt.timedelta) -> int:
+    """The 5-minute bucket of a business time taken (0 for the first five minutes)."""
+    return response // RESPONSE_BUCKET
 
 
 class Key(NamedTuple):
@@ -67,8 +84,32 @@ def _key(row: SlaOutcome) -> Key:
 
 
 def _same(row: SlaOutcome, wanted: SlaOutcome) -> bool:
-    fields = ("at", "breached", "metric", "plan_id", "severity_id")
-    return all(getattr(row, name) == getattr(wanted, name) for name in fields)
+    return all(getattr(row, name) == getattr(wanted, name) for name in COMPARED)
+
+
+def _wanted(clock: Any) -> SlaOutcome | None:
+    """The row a clock should have now (without its ticket's queue and assignee), or None."""
+    counted = clock.target is not None and (clock.met_at or clock.breached_at) is not None
+    responded = (
+        clock.metric == Metric.FIRST_RESPONSE
+        and clock.met_at is not None
+        and clock.business_elapsed is not None
+    )
+    if not counted and not responded:
+        return None
+    return SlaOutcome(
+        clock_id=clock.id,
+        ticket_id=clock.ticket_id,
+        at=clock.breached_at or clock.met_at,
+        breached=clock.breached_at is not None,
+        counted=counted,
+        responded_at=clock.met_at if responded else None,
+        response=clock.business_elapsed if responded else None,
+        response_bucket=bucket_of(clock.business_elapsed) if responded else None,
+        metric=clock.metric,
+        plan_id=clock.plan_id,
+        severity_id=clock.severity_id,
+    )
 
 
 def outcomes_refresh(ticket_ids: set[int], clocks: Iterable[Any] | None = None) -> None:
@@ -76,9 +117,9 @@ def outcomes_refresh(ticket_ids: set[int], clocks: Iterable[Any] | None = None) 
 
     `clocks`: the tickets' clocks that `CONCERNED` selects, as rows with `CLOCK_FIELDS` (others
     are skipped), when the caller has read them already (`tickets_refresh_sla` reads them with
-    the live ones, in its one query). No query when nothing changed; at most four when
+    the live ones, in its one query). No query when nothing changed; at most five when
     something did (the tickets' queue and assignee for new rows, the rows removed, the rows
-    added, the weekly deltas).
+    added, the weekly outcome and response deltas).
     """
     if clocks is None:
         clocks = SlaClock.objects.filter(CONCERNED, ticket_id__in=ticket_ids).values_list(
@@ -92,17 +133,9 @@ def outcomes_refresh(ticket_ids: set[int], clocks: Iterable[Any] | None = None) 
                 ticket_id=clock.ticket_id,
                 **{name: getattr(clock, f"outcome_row__{name}") for name in HELD},
             )
-        if clock.breached_at is None and clock.met_at is None:
-            continue
-        wanted[clock.id] = SlaOutcome(
-            clock_id=clock.id,
-            ticket_id=clock.ticket_id,
-            at=clock.breached_at or clock.met_at,
-            breached=clock.breached_at is not None,
-            metric=clock.metric,
-            plan_id=clock.plan_id,
-            severity_id=clock.severity_id,
-        )
+        row = _wanted(clock)
+        if row is not None:
+            wanted[clock.id] = row
     gone = [row for clock_id, row in held.items() if clock_id not in wanted]
     added = []
     for clock_id, row in wanted.items():
@@ -132,18 +165,30 @@ def outcomes_refresh(ticket_ids: set[int], clocks: Iterable[Any] | None = None) 
                 ticket = holders[row.ticket_id]
                 row.organization_id = ticket.organization_id
                 row.queue_id, row.assignee_id = ticket.queue_id, ticket.assignee_id
-    deltas: Counter[tuple[Key, bool]] = Counter()
-    for row in gone:
-        deltas[(_key(row), row.breached)] -= 1
-    for row in added:
-        deltas[(_key(row), row.breached)] += 1
+    outcomes: Counter[tuple[Key, bool]] = Counter()
+    responses: Counter[tuple[dt.date, int]] = Counter()
+    for rows, sign in ((gone, -1), (added, +1)):
+        for row in rows:
+            if row.counted:
+                outcomes[(_key(row), row.breached)] += sign
+            if row.responded_at is not None and row.response is not None:
+                responses[(week_of(row.responded_at), bucket_of(row.response))] += sign
     if gone:
         SlaOutcome.objects.filter(clock_id__in=[row.clock_id for row in gone]).delete()
     SlaOutcome.objects.bulk_create(added)
-    _add_deltas(deltas)
+    _add_outcome_deltas(outcomes)
+    SlaResponseWeek.objects.bulk_create(
+        [
+            SlaResponseWeek(week=week, bucket=bucket, responses=change)
+            for (week, bucket), change in sorted(
+                responses.items(), key=lambda i: (i[0][0], i[0][1] or 0)
+            )
+            if change
+        ]
+    )
 
 
-def _add_deltas(deltas: Counter[tuple[Key, bool]]) -> None:
+def _add_outcome_deltas(deltas: Counter[tuple[Key, bool]]) -> None:
     rows: dict[Key, SlaOutcomeWeek] = {}
     for (key, breached), change in sorted(deltas.items(), key=_delta_order):
         if not change:
@@ -166,57 +211,76 @@ def _delta_order(item: tuple[tuple[Key, bool], int]) -> tuple[Any, ...]:
             key.assignee_id or 0, breached)  # fmt: skip
 
 
+ROLLUPS: list[tuple[type[models.Model], list[str], list[str]]] = [
+    (SlaOutcomeWeek, ["week", *KEY_FIELDS], ["met_on_time", "breached"]),
+    (SlaResponseWeek, ["week", "bucket"], ["responses"]),
+]
+"""The weekly counts written as deltas: each with its key fields and its counts."""
+
+
 @transaction.atomic
-def outcomes_compact(limit: int = COMPACT_LIMIT) -> int:
-    """Fold the weekly counts' deltas: each key's rows become one row (none when it sums to
-    zero). Returns how many rows were folded. Up to `limit` rows a run, oldest first.
+def outcomes_compact(model: type[models.Model] = SlaOutcomeWeek, limit: int = COMPACT_LIMIT) -> int:
+    """Fold one roll-up's deltas: each key's rows become one row (none when it sums to zero).
+    Returns how many rows were folded. Up to `limit` rows a run, oldest weeks first.
 
     The rows are locked first, so two runs never fold the same rows (the second waits, then
     finds them gone); rows written meanwhile are left for the next run. Sums are unchanged, so
     a report reads the same before, during and after.
     """
-    keys = (
-        SlaOutcomeWeek.objects.values("week", *KEY_FIELDS)
-        .annotate(rows=Count("id"))
-        .filter(rows__gt=1)
-        .order_by("week")
-    )
-    weeks = sorted({row["week"] for row in keys[:limit]})
+    keys, counts = next((k, c) for m, k, c in ROLLUPS if m is model)
+    manager = model._default_manager
+    repeated = manager.values(*keys).annotate(rows=Count("id")).filter(rows__gt=1)
+    weeks = sorted({row["week"] for row in repeated.order_by("week")[:limit]})
     if not weeks:
         return 0
     ids = list(
-        SlaOutcomeWeek.objects.filter(week__in=weeks)
+        manager.filter(week__in=weeks)
         .order_by("id")
         .select_for_update()
         .values_list("id", flat=True)[:limit]
     )
     folded = (
-        SlaOutcomeWeek.objects.filter(id__in=ids)
-        .values("week", *KEY_FIELDS)
-        .annotate(met=Sum("met_on_time"), late=Sum("breached"))
+        manager.filter(id__in=ids)
+        .values(*keys)
+        .annotate(**{f"sum_{name}": Sum(name) for name in counts})
         .order_by()
     )
     rows = [
-        SlaOutcomeWeek(
-            week=row["week"],
-            **{name: row[name] for name in KEY_FIELDS},
-            met_on_time=row["met"],
-            breached=row["late"],
+        model(
+            **{name: row[name] for name in keys},
+            **{name: row[f"sum_{name}"] for name in counts},
         )
         for row in folded
-        if row["met"] or row["late"]
+        if any(row[f"sum_{name}"] for name in counts)
     ]
-    SlaOutcomeWeek.objects.filter(id__in=ids).delete()
-    SlaOutcomeWeek.objects.bulk_create(rows)
+    manager.filter(id__in=ids).delete()
+    manager.bulk_create(rows)
     return len(ids)
 
 
 def compact_task() -> int:
-    """The scheduled fold (`setup_schedules`): until no key has more than one row."""
+    """The scheduled fold (`setup_schedules`): every roll-up, until no key has two rows."""
     total = 0
-    while folded := outcomes_compact():
-        total += folded
+    for model, _, _ in ROLLUPS:
+        while folded := outcomes_compact(model):
+            total += folded
     return total
+
+
+class DurationBucket(models.Func):
+    """A duration in whole `RESPONSE_BUCKET`s, in SQL (`bucket_of`'s twin, for rebuilding)."""
+
+    output_field = models.IntegerField()
+
+    def as_postgresql(self, compiler: Any, conn: Any, **extra: Any) -> Any:
+        seconds = int(RESPONSE_BUCKET.total_seconds())
+        template = f"FLOOR(EXTRACT(EPOCH FROM %(expressions)s) / {seconds})::integer"
+        return self.as_sql(compiler, conn, template=template, **extra)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        micro = int(RESPONSE_BUCKET.total_seconds()) * 1_000_000
+        template = f"(%(expressions)s / {micro})"
+        return self.as_sql(compiler, connection, template=template, **extra)
 
 
 def outcomes_rebuild(
@@ -224,19 +288,36 @@ def outcomes_rebuild(
     clock_model: type[models.Model] = SlaClock,
     outcome_model: type[models.Model] = SlaOutcome,
     week_model: type[models.Model] = SlaOutcomeWeek,
+    response_model: type[models.Model] = SlaResponseWeek,
 ) -> int:
-    """Recount everything from the clocks, in the database (two INSERT ... SELECT): for a new
+    """Recount everything from the clocks, in the database (INSERT ... SELECT): for a new
     installation's existing clocks (a migration passes its historical models), a bulk load
-    (`bench/scale.py`) or a repair. Rows of clocks counted before this runs take the ticket's
-    queue and assignee as they are now. Returns how many outcomes there are."""
+    (`bench/scale.py`) or a repair. Rows of clocks that ended before this runs take the
+    ticket's queue and assignee as they are now. Returns how many rows there are."""
+    responded = Q(metric=Metric.FIRST_RESPONSE, met_at__isnull=False)
+    responded &= Q(business_elapsed__isnull=False)
+    when_responded = models.Case(
+        models.When(responded, then=F("met_at")), output_field=models.DateTimeField()
+    )
+    response = models.Case(
+        models.When(responded, then=F("business_elapsed")), output_field=models.DurationField()
+    )
     with transaction.atomic():
-        outcome_model._default_manager.all().delete()
-        week_model._default_manager.all().delete()
+        for model in (outcome_model, week_model, response_model):
+            model._default_manager.all().delete()
         outcomes = (
-            clock_model._default_manager.filter(COUNTED)
+            clock_model._default_manager.filter(COUNTED | responded)
             .annotate(
                 outcome_at=Coalesce("breached_at", "met_at", output_field=models.DateTimeField()),
-                is_breached=Q(breached_at__isnull=False),
+                is_breached=models.ExpressionWrapper(
+                    Q(breached_at__isnull=False), output_field=models.BooleanField()
+                ),
+                is_counted=models.ExpressionWrapper(
+                    Q(target__isnull=False), output_field=models.BooleanField()
+                ),
+                when_responded=when_responded,
+                took=response,
+                bucket=DurationBucket(response),
                 organization=F("ticket__organization_id"),
                 queue=F("ticket__queue_id"),
                 assignee=F("ticket__assignee_id"),
@@ -246,6 +327,10 @@ def outcomes_rebuild(
                 "ticket_id",
                 "outcome_at",
                 "is_breached",
+                "is_counted",
+                "when_responded",
+                "took",
+                "bucket",
                 "metric",
                 "plan_id",
                 "severity_id",
@@ -254,13 +339,14 @@ def outcomes_rebuild(
                 "assignee",
             )
         )
-        columns = ["clock_id", "ticket_id", "at", "breached", "metric", "plan_id"]
-        columns += ["severity_id", "organization_id", "queue_id", "assignee_id"]
+        columns = ["clock_id", "ticket_id", "at", "breached", "counted", "responded_at"]
+        columns += ["response", "response_bucket", "metric", "plan_id", "severity_id"]
+        columns += ["organization_id", "queue_id", "assignee_id"]
         count = _insert_select(outcome_model, columns, outcomes)
+        rows = outcome_model._default_manager
         weeks = (
-            outcome_model._default_manager.annotate(
-                monday=TruncWeek("at", tzinfo=dt.UTC, output_field=models.DateField())
-            )
+            rows.filter(counted=True)
+            .annotate(monday=TruncWeek("at", tzinfo=dt.UTC, output_field=models.DateField()))
             .values("monday", *KEY_FIELDS)
             .annotate(
                 met=Count("pk", filter=Q(breached=False)),
@@ -270,6 +356,17 @@ def outcomes_rebuild(
             .order_by()
         )
         _insert_select(week_model, ["week", *KEY_FIELDS, "met_on_time", "breached"], weeks)
+        responses = (
+            rows.filter(responded_at__isnull=False)
+            .annotate(
+                monday=TruncWeek("responded_at", tzinfo=dt.UTC, output_field=models.DateField())
+            )
+            .values("monday", "response_bucket")
+            .annotate(responses=Count("pk"))
+            .values_list("monday", "response_bucket", "responses")
+            .order_by()
+        )
+        _insert_select(response_model, ["week", "bucket", "responses"], responses)
     return count
 
 

@@ -25,9 +25,10 @@ from tests.factories import (
     customer_on,
 )
 from tickets import services
-from tickets.models import SlaOutcome, SlaOutcomeWeek, Ticket
+from tickets.models import SlaOutcome, SlaOutcomeWeek, SlaResponseWeek, Ticket
 from tickets.outcomes import (
     COUNTED,
+    bucket_of,
     compact_task,
     outcomes_compact,
     outcomes_rebuild,
@@ -95,8 +96,24 @@ def expected_from_clocks() -> dict[int, tuple[Any, ...]]:
 def held() -> dict[int, tuple[Any, ...]]:
     return {
         row.clock_id: (row.at, row.breached, row.metric, row.plan_id, row.severity_id)
-        for row in SlaOutcome.objects.all()
+        for row in SlaOutcome.objects.filter(counted=True)
     }
+
+
+def responses_from_clocks() -> Counter[tuple[Any, ...]]:
+    """First responses per UTC week and bucket, as the clocks say them."""
+    return Counter(
+        (week_of(clock.met_at), bucket_of(clock.business_elapsed))
+        for clock in SlaClock.objects.filter(metric="first_response", met_at__isnull=False)
+        if clock.business_elapsed is not None
+    )
+
+
+def response_sums() -> Counter[tuple[Any, ...]]:
+    sums: Counter[tuple[Any, ...]] = Counter()
+    for row in SlaResponseWeek.objects.values("week", "bucket").annotate(n=Sum("responses")):
+        sums[(row["week"], row["bucket"])] += row["n"]
+    return +sums
 
 
 def week_sums() -> Counter[tuple[Any, ...]]:
@@ -116,13 +133,14 @@ def counted_rows() -> Counter[tuple[Any, ...]]:
     """The outcome rows counted per week key, as the weekly counts should hold them."""
     return Counter(
         (week_of(r.at), r.metric, r.plan_id, r.severity_id, r.queue_id, r.assignee_id, r.breached)
-        for r in SlaOutcome.objects.all()
+        for r in SlaOutcome.objects.filter(counted=True)
     )
 
 
 def assert_in_line() -> None:
     assert held() == expected_from_clocks()
     assert week_sums() == counted_rows()
+    assert response_sums() == responses_from_clocks()
 
 
 def test_every_service_keeps_the_outcomes_in_line_with_the_clocks(desk: SimpleNamespace) -> None:
@@ -153,6 +171,7 @@ def test_every_service_keeps_the_outcomes_in_line_with_the_clocks(desk: SimpleNa
         sweep()  # the reopened cycle breaches its 40 hours
         clocks_recalculate()
     assert_in_line()
+    assert response_sums()  # the reply was a first response
     assert {row.metric: row.breached for row in SlaOutcome.objects.all()} == {
         "acknowledge": False,
         "first_response": True,
@@ -197,6 +216,17 @@ def test_folding_keeps_every_sum_and_leaves_one_row_a_key(desk: SimpleNamespace)
     assert outcomes_compact() == 0
 
 
+def test_folding_the_response_counts_keeps_their_sums(desk: SimpleNamespace) -> None:
+    for hour in range(3):
+        ticket = open_ticket(desk, f"2026-11-23T0{hour + 1}:00:00+00:00")
+        with at(f"2026-11-23T0{hour + 1}:10:00+00:00"):
+            services.ticket_reply(ticket=ticket, author=desk.alice, body="On it.")
+    before = response_sums()
+    assert SlaResponseWeek.objects.count() == 3
+    assert outcomes_compact(SlaResponseWeek) == 3
+    assert (response_sums(), SlaResponseWeek.objects.count()) == (before, 1)
+
+
 def test_a_rebuild_counts_what_the_services_counted(desk: SimpleNamespace) -> None:
     for day in (23, 24, 30):
         ticket = open_ticket(desk, f"2026-11-{day}T09:00:00+00:00")
@@ -204,6 +234,6 @@ def test_a_rebuild_counts_what_the_services_counted(desk: SimpleNamespace) -> No
             services.ticket_acknowledge(ticket=ticket, by=desk.alice)
         with at(f"2026-11-{day}T12:00:00+00:00"):
             sweep()
-    before, rows = week_sums(), held()
-    assert outcomes_rebuild() == len(rows) >= 6
-    assert (week_sums(), held()) == (before, rows)
+    before, rows, responses = week_sums(), held(), response_sums()
+    assert outcomes_rebuild() >= len(rows) >= 6
+    assert (week_sums(), held(), response_sums()) == (before, rows, responses)

@@ -24,7 +24,7 @@ from typing import Any
 from django.db import models
 from django.db.models import Case, Count, F, Q, QuerySet, Sum, Value, When
 
-from tickets.models import SlaOutcome, SlaOutcomeWeek
+from tickets.models import SlaOutcome, SlaOutcomeWeek, SlaResponseWeek
 from tickets.outcomes import week_of
 
 WEEK = dt.timedelta(days=7)
@@ -144,21 +144,54 @@ def outcome_counts() -> dict[str, Count]:
     }
 
 
-def _in_fragments(plan: Reading, indexes: list[int]) -> tuple[Q, Case]:
-    """Rows in these fragments, and which fragment each is in."""
+def _in_fragments(plan: Reading, indexes: list[int], field: str = "at") -> tuple[Q, Case]:
+    """Rows whose `field` is in these fragments, and which fragment each is in."""
+
+    def inside(lo: dt.datetime, hi: dt.datetime) -> Q:
+        return Q(**{f"{field}__gte": lo, f"{field}__lt": hi})
+
     if not indexes:  # one empty range: the query still runs, so the count of queries is fixed
         lo = plan.fragments[0][0] if plan.fragments else dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-        return Q(at__gte=lo, at__lt=lo), Case(default=Value(-1))
+        return inside(lo, lo), Case(default=Value(-1))
     ranges = [(index, *plan.fragments[index]) for index in indexes]
     where = Q()
     for _, lo, hi in ranges:
-        where |= Q(at__gte=lo, at__lt=hi)
+        where |= inside(lo, hi)
     which = Case(
-        *[When(at__gte=lo, at__lt=hi, then=Value(index)) for index, lo, hi in ranges],
+        *[When(inside(lo, hi), then=Value(index)) for index, lo, hi in ranges],
         default=Value(-1),
         output_field=models.IntegerField(),
     )
     return where, which
+
+
+def response_buckets(filters: Any) -> dict[int, int]:
+    """How many first responses of the period fall in each 5-minute bucket of business time,
+    from the weekly response counts and the rows at the period's edges (two queries). Only for
+    a report without plan, severity, queue, agent or organization filters: the response counts
+    have none of them."""
+    plan = read_plan([filters.start, filters.end])
+    counts: dict[int, int] = defaultdict(int)
+    weeks = SlaResponseWeek.objects.filter(
+        week__gte=plan.first_week, week__lt=plan.after_week
+    ).values("bucket")
+    for row in weeks.annotate(responses=Sum("responses")).order_by():
+        counts[row["bucket"]] += row["responses"]
+    where, which = _in_fragments(plan, list(range(len(plan.fragments))), field="responded_at")
+    rows = SlaOutcome.objects.filter(where, response__isnull=False).annotate(fragment=which)
+    for row in rows.values("fragment", "response_bucket").annotate(n=Count("pk")).order_by():
+        counts[row["response_bucket"]] += plan.net(row["fragment"]) * row["n"]
+    return {bucket: n for bucket, n in counts.items() if n}
+
+
+def position_in_buckets(counts: dict[int, int], position: int) -> tuple[int, int]:
+    """The bucket holding the value at `position` (0-based, in order) and its place there."""
+    before = 0
+    for bucket in sorted(counts):
+        if position < before + counts[bucket]:
+            return bucket, position - before
+        before += counts[bucket]
+    return 0, position
 
 
 def rollup_rows(filters: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -188,11 +221,11 @@ def rollup_rows(filters: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]
         piece[1] += row["breached"]
     edges = [index for index in range(len(plan.fragments)) if plan.net(index)]
     where, which = _in_fragments(plan, edges)
-    rows = SlaOutcome.objects.filter(where, selected).annotate(fragment=which)
+    rows = SlaOutcome.objects.filter(where, selected, counted=True).annotate(fragment=which)
     for row in grouped(rows, "fragment").annotate(**outcome_counts()).order_by():
         add(row, plan.net(row["fragment"]))
     where, which = _in_fragments(plan, list(range(len(plan.fragments))))
-    rows = SlaOutcome.objects.filter(where, selected).annotate(fragment=which)
+    rows = SlaOutcome.objects.filter(where, selected, counted=True).annotate(fragment=which)
     for row in rows.values("fragment").annotate(**outcome_counts()).order_by():
         for index, sign in plan.uses[row["fragment"]]:
             pieces[index][0] += sign * row["met_on_time"]

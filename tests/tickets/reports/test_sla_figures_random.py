@@ -28,6 +28,7 @@ from tickets.outcomes import outcomes_compact
 from tickets.reports.sla_queries import (
     Breakdown,
     ReportFilters,
+    ResponseTimes,
     Tally,
     breakdown,
     fold_breakdown,
@@ -98,7 +99,11 @@ def random_clocks(data: SimpleNamespace, count: int, rnd: random.Random) -> Owne
                 due_at=None if kind == "no_target" else ended - H,
                 met_at=met.get(kind),
                 breached_at=breached,
-                business_elapsed=2 * H if kind in ("on_time", "late", "no_target") else None,
+                business_elapsed=(
+                    dt.timedelta(seconds=rnd.randint(60, 36000))
+                    if kind in ("on_time", "late", "no_target")
+                    else None
+                ),
                 state="met" if kind in ("on_time", "late", "no_target") else "running",
             )
         )
@@ -205,6 +210,50 @@ def test_the_report_counts_what_a_clock_by_clock_count_counts(
         assert report.trend == expected_trend, filters
         counted += report.breakdown.overall.total
     assert counted > 100  # the comparison is not between empty reports only
+
+
+def response_times_in_python(filters: ReportFilters, owners: Owners) -> ResponseTimes:
+    """First responses met in the period (any target), sorted; ranks as percentile_cont."""
+    values = []
+    for clock in SlaClock.objects.filter(metric="first_response").select_related("severity"):
+        met, taken = clock.met_at, clock.business_elapsed
+        if met is None or taken is None or not filters.start <= met < filters.end:
+            continue
+        queue, assignee = owners[clock.ticket_id]
+        wanted = [
+            (filters.plan, clock.plan),
+            (filters.organization, clock.ticket.organization),
+            (filters.severity, clock.severity.level),
+            (filters.queue, queue),
+            (filters.agent, assignee),
+        ]
+        if all(want is None or want == value for want, value in wanted):
+            values.append(taken)
+    values.sort()
+
+    def at(share: float) -> dt.timedelta | None:
+        if not values:
+            return None
+        rank = share * (len(values) - 1)
+        low = int(rank)
+        if low + 1 >= len(values):
+            return values[low]
+        return values[low] + (values[low + 1] - values[low]) * (rank - low)
+
+    return ResponseTimes(count=len(values), median=at(0.5), p90=at(0.9))
+
+
+def test_the_response_times_are_the_percentiles_of_a_plain_sort(
+    scenario: tuple[list[ReportFilters], Owners],
+) -> None:
+    filter_sets, owners = scenario
+    unfiltered = [ReportFilters(start=f.start, end=f.end, zone=f.zone) for f in filter_sets]
+    responses = 0
+    for filters in filter_sets + unfiltered:
+        found = sla_report(filters, now=NOW).response_times
+        assert found == response_times_in_python(filters, owners), filters
+        responses += found.count
+    assert responses > 100
 
 
 def test_the_detailed_queries_count_what_a_clock_by_clock_count_counts(
