@@ -122,9 +122,8 @@ def outcomes_refresh(ticket_ids: set[int], clocks: Iterable[Any] | None = None) 
     added, the weekly outcome and response deltas).
     """
     if clocks is None:
-        clocks = SlaClock.objects.filter(CONCERNED, ticket_id__in=ticket_ids).values_list(
-            *CLOCK_FIELDS, named=True
-        )
+        rows = SlaClock.objects.filter(CONCERNED, ticket_id__in=ticket_ids).order_by()
+        clocks = rows.values_list(*CLOCK_FIELDS, named=True)
     wanted, held = {}, {}
     for clock in clocks:
         if clock.outcome_row__at is not None:

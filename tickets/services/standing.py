@@ -35,7 +35,8 @@ def tickets_refresh_sla(ticket_ids: set[int]) -> None:
     counted = []
     # Named rows, not model instances: a recalculation refreshes a thousand tickets a chunk.
     live = Q(state__in=LIVE_STATES, target__isnull=False)
-    for clock in SlaClock.objects.filter(live | CONCERNED, ticket_id__in=ticket_ids).values_list(
+    rows = SlaClock.objects.filter(live | CONCERNED, ticket_id__in=ticket_ids).order_by()
+    for clock in rows.values_list(
         "state", "target", "due_at", "at_risk_at", "paused_at", *CLOCK_FIELDS, named=True
     ):
         if clock.state in LIVE_STATES and clock.target is not None:
