@@ -7,7 +7,9 @@ Run from the repository root against the scale database (`bench/scale.py` builds
         .venv/bin/python bench/scale_report.py [--rounds 10]
 
 For each period it prints the p50 and p95 of `sla_report` (every figure of the page) and of the
-whole page, with their query counts, in the manager's zone of the bench (Europe/London).
+whole page, with their query counts, in the manager's zone of the bench (Europe/London), and
+whether the report's figures (weekly roll-ups) equal the detailed queries' over the outcome rows,
+with the time those took.
 """
 
 from __future__ import annotations
@@ -26,7 +28,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tickets.reports.sla_queries import ReportFilters, period_for_dates, sla_report
+from tickets.reports.sla_queries import (
+    ReportFilters,
+    breakdown,
+    period_for_dates,
+    sla_report,
+    weekly_trend,
+)
 
 PERIODS = (30, 90, 365)
 
@@ -60,8 +68,16 @@ def report_periods(rounds: int = 10, now: dt.datetime | None = None) -> None:
         first = today - dt.timedelta(days=days - 1)
         start, end = period_for_dates(first, today, zone)
         filters = ReportFilters(start=start, end=end, zone=zone)
-        counted = sla_report(filters, now=now).breakdown.overall.total
+        report = sla_report(filters, now=now)
+        counted = report.breakdown.overall.total
         print(f"last {days} days: {counted:,} clocks counted", flush=True)
+        started = time.perf_counter()
+        same = report.breakdown == breakdown(filters) and report.trend == weekly_trend(filters)
+        took = (time.perf_counter() - started) * 1000
+        print(
+            f"  roll-up figures identical to the detailed queries' ({took:,.0f} ms): {same}",
+            flush=True,
+        )
         timed(f"report figures, last {days} days", figures(filters, now), rounds)
         url = f"/reports/sla/?start={first}&end={today}"
         timed(f"report page, last {days} days", page(client, url), rounds)
