@@ -205,7 +205,7 @@ METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
 # Logs: JSON lines in production (one object per line, with the request id and the ticket
 # reference), plain text while developing. LOG_FORMAT=json|plain overrides.
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
-LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()  # `info` as gunicorn takes it, too
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

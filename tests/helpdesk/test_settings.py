@@ -108,3 +108,13 @@ def test_it_starts_for_development_with_nothing_set() -> None:
     assert "'django.contrib.staticfiles.storage.StaticFilesStorage'" in result.stdout
     served = run("-c", "import helpdesk.wsgi", DEBUG="true")
     assert served.returncode == 0, served.stderr
+
+
+def test_a_log_level_in_lower_case_is_taken_as_gunicorn_takes_it() -> None:
+    result = run(
+        "-c",
+        "import django; django.setup(); import logging; print(logging.getLogger().level)",
+        LOG_LEVEL="warning",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "30"
