@@ -4,7 +4,6 @@ from datetime import UTC, timedelta
 
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from helpdesk.formatting import clock_time, instant, policy_duration
@@ -303,25 +302,6 @@ class SlaClock(models.Model):
                 fields=["ticket", "due_at"],
                 name="clock_live_due",
                 condition=Q(state__in=["running", "paused", "breached"]),
-            ),
-            # Reports: clocks that ended or breached in a period.
-            models.Index(fields=["met_at"], name="clock_met_at"),
-            models.Index(fields=["breached_at"], name="clock_breached_at"),
-            # The report's first-response median and 90th percentile: read from the index alone
-            # (PostgreSQL; elsewhere the included columns are left out).
-            models.Index(
-                fields=["met_at"],
-                include=["business_elapsed", "id", "plan", "severity", "ticket"],
-                name="clock_first_response_met",
-                condition=Q(metric="first_response", business_elapsed__isnull=False),
-            ),
-            # The report's outcome figures: clocks by outcome instant (breached, else met) with
-            # the columns it counts and groups by, so a period is one range of this index read
-            # alone (PostgreSQL). Not partial, so that ANALYZE keeps statistics on the instant.
-            models.Index(
-                Coalesce("breached_at", "met_at"),
-                include=["breached_at", "met_at", "target", "metric", "plan", "severity", "ticket"],
-                name="clock_outcome",
             ),
             # The report's live lists (at risk, breached now): live clocks most urgent first.
             models.Index(

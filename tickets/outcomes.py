@@ -122,8 +122,8 @@ def outcomes_refresh(ticket_ids: set[int], clocks: Iterable[Any] | None = None) 
     added, the weekly outcome and response deltas).
     """
     if clocks is None:
-        rows = SlaClock.objects.filter(CONCERNED, ticket_id__in=ticket_ids).order_by()
-        clocks = rows.values_list(*CLOCK_FIELDS, named=True)
+        concerned = SlaClock.objects.filter(CONCERNED, ticket_id__in=ticket_ids).order_by()
+        clocks = concerned.values_list(*CLOCK_FIELDS, named=True)
     wanted, held = {}, {}
     for clock in clocks:
         if clock.outcome_row__at is not None:

@@ -31,7 +31,7 @@ from typing import Any
 
 from django.db import connection, models, transaction
 from django.db.models import Count, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce, TruncWeek
+from django.db.models.functions import TruncWeek
 
 from plans.models import Organization, Plan
 from sla.models import LIVE_STATES, EscalationFiring, Metric, SlaClock
@@ -113,30 +113,15 @@ def clock_filter(filters: ReportFilters, prefix: str = "") -> Q:
     return q
 
 
-def outcome_instant() -> Coalesce:
-    """A clock's outcome instant: `breached_at`, else `met_at` (the `clock_outcome` index's key)."""
-    return Coalesce("breached_at", "met_at", output_field=models.DateTimeField())
-
-
-MET_ON_TIME = Q(met_at__isnull=False, breached_at__isnull=True)
-BREACHED = Q(breached_at__isnull=False)
-
-
 def counted_clocks(filters: ReportFilters) -> QuerySet[SlaClock]:
-    """Clocks with a target whose outcome instant falls in the period, filtered.
-
-    The period is one range of the outcome instant, so PostgreSQL reads it from one range of
-    the `clock_outcome` index.
-    """
-    return (
-        SlaClock.objects.alias(outcome_at=outcome_instant())
-        .filter(outcome_at__gte=filters.start, outcome_at__lt=filters.end)
-        .filter(clock_filter(filters), target__isnull=False)
-    )
+    """Clocks with a target whose outcome instant falls in the period, filtered: those of the
+    outcome rows `counted_outcomes` gives (read by instant, or by organization and instant)."""
+    return SlaClock.objects.filter(pk__in=counted_outcomes(filters).values("clock_id"))
 
 
 def counted_outcomes(filters: ReportFilters) -> QuerySet[SlaOutcome]:
-    """The outcome rows (`tickets.outcomes`) of the clocks `counted_clocks` gives, filtered."""
+    """The outcome rows (`tickets.outcomes`) of the clocks with a target whose outcome instant
+    falls in the period, filtered."""
     q = rollup_filter(filters)
     if filters.organization is not None:
         q &= Q(organization=filters.organization)
