@@ -678,7 +678,14 @@ class SlaOutcome(models.Model):
             models.Index(
                 fields=["responded_at"],
                 name="outcome_responded_at",
-                include=["response_bucket"],
+                include=[
+                    "response_bucket",
+                    "plan",
+                    "severity",
+                    "queue",
+                    "assignee",
+                    "organization",
+                ],
                 condition=Q(response__isnull=False),
             ),
             models.Index(

@@ -304,7 +304,8 @@ def first_response_times(filters: ReportFilters) -> ResponseTimes:
     Without filters: how many responses fall in each 5-minute bucket comes from the weekly
     response counts (`sla_rollup.response_buckets`, two queries), then each percentile reads
     its two neighbouring values from its bucket, in order, from an index (one query each).
-    With filters, a count and the two reads over the filtered rows.
+    With filters, the filtered rows are counted per bucket (one query over an index that holds
+    the filtered columns), then the same two reads.
     """
     rows = first_responses(filters)
     ordered = rows.order_by("response_bucket", "response").values_list("response", flat=True)
@@ -318,11 +319,11 @@ def first_response_times(filters: ReportFilters) -> ResponseTimes:
             filters.organization,
         )
     ):
-        count = rows.count()
-        counts = {0: count}
+        per_bucket = rows.values("response_bucket").annotate(n=Count("pk")).order_by()
+        counts = {row["response_bucket"]: row["n"] for row in per_bucket}
     else:
         counts = response_buckets(filters)
-        count = sum(counts.values())
+    count = sum(counts.values())
     return ResponseTimes(
         count=count,
         median=interpolated(ordered, counts, count, 0.5),
