@@ -620,15 +620,40 @@ class OutgoingNotification(models.Model):
         return reverse("admin:tickets_outgoingnotification_change", args=[self.pk])
 
 
-class SlaOutcome(models.Model):
-    """A counted clock's outcome as the SLA report counts it (`tickets.outcomes`).
+class OutcomeGroup(models.Model):
+    """What the SLA report groups outcomes by: the clock's metric, plan and severity, and the
+    queue and assignee of its ticket when the outcome was recorded."""
 
-    One row per clock with a target whose outcome is recorded: `at` is its outcome instant
-    (`breached_at`, else `met_at`), `breached` says which. Plan, severity and metric are the
-    clock's; the queue and the assignee are the ticket's when the outcome was recorded, so a
-    breach stays with the tier and the agent who held the ticket when it happened and a closed
-    period's figures do not change when tickets move later. Kept by `outcomes_refresh` in the
-    same transaction as every change to clocks.
+    metric = models.CharField(max_length=20)
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+", db_index=False)
+    severity = models.ForeignKey(
+        Severity, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    queue = models.ForeignKey(
+        Queue, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+
+    class Meta:
+        abstract = True
+
+
+class SlaOutcome(OutcomeGroup):
+    """A clock's outcome as the SLA report counts it (`tickets.outcomes`).
+
+    One row per clock with a target whose outcome is recorded (`counted`): `at` is its outcome
+    instant (`breached_at`, else `met_at`), `breached` says which. Plan, severity and metric are
+    the clock's; the queue and the assignee are the ticket's when the outcome was recorded, so
+    a breach stays with the tier and the agent who held the ticket when it happened and a
+    closed period's figures do not change when tickets move later. A first-response clock met
+    without a target has a row too, not counted, for the response times. Kept by
+    `outcomes_refresh` in the same transaction as every change to clocks.
     """
 
     clock = models.OneToOneField(
@@ -644,23 +669,8 @@ class SlaOutcome(models.Model):
     responded_at = models.DateTimeField(null=True)
     response = models.DurationField(null=True)
     response_bucket = models.IntegerField(null=True, help_text="`response` in whole 5 minutes.")
-    metric = models.CharField(max_length=20)
-    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+", db_index=False)
-    severity = models.ForeignKey(
-        Severity, on_delete=models.PROTECT, related_name="+", db_index=False
-    )
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="+", db_index=False
-    )
-    queue = models.ForeignKey(
-        Queue, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
-    )
-    assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        db_index=False,
     )
 
     class Meta:
@@ -718,28 +728,13 @@ class SlaResponseWeek(models.Model):
         return f"{self.week} bucket {self.bucket}: {self.responses}"
 
 
-class SlaOutcomeWeek(models.Model):
+class SlaOutcomeWeek(OutcomeGroup):
     """Counts of `SlaOutcome` rows per UTC week (Monday) and (metric, plan, severity, queue,
     assignee). Written as signed deltas, never updated, so concurrent transactions never wait
     on a shared row; `outcomes_compact` folds a key's deltas into one row. The sum of a key's
     rows is its count at every instant."""
 
     week = models.DateField(help_text="The Monday of the UTC week.")
-    metric = models.CharField(max_length=20)
-    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+", db_index=False)
-    severity = models.ForeignKey(
-        Severity, on_delete=models.PROTECT, related_name="+", db_index=False
-    )
-    queue = models.ForeignKey(
-        Queue, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
-    )
-    assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        db_index=False,
-    )
     met_on_time = models.IntegerField()
     breached = models.IntegerField()
 
