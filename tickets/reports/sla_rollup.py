@@ -17,6 +17,7 @@ over random periods and zones.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -90,6 +91,25 @@ class Reading:
             self.uses.append([])
         self.uses[index].append((piece, sign))
 
+    def disjoint(self) -> None:
+        """Split the fragments where they overlap (a piece read whole can overlap its
+        neighbour's correction), so each row falls in one fragment and a query can say which;
+        each part keeps the uses of every fragment that held it."""
+        edges = sorted({edge for fragment in self.fragments for edge in fragment})
+        parts: list[tuple[dt.datetime, dt.datetime]] = []
+        uses: list[list[tuple[int, int]]] = []
+        for lo, hi in itertools.pairwise(edges):
+            held = [
+                use
+                for (first, after), used in zip(self.fragments, self.uses, strict=True)
+                if first <= lo and hi <= after
+                for use in used
+            ]
+            if held:
+                parts.append((lo, hi))
+                uses.append(held)
+        self.fragments, self.uses = parts, uses
+
     def net(self, index: int) -> int:
         """How a fragment changes the whole period's count (cuts inside the period cancel)."""
         return sum(sign for _, sign in self.uses[index])
@@ -118,6 +138,7 @@ def read_plan(bounds: list[dt.datetime]) -> Reading:
         plan.fragment(first, lo, piece, -1)
         plan.fragment(after, hi, piece, +1)
         plan.fragment(hi, after, piece, -1)
+    plan.disjoint()
     return plan
 
 

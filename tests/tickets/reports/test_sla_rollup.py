@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 import zoneinfo
 
@@ -10,8 +11,15 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.builders.sla_report import NOW, build_report_dataset
-from tickets.reports.sla_queries import ReportFilters, period_for_dates
+from tests.builders.sla_report import NOW, build_report_dataset, report_clock
+from tickets.reports.sla_queries import (
+    ReportFilters,
+    breakdown,
+    fold_breakdown,
+    fold_trend,
+    period_for_dates,
+    weekly_trend,
+)
 from tickets.reports.sla_rollup import cuts, read_plan, rollup_rows, utc_monday
 
 KOLKATA = zoneinfo.ZoneInfo("Asia/Kolkata")
@@ -46,6 +54,8 @@ def test_every_instant_is_read_once_for_its_piece_and_never_for_another(seed: in
     start, end = period_for_dates(first, first + dt.timedelta(days=rnd.randrange(120)), zone)
     bounds = cuts(start, end, zone)
     plan = read_plan(bounds)
+    for (_, hi), (lo, _) in itertools.pairwise(plan.fragments):
+        assert hi <= lo  # disjoint, so a query can say which one a row is in
     for _ in range(300):
         instant = start + (end - start) * rnd.random() + dt.timedelta(days=rnd.choice([0, 0, -9]))
         week = instant.astimezone(dt.UTC).date()
@@ -56,6 +66,26 @@ def test_every_instant_is_read_once_for_its_piece_and_never_for_another(seed: in
                 if lo <= instant < hi:
                     reads += sum(sign for used, sign in uses if used == piece)
             assert reads == int(bounds[piece] <= instant < bounds[piece + 1]), (instant, piece)
+
+
+NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
+
+
+@pytest.mark.django_db
+def test_a_piece_read_whole_and_its_neighbours_correction_count_an_hour_they_share_once() -> None:
+    # From Saturday 7 November in New York: the first piece (to Monday 05:00 UTC) is read
+    # whole, and the next piece takes away Monday 00:00-05:00 UTC from its first UTC week.
+    data = build_report_dataset()
+    start, end = period_for_dates(dt.date(2026, 11, 7), dt.date(2026, 11, 20), NEW_YORK)
+    filters = ReportFilters(start=start, end=end, zone=NEW_YORK)
+    before = [t.total for t in weekly_trend(filters)]
+    for at in (utc(2026, 11, 9, 2), utc(2026, 11, 9, 6), utc(2026, 11, 8, 12)):
+        report_clock(metric="acknowledge", plan=data.gold, severity=data.sev1, met_at=at)
+    groups, weeks = rollup_rows(filters)
+    assert fold_breakdown(groups, filters) == breakdown(filters)
+    assert fold_trend(weeks, filters) == weekly_trend(filters)
+    after = [t.total for t in weekly_trend(filters)]
+    assert [b - a for a, b in zip(before, after, strict=True)] == [2, 1, 0]
 
 
 @pytest.mark.django_db
