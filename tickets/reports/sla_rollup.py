@@ -201,7 +201,8 @@ def response_buckets(filters: Any) -> dict[int, int]:
     where, which = _in_fragments(plan, list(range(len(plan.fragments))), field="responded_at")
     rows = SlaOutcome.objects.filter(where, response__isnull=False).annotate(fragment=which)
     for row in rows.values("fragment", "response_bucket").annotate(n=Count("pk")).order_by():
-        counts[row["response_bucket"]] += plan.net(row["fragment"]) * row["n"]
+        if row["fragment"] >= 0:
+            counts[row["response_bucket"]] += plan.net(row["fragment"]) * row["n"]
     return {bucket: n for bucket, n in counts.items() if n}
 
 
@@ -244,10 +245,13 @@ def rollup_rows(filters: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]
     where, which = _in_fragments(plan, edges)
     rows = SlaOutcome.objects.filter(where, selected, counted=True).annotate(fragment=which)
     for row in grouped(rows, "fragment").annotate(**outcome_counts()).order_by():
-        add(row, plan.net(row["fragment"]))
+        if row["fragment"] >= 0:  # with no fragment, one row of zeros (nothing grouped)
+            add(row, plan.net(row["fragment"]))
     where, which = _in_fragments(plan, list(range(len(plan.fragments))))
     rows = SlaOutcome.objects.filter(where, selected, counted=True).annotate(fragment=which)
     for row in rows.values("fragment").annotate(**outcome_counts()).order_by():
+        if row["fragment"] < 0:
+            continue
         for index, sign in plan.uses[row["fragment"]]:
             pieces[index][0] += sign * row["met_on_time"]
             pieces[index][1] += sign * row["breached"]

@@ -54,8 +54,13 @@ H = dt.timedelta(hours=1)
 
 
 def local_midnight_near(rnd: random.Random) -> dt.datetime:
-    """An instant within minutes of a local midnight of one of the zones, in autumn 2026."""
+    """An instant within minutes of a local midnight of one of the zones, in autumn 2026; one
+    in three anywhere in those days (the hours between local and UTC week starts too)."""
     day = dt.date(2026, 9, 1) + dt.timedelta(days=rnd.randrange(100))
+    if rnd.random() < 1 / 3:
+        return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC) + dt.timedelta(
+            seconds=rnd.randrange(86400)
+        )
     midnight = dt.datetime.combine(day, dt.time(), tzinfo=rnd.choice(ZONES))
     return (midnight + dt.timedelta(seconds=rnd.randint(-900, 900))).astimezone(dt.UTC)
 

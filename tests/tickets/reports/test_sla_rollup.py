@@ -99,3 +99,15 @@ def test_a_year_costs_the_same_four_queries_as_a_week() -> None:
             rollup_rows(ReportFilters(start=start, end=end, zone=LONDON))
         counts.append(len(captured))
     assert counts == [4, 4]
+
+
+@pytest.mark.django_db
+def test_a_period_of_whole_utc_weeks_reads_the_weekly_counts_alone() -> None:
+    build_report_dataset()
+    start, end = period_for_dates(dt.date(2026, 11, 2), dt.date(2026, 11, 29), dt.UTC)
+    filters = ReportFilters(start=start, end=end, zone=dt.UTC)
+    assert read_plan(cuts(start, end, dt.UTC)).fragments == []
+    groups, weeks = rollup_rows(filters)
+    assert fold_breakdown(groups, filters) == breakdown(filters)
+    assert fold_trend(weeks, filters) == weekly_trend(filters)
+    assert breakdown(filters).overall.total > 0
