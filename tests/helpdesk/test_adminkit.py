@@ -10,6 +10,7 @@ from django.db import models
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import empty
 
 from helpdesk.adminkit import ChangeListRows, NoAddDeleteMixin, ReadOnlyAdmin, ReadOnlyInline
 from plans.models import NamedContactChange
@@ -135,3 +136,34 @@ def test_a_popup_changelist_is_left_to_django(admin_client: Client) -> None:
     TicketFactory()
     response = admin_client.get(reverse("admin:tickets_ticket_changelist") + "?_popup=1")
     assert ChangeListRows(response.context["cl"]).rows() is None
+
+
+# --------------------------------------------------------------------------------------------
+# The site's list of apps, built where a page shows it
+
+
+def test_the_queue_builds_no_list_of_apps(admin_client: Client) -> None:
+    response = admin_client.get(reverse("admin:tickets_ticket_changelist"))
+    assert response.context["available_apps"]._wrapped is empty
+
+
+def test_a_page_with_the_side_navigation_lists_the_apps(admin_client: Client) -> None:
+    response = admin_client.get(reverse("admin:tickets_timeentry_changelist"))
+    html = response.content.decode()
+    assert 'id="nav-sidebar"' in html
+    assert f'href="{reverse("admin:tickets_ticket_changelist")}"' in html
+
+
+def test_the_index_lists_the_apps(admin_client: Client) -> None:
+    response = admin_client.get(reverse("admin:index"))
+    assert f'href="{reverse("admin:tickets_ticket_changelist")}"' in response.content.decode()
+
+
+def test_an_app_index_lists_its_models(admin_client: Client) -> None:
+    response = admin_client.get(reverse("admin:app_list", args=["tickets"]))
+    assert f'href="{reverse("admin:tickets_ticket_changelist")}"' in response.content.decode()
+
+
+def test_an_app_index_a_user_may_not_see_is_not_found(client: Client) -> None:
+    client.force_login(UserFactory(is_staff=True))
+    assert client.get(reverse("admin:app_list", args=["tickets"])).status_code == 404
