@@ -296,6 +296,23 @@ class QueueAdmin(admin.ModelAdmin):
 # Tickets: the queue
 
 
+QUEUE_COLUMN_FIELDS = [
+    "reference",
+    "subject",
+    "status",
+    "updated_at",
+    "organization__name",
+    "plan__name",
+    "severity__level",
+    "severity__name",
+    "severity__definition",
+    "assignee__username",
+    "queue__name",
+]
+"""What the queue's columns (`TicketAdmin.list_display`) read of a ticket and its related rows;
+the live clocks come in their own prefetch."""
+
+
 @admin.register(Ticket)
 class TicketAdmin(NoAddDeleteMixin, TicketActionsMixin, TicketWorkMixin, admin.ModelAdmin):
     # No add: customers open tickets through the portal (entitlements apply). No delete: a
@@ -386,7 +403,10 @@ class TicketAdmin(NoAddDeleteMixin, TicketActionsMixin, TicketWorkMixin, admin.M
         if queryset.model is not Ticket:  # the history page pages its log entries here too
             return super().get_paginator(request, queryset, per_page, orphans)
         standing = SlaStateFilter.standing_asked(request)
-        return queue_paginator(request, queryset, per_page, now=timezone.now(), standing=standing)
+        # The page's rows load only what the columns show (a fifth of the columns, a third of
+        # the time to build the rows); the fixed query count catches a column that needs more.
+        rows = queryset.only(*QUEUE_COLUMN_FIELDS)
+        return queue_paginator(request, rows, per_page, now=timezone.now(), standing=standing)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Ticket | None = None) -> list[str]:
         return flatten_fieldsets(self.fieldsets)
