@@ -11,6 +11,8 @@ import pytest
 from django.template import Context, Template
 from django.utils import timezone, translation
 
+from tests.factories import OrganizationFactory, SlaClockFactory, TicketFactory, UserFactory
+from tickets import selectors
 from tickets.models import Status, Ticket
 
 # What the pieces were as included templates, written with Django's own filters.
@@ -84,3 +86,98 @@ def test_an_sla_state_badge_is_the_templates() -> None:
     clock = SimpleNamespace(state="at_risk", state_label="At risk <soon>")
     expected = Template(STATE_AS_TEMPLATE).render(Context({"clock": clock}))
     assert render("{% sla_state clock %}", clock=clock) == expected
+
+
+# -- the dashboard's ticket list ---------------------------------------------------------------
+
+# The list's loop bodies as they were written in the template language.
+CARD_AS_TEMPLATE = (
+    "\n"
+    '  <li class="list-group-item py-3" data-ticket="{{ ticket.reference }}">\n'
+    '    <div class="d-flex justify-content-between align-items-start gap-2">\n'
+    '      <a class="fw-semibold text-decoration-none stretched-link" href="{{'
+    ' ticket.get_absolute_url }}">{{ ticket.reference }}</a>\n'
+    "      {% status_badge ticket %}\n"
+    "    </div>\n"
+    '    <div class="my-1">{{ ticket.subject }}</div>\n'
+    '    <div class="d-flex flex-wrap align-items-center gap-2 small">\n'
+    "      {% severity_pill ticket.severity %}\n"
+    "      {% with clock=ticket.next_due %}{% if clock %}\n"
+    '      <span><span data-live="label">{{ clock.label }}</span> due {% local_time'
+    ' clock.due_at %}{% if clock.business_left_text %} · <span data-live="left">{{'
+    " clock.business_left_text }}</span>{% endif %}</span>\n"
+    "      {% sla_state clock %}\n"
+    "      {% endif %}{% endwith %}\n"
+    "    </div>\n"
+    "  </li>\n"
+    "  "
+)
+ROW_AS_TEMPLATE = (
+    "\n"
+    '        <tr data-ticket="{{ ticket.reference }}">\n'
+    "          <td>\n"
+    '            <a class="fw-semibold text-decoration-none" href="{{'
+    ' ticket.get_absolute_url }}">{{ ticket.reference }}</a>\n'
+    '            <div class="text-truncate ticket-subject">{{ ticket.subject'
+    " }}</div>\n"
+    "          </td>\n"
+    "          <td>{% severity_pill ticket.severity %}</td>\n"
+    "          <td>{% status_badge ticket %}</td>\n"
+    '          <td class="d-none d-lg-table-cell">{{'
+    " ticket.requester.get_full_name|default:ticket.requester.username }}</td>\n"
+    '          <td class="small">\n'
+    "            {% with clock=ticket.next_due %}\n"
+    "            {% if clock %}\n"
+    '              <div data-live="label">{{ clock.label }}</div>\n'
+    "              <div>{% local_time clock.due_at %}</div>\n"
+    '              {% if clock.business_left_text %}<div class="text-body-secondary"'
+    ' data-live="left">{{ clock.business_left_text }}</div>{% endif %}\n'
+    "              {% sla_state clock %}\n"
+    '            {% else %}<span class="text-body-secondary">-</span>{% endif %}\n'
+    "            {% endwith %}\n"
+    "          </td>\n"
+    '          <td class="d-none d-md-table-cell small">{% local_time'
+    " ticket.updated_at %}</td>\n"
+    "        </tr>\n"
+    "        "
+)
+
+
+@pytest.fixture
+def listed_tickets() -> list[Ticket]:
+    """Tickets as the dashboard lists them: with a running, a paused, a breached or no clock;
+    requesters with and without a name; markup in a subject."""
+    now = timezone.now()
+    organization = OrganizationFactory()
+    named = UserFactory(first_name="Ann", last_name="O'Neil <ops>")
+    running = TicketFactory(organization=organization, subject="<b>Down</b> & out", requester=named)
+    SlaClockFactory(ticket=running)
+    paused = TicketFactory(organization=organization)
+    SlaClockFactory(ticket=paused, state="paused", paused_at=now)
+    breached = TicketFactory(organization=organization)
+    SlaClockFactory(
+        ticket=breached, due_at=now - dt.timedelta(hours=1), state="breached", breached_at=now
+    )
+    TicketFactory(organization=organization, status=Status.WAITING)
+    tickets = list(selectors.portal_tickets(organization=organization, status="all"))
+    for ticket in tickets:
+        ticket.next_due = selectors.next_due(ticket, now=now)  # type: ignore[attr-defined]
+    return tickets
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("tag", "reference"),
+    [("ticket_card", CARD_AS_TEMPLATE), ("ticket_row", ROW_AS_TEMPLATE)],
+    ids=["card", "row"],
+)
+def test_a_listed_ticket_is_the_templates(
+    listed_tickets: list[Ticket], tag: str, reference: str
+) -> None:
+    assert any(ticket.next_due for ticket in listed_tickets)  # type: ignore[attr-defined]
+    assert any(not ticket.next_due for ticket in listed_tickets)  # type: ignore[attr-defined]
+    with timezone.override(ZoneInfo("Europe/London")):
+        for ticket in listed_tickets:
+            context = {"ticket": ticket, "viewer_tz": "Europe/London"}
+            expected = render(reference, **context)
+            assert render(f"{{% {tag} ticket %}}", **context) == expected
