@@ -88,14 +88,18 @@ def sla_state(clock: Any) -> SafeString:
 # sixty-odd nodes of a ticket.
 
 
+TICKET_PARTS = "pieces.ticket_parts"
+"""Where a page's render keeps the parts of the tickets it has written."""
+
+
 def _ticket_parts(context: template.Context, ticket: Any) -> dict[str, Any]:
     """The pieces a ticket's card and row share, written once per page."""
-    written = context.render_context.get(_ticket_parts)
+    written: dict[Any, dict[str, Any]] | None = context.render_context.get(TICKET_PARTS)
     if written is None:
-        written = context.render_context[_ticket_parts] = {}
+        written = context.render_context[TICKET_PARTS] = {}
     if ticket.pk not in written:
         written[ticket.pk] = _write_ticket_parts(context, ticket)
-    return written[ticket.pk]  # type: ignore[no-any-return]
+    return written[ticket.pk]
 
 
 def _write_ticket_parts(context: template.Context, ticket: Any) -> dict[str, Any]:
