@@ -15,6 +15,7 @@ from django.contrib.admin.templatetags.admin_list import (
 from django.contrib.admin.templatetags.base import InclusionAdminNode
 from django.contrib.admin.views.main import ChangeList
 from django.template.base import Parser, Token
+from django.utils.safestring import SafeString
 
 from helpdesk.adminkit import ChangeListRows
 
