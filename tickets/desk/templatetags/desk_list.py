@@ -31,7 +31,10 @@ def desk_result_list(cl: ChangeList) -> dict[str, Any]:
         "result_hidden_fields": list(result_hidden_fields(cl)),
         "result_headers": headers,
         "num_sorted_fields": sum(1 for h in headers if h["sortable"] and h["sorted"]),
-        "results": list(results(cl)) if rows is None else [ResultList(None, row) for row in rows],
+        # A row's cells as one item: the template writes the row's items one after another.
+        "results": list(results(cl))
+        if rows is None
+        else [ResultList(None, [SafeString("".join(row))]) for row in rows],
     }
 
 
