@@ -100,13 +100,15 @@ def ticket_for_viewer(*, user: User, reference: str) -> Ticket:
     organization = organization_for(user=user)
     ticket = (
         Ticket.objects.select_related(
-            "severity", "category", "plan", "plan__policy", "requester", "organization", "release"
+            "severity", "category", "plan", "plan__policy", "requester", "release"
         )
         .filter(organization=organization, reference=reference)
         .first()
     )
     if ticket is None:
         raise Http404("No such ticket.")
+    # The viewer's organization, read above: one join fewer for the database to plan.
+    ticket.organization = organization
     return ticket
 
 
