@@ -1,8 +1,12 @@
-"""The read-only admin base every layer's admin uses (a leaf: imports only Django).
+"""The admin kit every layer's admin uses (a leaf: imports only Django).
 
 Append-only logs and rows that only the services write are shown in the admin and never added,
 changed or deleted there. `ReadOnlyAdmin` and `ReadOnlyInline` say so once; `NoAddDeleteMixin`
 is for rows agents may edit through the admin but never create or remove by hand.
+
+`DeskAdminSite` is the admin site, listing its apps only where a page shows them;
+`ChangeListRows` writes a changelist's rows once per page (the queue's, through
+`{% desk_result_list %}`).
 """
 
 from __future__ import annotations
