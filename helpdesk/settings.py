@@ -24,7 +24,7 @@ ALLOWED_HOSTS = env.list(
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "helpdesk.apps.DeskAdminConfig",  # django.contrib.admin, with our site class
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

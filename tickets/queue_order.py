@@ -22,7 +22,9 @@ turned) breached, soonest first, then first in, first out.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
 from django.core.exceptions import EmptyResultSet
@@ -158,9 +160,13 @@ def page_rows(
 ) -> QuerySet[Ticket]:
     """`ordered_by_urgency(tickets)[start:stop]` (with `tickets`' related rows and prefetches),
     its ids read part by part (`page_ids`) in the same query."""
-    ids = page_ids(tickets, now=now, start=start, stop=stop, urgencies=urgencies, ranks=ranks)
+
+    def ids(at: dt.datetime) -> QuerySet[Any]:
+        return page_ids(tickets, now=at, start=start, stop=stop, urgencies=urgencies, ranks=ranks)
+
+    shape = ("page", start, stop, _shape_of(urgencies), _shape_of(ranks))
     try:
-        sql, params = ids.query.sql_with_params()
+        sql, params = compiled_sql(tickets, shape, now=now, build=ids)
     except EmptyResultSet:
         return tickets.none()
     page = RawSQL(f"SELECT page.id FROM ({sql}) page", params)  # Django compiled it
@@ -181,11 +187,104 @@ def capped_count(
     if now is None:
         rows = tickets.select_related(None).prefetch_related(None).order_by().values("pk")
         return rows[:limit].count()
-    branches = [
-        part.values_list("id")
-        for _, part in _parts(tickets, now=now, urgencies=urgencies, ranks=ranks)
-    ]
-    if not branches:
+
+    def union(at: dt.datetime) -> QuerySet[Any]:
+        branches = [
+            part.values_list("id")
+            for _, part in _parts(tickets, now=at, urgencies=urgencies, ranks=ranks)
+        ]
+        if not branches:
+            raise EmptyResultSet
+        first, *others = branches
+        return (first.union(*others, all=True) if others else first)[:limit]
+
+    shape = ("count", limit, _shape_of(urgencies), _shape_of(ranks))
+    try:
+        sql, params = compiled_sql(tickets, shape, now=now, build=union)
+    except EmptyResultSet:
         return 0
-    first, *others = branches
-    return (first.union(*others, all=True) if others else first)[:limit].count()
+    with connections[tickets.db].cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM ({sql}) subquery", params)
+        return int(cursor.fetchone()[0])
+
+
+# --------------------------------------------------------------------------------------------
+# The parts' SQL, compiled once per shape
+
+COMPILED_CACHE_SIZE = 256
+"""How many compiled queries a process keeps (a few per view of the queue and page asked)."""
+
+_compiled: OrderedDict[Hashable, tuple[str, tuple[Any, ...], frozenset[int]]] = OrderedDict()
+_compiled_lock = threading.Lock()
+
+
+class _Now:
+    """Where the instant stood among a query's parameters (in a cache key)."""
+
+
+NOW = _Now()
+
+
+def _shape_of(values: Sequence[int] | None) -> tuple[int, ...] | None:
+    return None if values is None else tuple(values)
+
+
+def compiled_sql(
+    tickets: QuerySet[Ticket],
+    shape: Hashable,
+    *,
+    now: dt.datetime,
+    build: Callable[[dt.datetime], QuerySet[Any]],
+) -> tuple[str, list[Any]]:
+    """`build(now)`'s SQL and parameters, compiled once per shape and reused at later instants.
+
+    A page's query is a union of a branch per part, each with the view's filters: compiling it
+    costs milliseconds, and only the instant changes from one reading to the next. The key is
+    `tickets`' own SQL and parameters, the instant marked where it stands (so a view filtered
+    by standing at the same instant is reused too), and `shape` (what else `build` depends
+    on). A first compilation is checked against a second one a second later: kept only if the
+    instant is all that moves, each place it stands then takes the next one."""
+    ops = connections[tickets.db].ops
+    stamp = ops.adapt_datetimefield_value(now)
+    base_sql, base_params = (
+        tickets.select_related(None).prefetch_related(None).order_by().query.sql_with_params()
+    )
+    marked = tuple(NOW if _is(param, now, stamp) else param for param in base_params)
+    key: Hashable | None = (tickets.db, base_sql, marked, shape)
+    if any(isinstance(param, dt.datetime) for param in marked):
+        key = None  # an instant other than `now` among the filters: compile each time
+    else:
+        try:
+            hash(key)
+        except TypeError:
+            key = None
+    if key is not None:
+        with _compiled_lock:
+            hit = _compiled.get(key)
+            if hit is not None:
+                _compiled.move_to_end(key)
+        if hit is not None:
+            sql, params, slots = hit
+            return sql, [stamp if n in slots else param for n, param in enumerate(params)]
+    sql, first = build(now).query.sql_with_params()
+    if key is not None:
+        slots = frozenset(n for n, param in enumerate(first) if _is(param, now, stamp))
+        later_sql, later = build(now + dt.timedelta(seconds=1)).query.sql_with_params()
+        if later_sql == sql and all(
+            a == b for n, (a, b) in enumerate(zip(first, later, strict=True)) if n not in slots
+        ):
+            with _compiled_lock:
+                _compiled[key] = (sql, tuple(first), slots)
+                while len(_compiled) > COMPILED_CACHE_SIZE:
+                    _compiled.popitem(last=False)
+    return sql, list(first)
+
+
+def _is(param: Any, now: dt.datetime, stamp: Any) -> bool:
+    """Whether a parameter is the instant (as the database's adapter writes it, for SQLite a
+    string)."""
+    return (
+        type(param) is type(stamp)
+        and param == stamp
+        or (isinstance(param, dt.datetime) and param == now)
+    )

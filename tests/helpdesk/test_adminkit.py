@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import pytest
 from django.contrib import admin
+from django.contrib.admin.templatetags.admin_list import results
+from django.contrib.admin.views.main import ChangeList
 from django.db import models
 from django.test import Client, RequestFactory
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import empty
 
-from helpdesk.adminkit import NoAddDeleteMixin, ReadOnlyAdmin, ReadOnlyInline
+from helpdesk.adminkit import ChangeListRows, NoAddDeleteMixin, ReadOnlyAdmin, ReadOnlyInline
 from plans.models import NamedContactChange
 from sla.models import EscalationFiring, SlaClock
 from tests.admin_checks import admin_url
-from tests.factories import SlaClockFactory, UserFactory
+from tests.factories import (
+    AgentFactory,
+    QueueFactory,
+    SlaClockFactory,
+    TicketFactory,
+    TimeEntryFactory,
+    UserFactory,
+)
 from tickets.models import CustomerEscalation, Ticket, TicketEvent, TimeEntry
 
 pytestmark = pytest.mark.django_db
@@ -66,3 +78,92 @@ def test_a_read_only_inline_shows_rows_and_offers_no_blank_ones() -> None:
     assert not inline.has_add_permission(request, None)
     assert not inline.has_change_permission(request, None)
     assert not inline.has_delete_permission(request, None)
+
+
+# --------------------------------------------------------------------------------------------
+# Changelist rows written once per page
+
+
+def varied_tickets() -> None:
+    """Tickets with and without an assignee, a queue and live clocks; markup in a subject."""
+    now = timezone.now()
+    agent, queue = AgentFactory(username="ann"), QueueFactory(slug="l2")
+    TicketFactory(subject="<b>bold</b> & co", assignee=agent, queue=queue)
+    TicketFactory(subject="   ")
+    SlaClockFactory(ticket=TicketFactory(assignee=agent), state="breached", breached_at=now)
+    SlaClockFactory(ticket=TicketFactory(queue=queue), state="paused", paused_at=now)
+    SlaClockFactory(ticket=TicketFactory())
+
+
+def django_rows(changelist: ChangeList) -> list[list[str]]:
+    return [list(row) for row in results(changelist)]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "?sla=breached", "?open=all&o=3.-2", "?q=bold"],
+    ids=["queue", "filtered", "sorted", "searched"],
+)
+def test_the_rows_of_the_queue_are_the_ones_django_writes(admin_client: Client, query: str) -> None:
+    varied_tickets()
+    response = admin_client.get(reverse("admin:tickets_ticket_changelist") + query)
+    changelist = response.context["cl"]
+    assert changelist.result_list
+    assert ChangeListRows(changelist).rows() == django_rows(changelist)
+
+
+def test_the_rows_of_another_changelist_are_the_ones_django_writes(admin_client: Client) -> None:
+    TimeEntryFactory(note="<i>call</i>", billable=False)
+    TimeEntryFactory(note="")
+    url = reverse("admin:tickets_timeentry_changelist")
+    response = admin_client.get(url + "?billable__exact=0")
+    changelist = response.context["cl"]
+    rows = ChangeListRows(changelist).rows()
+    assert rows is not None
+    assert rows == django_rows(changelist)
+
+
+def test_the_queue_page_shows_the_rows_it_writes(admin_client: Client) -> None:
+    varied_tickets()
+    response = admin_client.get(reverse("admin:tickets_ticket_changelist"))
+    changelist = response.context["cl"]
+    html = response.content.decode()
+    for row in django_rows(changelist):
+        assert "<tr>" + "".join(row) + "</tr>" in html
+
+
+def test_a_popup_changelist_is_left_to_django(admin_client: Client) -> None:
+    TicketFactory()
+    response = admin_client.get(reverse("admin:tickets_ticket_changelist") + "?_popup=1")
+    assert ChangeListRows(response.context["cl"]).rows() is None
+
+
+# --------------------------------------------------------------------------------------------
+# The site's list of apps, built where a page shows it
+
+
+def test_the_queue_builds_no_list_of_apps(admin_client: Client) -> None:
+    response = admin_client.get(reverse("admin:tickets_ticket_changelist"))
+    assert response.context["available_apps"]._wrapped is empty
+
+
+def test_a_page_with_the_side_navigation_lists_the_apps(admin_client: Client) -> None:
+    response = admin_client.get(reverse("admin:tickets_timeentry_changelist"))
+    html = response.content.decode()
+    assert 'id="nav-sidebar"' in html
+    assert f'href="{reverse("admin:tickets_ticket_changelist")}"' in html
+
+
+def test_the_index_lists_the_apps(admin_client: Client) -> None:
+    response = admin_client.get(reverse("admin:index"))
+    assert f'href="{reverse("admin:tickets_ticket_changelist")}"' in response.content.decode()
+
+
+def test_an_app_index_lists_its_models(admin_client: Client) -> None:
+    response = admin_client.get(reverse("admin:app_list", args=["tickets"]))
+    assert f'href="{reverse("admin:tickets_ticket_changelist")}"' in response.content.decode()
+
+
+def test_an_app_index_a_user_may_not_see_is_not_found(client: Client) -> None:
+    client.force_login(UserFactory(is_staff=True))
+    assert client.get(reverse("admin:app_list", args=["tickets"])).status_code == 404

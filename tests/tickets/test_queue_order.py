@@ -20,6 +20,7 @@ from tests.factories import PlanFactory, SeverityFactory, TicketFactory
 from tickets.models import CLOSED_STATUSES, Ticket
 from tickets.queue_order import (
     LEVELS,
+    _compiled,
     capped_count,
     open_ranks,
     ordered_by_urgency,
@@ -184,3 +185,51 @@ def test_a_standing_without_parts_reads_no_rows(queue: SimpleNamespace) -> None:
     met_late = [URGENCY[Standing.MET_LATE]]
     assert list(page_rows(open_tickets(), now=queue.now, start=0, stop=5, urgencies=met_late)) == []
     assert capped_count(open_tickets(), limit=5, now=queue.now, urgencies=met_late) == 0
+
+
+# --------------------------------------------------------------------------------------------
+# The parts' SQL compiled once per shape
+
+
+def test_a_page_compiled_once_is_read_at_each_later_instant(queue: SimpleNamespace) -> None:
+    _compiled.clear()
+    for offset in INSTANTS:
+        now = queue.now + offset
+        assert paged(open_tickets(), now, ranks=ranks()) == case_order(open_tickets(), now)
+    pages = len(range(0, len(queue.tickets) + PAGE, PAGE))
+    assert len(_compiled) == pages  # one compiled query per page, whatever the instant
+
+
+def test_a_count_compiled_once_counts_at_each_later_instant(queue: SimpleNamespace) -> None:
+    _compiled.clear()
+    urgencies = [URGENCY[Standing.AT_RISK]]
+    for offset in INSTANTS:
+        now = queue.now + offset
+        at_risk = ticket_standing_conditions(now=now, prefix="sla_")[Standing.AT_RISK]
+        expected = open_tickets().filter(at_risk).count()
+        kwargs = {"now": now, "urgencies": urgencies, "ranks": ranks()}
+        assert capped_count(open_tickets(), limit=1000, **kwargs) == expected
+    assert len(_compiled) == 1
+
+
+def test_a_view_filtered_at_the_same_instant_reuses_its_page(queue: SimpleNamespace) -> None:
+    _compiled.clear()
+    most = 0
+    for offset in INSTANTS:
+        now = queue.now + offset
+        breached = ticket_standing_conditions(now=now, prefix="sla_")[Standing.BREACHED]
+        tickets = open_tickets().filter(breached)
+        kwargs = {"urgencies": [URGENCY[Standing.BREACHED]], "ranks": ranks()}
+        assert paged(tickets, now, **kwargs) == case_order(tickets, now)
+        most = max(most, len(range(0, tickets.count() + PAGE, PAGE)))
+    assert len(_compiled) == most  # one compiled query per page, whatever the instant
+
+
+def test_a_view_with_another_instant_is_compiled_each_time(queue: SimpleNamespace) -> None:
+    _compiled.clear()
+    for offset in INSTANTS:
+        now = queue.now + offset
+        tickets = open_tickets().filter(created_at__lte=now - dt.timedelta(hours=1))
+        assert paged(tickets, now, ranks=ranks()) == case_order(tickets, now)
+    if connection.vendor == "postgresql":  # SQLite's parameters are strings: cached per instant
+        assert len(_compiled) == 0

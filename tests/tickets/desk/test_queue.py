@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.contrib import admin
 from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
@@ -14,6 +16,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from sla.models import ClockState, SlaClock
 from tests.admin_checks import message_texts
@@ -30,7 +33,7 @@ from tests.factories import (
     TicketFactory,
 )
 from tickets import services
-from tickets.desk.admin import sla_badge_parts
+from tickets.desk.admin import severity_pill, short_instant, sla_badge, sla_badge_parts
 from tickets.models import Status, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -501,3 +504,77 @@ def test_tickets_with_nothing_due_are_first_in_first_out(admin_client: Client) -
     first = TicketFactory(plan=plan, created_at=timezone.now() - dt.timedelta(hours=2))
     second = TicketFactory(plan=plan, created_at=timezone.now() - dt.timedelta(hours=1))
     assert queue_rows(admin_client) == [first.reference, second.reference]
+
+
+# --------------------------------------------------------------------------------------------
+# Columns written out: what format_html wrote, escaped alike
+
+
+def test_the_columns_escape_what_they_show_as_format_html_did(admin_client: Client) -> None:
+    ticket = TicketFactory(
+        subject='<b>"Down"</b> & out',
+        organization=OrganizationFactory(name="A&B <Ltd>"),
+        plan=PlanFactory(name='Gold "plus"'),
+        severity=SeverityFactory(level=2, name="<High>", definition='Loss & "harm"'),
+    )
+    model_admin = admin.site._registry[Ticket]
+    assert model_admin.organization_name(ticket) == format_html(
+        '{}<br><span class="quiet queue-plan">{}</span>', ticket.organization.name, ticket.plan.name
+    )
+    assert severity_pill(ticket) == format_html(
+        '<span class="sev-pill sev-{}" title="{}">{} {}</span>',
+        2,
+        ticket.severity.definition,
+        2,
+        ticket.severity.name,
+    )
+    assert model_admin.action_checkbox(ticket) == format_html(
+        '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+        helpers.ACTION_CHECKBOX_NAME,
+        ticket.pk,
+        f"Select this object for an action - {ticket}",
+    )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        dt.datetime(2026, 3, 29, 0, 30, tzinfo=dt.UTC),
+        dt.datetime(2025, 12, 31, 23, 5, tzinfo=dt.UTC),
+    ],
+    ids=str,
+)
+def test_an_instant_column_is_what_format_html_wrote(value: dt.datetime) -> None:
+    with timezone.override(ZoneInfo("Europe/London")):
+        local = timezone.localtime(value)
+        year = "" if local.year == timezone.localtime().year else f" {local.year}"
+        assert short_instant(value) == format_html(
+            '<time datetime="{}">{}{} {}</time>',
+            local.isoformat(),
+            f"{local:%a %d %b}",
+            year,
+            f"{local:%H:%M} {local.tzname()}",
+        )
+
+
+def test_a_badge_is_what_format_html_wrote() -> None:
+    for state, due_in in [("running", 2), ("running", -2), ("paused", 2)]:
+        badge_clock = clock(state=state, due_in=dt.timedelta(hours=due_in))
+        parts = sla_badge_parts([badge_clock], timezone.now())
+        assert parts is not None
+        css, text, title = parts
+        standing, separator, amount = text.partition(" \u00b7 ")
+        if separator:
+            expected = format_html(
+                '<span class="sla-badge {}" title="{}">{}<span class="sla-sep"> \u00b7 </span>'
+                '<span class="sla-amount">{}</span></span>',
+                css,
+                title,
+                standing,
+                amount,
+            )
+        else:
+            expected = format_html(
+                '<span class="sla-badge {}" title="{}">{}</span>', css, title, text
+            )
+        assert sla_badge([badge_clock], timezone.now()) == expected
