@@ -40,6 +40,7 @@ from sla.standing import Standing
 from tickets.models import SlaOutcome
 from tickets.reports.sla_rollup import (
     grouped,
+    named,
     outcome_counts,
     position_in_buckets,
     response_buckets,
@@ -172,7 +173,7 @@ def breakdown(filters: ReportFilters) -> Breakdown:
     weekly roll-ups (`sla_rollup`); a test checks that both agree.
     """
     rows = grouped(counted_outcomes(filters)).annotate(**outcome_counts())
-    return fold_breakdown(rows.order_by(), filters)
+    return fold_breakdown(named(list(rows.order_by())), filters)
 
 
 def fold_breakdown(rows: Iterable[dict[str, Any]], filters: ReportFilters) -> Breakdown:

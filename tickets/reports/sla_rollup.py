@@ -9,7 +9,8 @@ the rows whole. So a year reads about 52 weeks of roll-ups and, in London, one h
 rows; a period that starts on a Thursday adds up to three and a half days of rows at each end.
 
 Four queries, whatever the period: the weeks by group, the weeks by week, the corrections that
-change the period's total by group, and every correction's total. The figures are the detailed
+change the period's total by group, and every correction's total; then four small ones for the
+groups' names. The figures are the detailed
 query's (`sla_queries.breakdown` and `weekly_trend` over the same rows); a test compares them
 over random periods and zones.
 """
@@ -22,31 +23,50 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import models
-from django.db.models import Case, Count, F, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, Q, QuerySet, Sum, Value, When
 
-from tickets.models import SlaOutcome, SlaOutcomeWeek, SlaResponseWeek
+from plans.models import Plan, Severity
+from tickets.models import Queue, SlaOutcome, SlaOutcomeWeek, SlaResponseWeek
 from tickets.outcomes import week_of
 
 WEEK = dt.timedelta(days=7)
-GROUP_FIELDS = ["metric", "plan_id", "queue_id", "assignee_id"]
-GROUP_NAMES = {
-    "plan_name": "plan__name",
-    "level": "severity__level",
-    "queue_name": "queue__name",
-    "username": "assignee__username",
-    "first_name": "assignee__first_name",
-    "last_name": "assignee__last_name",
-}
-"""The keys of a group row (what `sla_queries.fold_breakdown` reads): the rows' own fields and
-the names joined to them."""
-GROUP = [*GROUP_FIELDS, *GROUP_NAMES]
+GROUP_KEYS = ["metric", "plan_id", "severity_id", "queue_id", "assignee_id"]
+"""What outcome rows and weekly counts are grouped by: identifiers only, so the database groups
+narrow keys and joins nothing per row; `named` adds the names to the few groups."""
+NAMES = ["plan_name", "level", "queue_name", "username", "first_name", "last_name"]
 
 
 def grouped(rows: QuerySet[Any], *extra: str) -> QuerySet[Any]:
     """`rows.values()` by the group keys (and `extra` fields), ready to annotate counts."""
-    names = {name: F(path) for name, path in GROUP_NAMES.items()}
-    return rows.values(*extra, *GROUP_FIELDS, **names)
+    return rows.values(*extra, *GROUP_KEYS)
+
+
+def named(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The group rows with the names `sla_queries.fold_breakdown` shows: the plan's name, the
+    severity's level, the queue's name and the assignee's (four queries, whatever the rows)."""
+    plans = dict(Plan.objects.values_list("id", "name"))
+    levels = dict(Severity.objects.values_list("id", "level"))
+    queues = dict(Queue.objects.values_list("id", "name"))
+    ids = {row["assignee_id"] for row in groups} - {None}
+    users = {
+        user.pk: user
+        for user in get_user_model()
+        .objects.filter(Q(pk__in=ids) | Q(pk__isnull=True))
+        .only("username", "first_name", "last_name")
+    }
+    for row in groups:
+        user = users.get(row["assignee_id"])
+        row.update(
+            plan_name=plans.get(row["plan_id"]),
+            level=levels.get(row["severity_id"]),
+            queue_name=queues.get(row["queue_id"]),
+            username=getattr(user, "username", None),
+            first_name=getattr(user, "first_name", None),
+            last_name=getattr(user, "last_name", None),
+        )
+    return groups
 
 
 def utc_monday(instant: dt.datetime) -> dt.datetime:
@@ -217,7 +237,7 @@ def position_in_buckets(counts: dict[int, int], position: int) -> tuple[int, int
 
 
 def rollup_rows(filters: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Group rows (keys of `GROUP`, met_on_time, breached) and week rows (week: the local
+    """Group rows (`GROUP_KEYS`, `NAMES`, met_on_time, breached) and week rows (week: the local
     Monday, met_on_time, breached), as the detailed queries give them."""
     bounds = cuts(filters.start, filters.end, filters.zone)
     plan = read_plan(bounds)
@@ -227,7 +247,7 @@ def rollup_rows(filters: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]
     )
     sums = {"met_on_time": Sum("met_on_time"), "breached": Sum("breached")}
     groups: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
-    names = GROUP
+    names = GROUP_KEYS
 
     def add(row: dict[str, Any], sign: int) -> None:
         tally = groups[tuple(row[name] for name in names)]
@@ -255,11 +275,13 @@ def rollup_rows(filters: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]
         for index, sign in plan.uses[row["fragment"]]:
             pieces[index][0] += sign * row["met_on_time"]
             pieces[index][1] += sign * row["breached"]
-    group_rows = [
-        {**dict(zip(names, key, strict=True)), "met_on_time": met, "breached": late}
-        for key, (met, late) in groups.items()
-        if met or late
-    ]
+    group_rows = named(
+        [
+            {**dict(zip(names, key, strict=True)), "met_on_time": met, "breached": late}
+            for key, (met, late) in groups.items()
+            if met or late
+        ]
+    )
     mondays = [_local_monday(bound, filters.zone) for bound in bounds[:-1]]
     week_rows = [
         {"week": monday, "met_on_time": met, "breached": late}
