@@ -28,7 +28,7 @@ from typing import Any, Protocol
 from django.db import transaction
 
 from helpdesk import timing
-from helpdesk.db import bulk_set, retry_on_conflict
+from helpdesk.db import bulk_insert, bulk_set, retry_on_conflict
 from sla.calendars import clock_for
 from sla.clock import BusinessCalendar as PureCalendar
 from sla.models import (
@@ -539,7 +539,7 @@ def clocks_retarget(
                 )
             )
     _refresh_next_action(clocks)
-    SlaClockEvent.objects.bulk_create(events)
+    bulk_insert(events)
     _save([clock for clock in clocks if _saved(clock) != before[id(clock)]])
     return changed
 
@@ -632,7 +632,7 @@ def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> SweepR
                     )
                 )
             clock.next_action_at = _next_action(clock, _rules(clock, rules), done)
-        SlaClockEvent.objects.bulk_create(events)
+        bulk_insert(events)
         if firings:
             _act(firings, token, rules, result)
         # The tickets' stored SLA summaries need no refresh: a breach is recorded at the due
@@ -648,7 +648,7 @@ def _act(
     result: SweepResult,
 ) -> None:
     """Insert the firings, keep those this sweep won, and hand them to the ticket side."""
-    EscalationFiring.objects.bulk_create(firings, ignore_conflicts=True)
+    bulk_insert(firings, ignore_conflicts=True)
     # The rows this sweep inserted, matched to the firings in memory (which hold their clock
     # and rule already): ids only, no model rows to build again.
     mine = {(f.clock_id, f.rule_id): f for f in firings}

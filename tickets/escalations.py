@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from django.contrib.auth import get_user_model
 
 from helpdesk import timing
+from helpdesk.db import bulk_insert
 from sla.services import EscalationAction, EscalationOutcome
 from tickets import emails
 from tickets.escalation_fallback import contracts_for, resolve_recipients
@@ -162,7 +163,7 @@ def handle_escalations(actions: list[EscalationAction]) -> dict[int, EscalationO
                     due_at=action.due_at.isoformat() if action.due_at else None,
                 )
             )
-    TicketEvent.objects.bulk_create(events)
+    bulk_insert(events)
     # In the sweep's transaction: the firing, its event and its mails commit together.
     record_many(notices)
     return outcomes

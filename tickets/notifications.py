@@ -64,7 +64,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from helpdesk import mail, metrics, queue
-from helpdesk.db import retry_on_conflict
+from helpdesk.db import bulk_insert, retry_on_conflict
 from tickets.inbound import thread
 from tickets.models import DeliveryStatus, OutgoingNotification, Ticket
 
@@ -138,7 +138,7 @@ def record_many(notices: Iterable[Notice]) -> int:
             rows.append(row)
     if not rows:
         return 0
-    OutgoingNotification.objects.bulk_create(rows)
+    bulk_insert(rows)
     ids = [row.pk for row in rows if row.next_attempt_at <= now]  # held rows: the re-drive
     for start in range(0, len(ids), BATCH):
         batch = ids[start : start + BATCH]

@@ -1,14 +1,16 @@
-"""`bulk_set`: one UPDATE ... FROM (VALUES ...) instead of Django's CASE per row."""
+"""`bulk_set`: one UPDATE ... FROM (VALUES ...) instead of Django's CASE per row; `bulk_insert`:
+one INSERT from one JSON parameter instead of an array per column."""
 
 import datetime as dt
+import uuid
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from helpdesk.db import bulk_set
-from sla.models import EscalationFiring, SlaClock
-from tests.factories import SlaClockFactory
+from helpdesk.db import bulk_insert, bulk_set
+from sla.models import EscalationFiring, SlaClock, SlaClockEvent
+from tests.factories import EscalationRuleFactory, SlaClockFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -69,3 +71,40 @@ def test_nothing_to_save_sends_nothing() -> None:
     with CaptureQueriesContext(connection) as queries:
         assert bulk_set([], ["state"]) == 0
     assert len(queries) == 0
+
+
+def test_bulk_insert_writes_every_value_and_gives_each_row_its_id() -> None:
+    clock = SlaClockFactory()
+    when = dt.datetime(2026, 11, 23, 9, 30, 15, 123456, tzinfo=dt.UTC)
+    events = [
+        SlaClockEvent(clock=clock, kind="breached", at=when, due_at=None, data={"late": True}),
+        SlaClockEvent(clock=clock, kind="met", at=when, due_at=when, reason="né", data={}),
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        assert bulk_insert(events) == 2
+    assert len(queries) == 1
+    assert [event.pk for event in events] == list(
+        SlaClockEvent.objects.filter(clock=clock).order_by("pk").values_list("pk", flat=True)
+    )
+    assert list(
+        SlaClockEvent.objects.filter(clock=clock)
+        .order_by("pk")
+        .values_list("kind", "at", "due_at", "reason", "data")
+    ) == [("breached", when, None, "", {"late": True}), ("met", when, when, "né", {})]
+
+
+def test_bulk_insert_skips_conflicting_rows_when_asked() -> None:
+    clock, rule = SlaClockFactory(), EscalationRuleFactory()
+    token = "00000000-0000-0000-0000-000000000002"
+    at = clock.started_at
+    first = EscalationFiring(
+        clock=clock, rule=rule, rule_text="r", due_at=at, fired_at=at, sweep=token
+    )
+    bulk_insert([first])
+    again = EscalationFiring(
+        clock=clock, rule=rule, rule_text="again", due_at=at, fired_at=at, sweep=uuid.uuid4()
+    )
+    bulk_insert([again], ignore_conflicts=True)
+    assert list(EscalationFiring.objects.values_list("rule_text", "sweep")) == [
+        ("r", uuid.UUID(token))
+    ]
