@@ -10,7 +10,8 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from types import SimpleNamespace
 from typing import Any, ParamSpec, TypeVar, overload
 
 from django.core.exceptions import ValidationError
@@ -170,6 +171,63 @@ def bulk_insert(
             objs, ignore_conflicts=ignore_conflicts
         )
         return len(objs)
+    keys = _recordset_insert(connection, model, objs, adding=True, returning=not ignore_conflicts)
+    pk = model._meta.pk
+    for obj, key in zip(objs, keys or [None] * len(objs), strict=True):
+        if key is not None:
+            setattr(obj, pk.attname, key)
+        obj._state.adding = False
+        obj._state.db = using
+    return len(objs)
+
+
+def insert_rows(
+    model: type[models.Model], rows: Sequence[Mapping[str, Any]], *, using: str = "default"
+) -> list[Any]:
+    """Insert new rows given as `{attname: value}` (`ticket_id`, not `ticket`), without building
+    a model instance for each (about 20 microseconds a row, half a second for a sweep's
+    notification rows); fields left out take their defaults. Values go in as they are, with
+    no `pre_save` (give `auto_now` fields yourself). One INSERT, as `bulk_insert`; returns the
+    new rows' primary keys in order."""
+    if not rows:
+        return []
+    meta = model._meta
+    fields = [
+        f for f in meta.concrete_fields if not (f.primary_key and isinstance(f, models.AutoField))
+    ]
+    constant = {
+        f.attname: f.get_default() for f in fields if not (f.has_default() and callable(f.default))
+    }
+    made = {f.attname: f.get_default for f in fields if f.has_default() and callable(f.default)}
+    attnames = {f.attname for f in fields}
+    filled = []
+    for row in rows:
+        if unknown := row.keys() - attnames:
+            raise ValueError(f"{meta.label} has no field {', '.join(sorted(unknown))}")
+        values = {**constant, **row}
+        for attname, default in made.items():
+            if attname not in row:
+                values[attname] = default()
+        filled.append(SimpleNamespace(**values))
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        objs = [model(**vars(values)) for values in filled]
+        model._default_manager.db_manager(using).bulk_create(objs)
+        return [obj.pk for obj in objs]
+    return _recordset_insert(connection, model, filled, adding=False, returning=True) or []
+
+
+def _recordset_insert(
+    connection: Any,
+    model: type[models.Model],
+    objs: Sequence[Any],
+    *,
+    adding: bool,
+    returning: bool,
+) -> list[Any] | None:
+    """PostgreSQL: `INSERT ... SELECT ... FROM jsonb_to_recordset(...)` of `objs` (model
+    instances, or anything with an attribute per field); the new primary keys when
+    `returning`, else `ON CONFLICT DO NOTHING` and None."""
     meta = model._meta
     pk = meta.pk
     columns = [
@@ -184,17 +242,11 @@ def bulk_insert(
         f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT {picked}"
         f" FROM jsonb_to_recordset(CAST(%s AS jsonb)) AS v({_recordset_types(connection, columns)})"
     )
-    sql += " ON CONFLICT DO NOTHING" if ignore_conflicts else f" RETURNING {quote(pk.column)}"
-    insert = _recordset_rows(connection, sql, columns, adding=True)
+    sql += f" RETURNING {quote(pk.column)}" if returning else " ON CONFLICT DO NOTHING"
+    insert = _recordset_rows(connection, sql, columns, adding=adding)
     with connection.cursor() as cursor:
         cursor.execute(*insert(objs))
-        if not ignore_conflicts:
-            for obj, (key,) in zip(objs, cursor.fetchall(), strict=True):
-                setattr(obj, pk.attname, key)
-    for obj in objs:
-        obj._state.adding = False
-        obj._state.db = using
-    return len(objs)
+        return [key for (key,) in cursor.fetchall()] if returning else None
 
 
 def _prep(field: models.Field[Any, Any], obj: models.Model, connection: Any) -> Any:
@@ -245,8 +297,9 @@ def _recordset_types(connection: Any, columns: list[models.Field[Any, Any]]) -> 
 
 # Values that reach PostgreSQL unchanged through a field's `get_db_prep_save` (on PostgreSQL
 # it hands these to the driver as they are) and that `json.dumps` (with `_json_value`) writes
-# in a form PostgreSQL reads back as the same value. Anything else (an enum member, a naive
-# datetime, a Decimal, a lazy string) goes through the field first.
+# in a form PostgreSQL reads back as the same value; strings (choices members included) too.
+# Anything else (an integer choice, a naive datetime, a Decimal, a lazy string) goes through
+# the field first.
 _PLAIN = frozenset({str, int, bool, type(None), uuid.UUID, dt.timedelta, dt.date})
 
 
@@ -273,12 +326,22 @@ def _recordset_rows(
                 return jsonlib.loads(jsonlib.dumps(raw, cls=encoder))
 
             return json_value
-        fills_in = adding and type(field).pre_save is not models.Field.pre_save
+        fills_in = (
+            adding
+            and type(field).pre_save is not models.Field.pre_save
+            and not (  # a date without auto_now(_add) has nothing to fill in
+                isinstance(field, models.DateField) and not (field.auto_now or field.auto_now_add)
+            )
+        )
 
         def column_value(obj: models.Model) -> Any:
             raw = field.pre_save(obj, add=True) if fills_in else getattr(obj, attname)
             kind = type(raw)
-            if kind in _PLAIN or (kind is dt.datetime and raw.tzinfo is not None):
+            if (
+                kind in _PLAIN
+                or isinstance(raw, str)  # a choices member too: it is its value
+                or (kind is dt.datetime and raw.tzinfo is not None)
+            ):
                 return raw
             if field.primary_key:
                 return field.get_db_prep_value(raw, connection)
@@ -288,7 +351,7 @@ def _recordset_rows(
 
     getters = list(zip(keys, [getter(field) for field in columns], strict=True))
 
-    def update(batch: Sequence[models.Model]) -> tuple[str, list[Any]]:
+    def update(batch: Sequence[Any]) -> tuple[str, list[Any]]:
         rows = [{key: get(obj) for key, get in getters} for obj in batch]
         return sql, [jsonlib.dumps(rows, default=_json_value)]
 

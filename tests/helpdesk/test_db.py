@@ -8,9 +8,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from helpdesk.db import bulk_insert, bulk_set
+from helpdesk.db import bulk_insert, bulk_set, insert_rows
 from sla.models import EscalationFiring, SlaClock, SlaClockEvent
 from tests.factories import EscalationRuleFactory, SlaClockFactory
+from tickets.models import OutgoingNotification
 
 pytestmark = pytest.mark.django_db
 
@@ -108,3 +109,23 @@ def test_bulk_insert_skips_conflicting_rows_when_asked() -> None:
     assert list(EscalationFiring.objects.values_list("rule_text", "sweep")) == [
         ("r", uuid.UUID(token))
     ]
+
+
+def test_insert_rows_fills_in_the_defaults_and_returns_the_ids_in_order() -> None:
+    when = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC)
+    common = {"cause": "firing", "template": "t", "created_at": when, "send_after": when}
+    rows = [
+        {**common, "cause_id": n, "recipient": f"r{n}@example.com", "next_attempt_at": when}
+        for n in range(3)
+    ]
+    ids = insert_rows(OutgoingNotification, rows)
+    stored = OutgoingNotification.objects.in_bulk(ids)
+    assert [stored[pk].cause_id for pk in ids] == [0, 1, 2]
+    assert [(row.status, row.attempts, row.last_error, row.data) for row in stored.values()] == [
+        ("pending", 0, "", {})
+    ] * 3
+
+
+def test_insert_rows_refuses_a_name_that_is_not_a_field() -> None:
+    with pytest.raises(ValueError, match="ticket"):
+        insert_rows(OutgoingNotification, [{"ticket": None}])
