@@ -102,9 +102,18 @@ def retry_on_conflict(
     return decorate(func) if func is not None else decorate
 
 
-def bulk_set(objs: Sequence[models.Model], fields: Sequence[str], *, using: str = "default") -> int:
+def bulk_set(
+    objs: Sequence[Any],
+    fields: Sequence[str],
+    *,
+    model: type[models.Model] | None = None,
+    using: str = "default",
+) -> int:
     """Save `fields` of many rows in one `UPDATE ... FROM` per batch: on PostgreSQL from the
     batch sent as one JSON parameter (`jsonb_to_recordset`), elsewhere from a VALUES list.
+    `objs` are model instances, or, with `model`, anything with the primary key's and the
+    fields' attributes (`SimpleNamespace(id=..., queue_id=...)`: no model instance to build
+    for each row).
 
     Django's `bulk_update` writes a `CASE WHEN pk = ... THEN ...` per row and field, whose
     construction costs about a millisecond per row; this costs microseconds. It works on
@@ -114,8 +123,7 @@ def bulk_set(objs: Sequence[models.Model], fields: Sequence[str], *, using: str 
     if not objs:
         return 0
     connection = connections[using]
-    model = type(objs[0])
-    meta = model._meta
+    meta = (model or type(objs[0]))._meta
     pk = meta.pk
     columns: list[models.Field[Any, Any]] = [pk]
     names: list[str] = []  # the database column of each field in `fields`
@@ -135,7 +143,7 @@ def bulk_set(objs: Sequence[models.Model], fields: Sequence[str], *, using: str 
         row = "(" + ", ".join("%s" for _ in columns) + ")"
         assignments = ", ".join(f"{quote(c)} = v.column{i + 2}" for i, c in enumerate(names))
 
-        def update(batch: Sequence[models.Model]) -> tuple[str, list[Any]]:
+        def update(batch: Sequence[Any]) -> tuple[str, list[Any]]:
             params = [_prep(field, obj, connection) for obj in batch for field in columns]
             return (
                 f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([row] * len(batch))})"
@@ -249,7 +257,7 @@ def _recordset_insert(
         return [key for (key,) in cursor.fetchall()] if returning else None
 
 
-def _prep(field: models.Field[Any, Any], obj: models.Model, connection: Any) -> Any:
+def _prep(field: models.Field[Any, Any], obj: Any, connection: Any) -> Any:
     value = getattr(obj, field.attname)
     return (
         field.get_db_prep_value(value, connection)
@@ -271,7 +279,7 @@ def _json_value(value: Any) -> Any:
 
 def _recordset_update(
     connection: Any, table: str, columns: list[models.Field[Any, Any]], names: list[str]
-) -> Callable[[Sequence[models.Model]], tuple[str, list[Any]]]:
+) -> Callable[[Sequence[Any]], tuple[str, list[Any]]]:
     """PostgreSQL: the whole batch as one JSON parameter, read back by `jsonb_to_recordset`
     with each column's type. A VALUES list needs a placeholder per row and column, and psycopg
     takes about as long to parse a statement with tens of thousands of them (or to quote as
@@ -305,7 +313,7 @@ _PLAIN = frozenset({str, int, bool, type(None), uuid.UUID, dt.timedelta, dt.date
 
 def _recordset_rows(
     connection: Any, sql: str, columns: list[models.Field[Any, Any]], *, adding: bool = False
-) -> Callable[[Sequence[models.Model]], tuple[str, list[Any]]]:
+) -> Callable[[Sequence[Any]], tuple[str, list[Any]]]:
     """The statement with the batch's rows as its one JSON parameter (`column1`, ... in the
     order of `columns`). `adding`: new rows, whose fields fill themselves in first (`pre_save`:
     `auto_now_add` and the like), as Django's own INSERT does.

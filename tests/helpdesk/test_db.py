@@ -3,6 +3,7 @@ one INSERT from one JSON parameter instead of an array per column."""
 
 import datetime as dt
 import uuid
+from types import SimpleNamespace
 
 import pytest
 from django.db import connection
@@ -66,6 +67,13 @@ def test_it_batches_past_the_parameter_limit(settings) -> None:
         connection.features.max_query_params = limit
     assert len(queries) == 3
     assert set(SlaClock.objects.values_list("state", flat=True)) == {"met"}
+
+
+def test_it_saves_named_values_given_the_model() -> None:
+    clock = SlaClockFactory()
+    bulk_set([SimpleNamespace(id=clock.pk, state="paused")], ["state"], model=SlaClock)
+    clock.refresh_from_db()
+    assert clock.state == "paused"
 
 
 def test_nothing_to_save_sends_nothing() -> None:

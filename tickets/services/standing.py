@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from types import SimpleNamespace
 from typing import Any
 
 from django.db.models import Q
@@ -43,19 +44,20 @@ def tickets_refresh_sla(ticket_ids: set[int]) -> None:
         named=True,
     ):
         clocks[clock.ticket_id].append(clock)
+    # Named values again, not Ticket instances (each would set two dozen fields).
     tickets = []
     for ticket_id in sorted(ticket_ids):
         summary = ticket_sla(clocks.get(ticket_id, []))
         tickets.append(
-            Ticket(
-                pk=ticket_id,
+            SimpleNamespace(
+                id=ticket_id,
                 sla_breach_at=summary.breach_at,
                 sla_risk_at=summary.risk_at,
                 sla_due_at=summary.due_at,
                 sla_paused=summary.paused,
             )
         )
-    bulk_set(tickets, SUMMARY_FIELDS)
+    bulk_set(tickets, SUMMARY_FIELDS, model=Ticket)
 
 
 def tickets_refresh_rank(plan_ids: set[int], severity_ids: set[int]) -> None:
