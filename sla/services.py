@@ -28,7 +28,7 @@ from typing import Any, Protocol
 from django.db import transaction
 
 from helpdesk import timing
-from helpdesk.db import bulk_insert, bulk_set, retry_on_conflict
+from helpdesk.db import bulk_insert, bulk_set, insert_rows, retry_on_conflict
 from sla.calendars import clock_for
 from sla.clock import BusinessCalendar as PureCalendar
 from sla.models import (
@@ -496,7 +496,7 @@ def clocks_retarget(
     changed = 0
     terms_cache: TermsCache = {} if terms is None else terms
     before = {id(clock): _saved(clock) for clock in clocks}
-    events: list[SlaClockEvent] = []
+    events: list[dict[str, Any]] = []  # named values: a recalculation writes thousands
     for clock in clocks:
         if clock.state not in LIVE_STATES:
             continue
@@ -525,21 +525,21 @@ def clocks_retarget(
         if (clock.target, clock.due_at, clock.calendar_id, clock.severity_id) != was:
             changed += 1
             events.append(
-                SlaClockEvent(
-                    clock=clock,
-                    kind=SlaClockEvent.Kind.RETARGETED,
-                    at=at,
-                    due_at=clock.due_at,
-                    reason=reason[:300],
-                    data={
+                {
+                    "clock_id": clock.pk,
+                    "kind": SlaClockEvent.Kind.RETARGETED.value,
+                    "at": at,
+                    "due_at": clock.due_at,
+                    "reason": reason[:300],
+                    "data": {
                         "target_seconds": int(clock.target.total_seconds())
                         if clock.target
                         else None
                     },
-                )
+                }
             )
     _refresh_next_action(clocks)
-    bulk_insert(events)
+    insert_rows(SlaClockEvent, events)
     _save([clock for clock in clocks if _saved(clock) != before[id(clock)]])
     return changed
 
@@ -591,7 +591,7 @@ def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> SweepR
         rules = _rules_for(clocks)
         fired = _fired_rules(clocks)
         token = uuid.uuid4()
-        events: list[SlaClockEvent] = []
+        events: list[dict[str, Any]] = []
         firings: list[EscalationFiring] = []
         for clock in clocks:
             result.clocks += 1
@@ -604,13 +604,13 @@ def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> SweepR
                 clock.state = ClockState.BREACHED
                 late = now - clock.due_at > LATE_AFTER
                 events.append(
-                    SlaClockEvent(
-                        clock=clock,
-                        kind=SlaClockEvent.Kind.BREACHED,
-                        at=now,
-                        due_at=clock.due_at,
-                        data={"late": late},
-                    )
+                    {
+                        "clock_id": clock.pk,
+                        "kind": SlaClockEvent.Kind.BREACHED.value,
+                        "at": now,
+                        "due_at": clock.due_at,
+                        "data": {"late": late},
+                    }
                 )
                 result.breached += 1
             for rule in _rules(clock, rules):
@@ -632,7 +632,7 @@ def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> SweepR
                     )
                 )
             clock.next_action_at = _next_action(clock, _rules(clock, rules), done)
-        bulk_insert(events)
+        insert_rows(SlaClockEvent, events)
         if firings:
             _act(firings, token, rules, result)
         # The tickets' stored SLA summaries need no refresh: a breach is recorded at the due
