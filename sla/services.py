@@ -28,7 +28,7 @@ from typing import Any, Protocol
 from django.db import transaction
 
 from helpdesk import timing
-from helpdesk.db import bulk_set, retry_on_conflict
+from helpdesk.db import bulk_insert, bulk_set, insert_rows, retry_on_conflict
 from sla.calendars import clock_for
 from sla.clock import BusinessCalendar as PureCalendar
 from sla.models import (
@@ -496,7 +496,7 @@ def clocks_retarget(
     changed = 0
     terms_cache: TermsCache = {} if terms is None else terms
     before = {id(clock): _saved(clock) for clock in clocks}
-    events: list[SlaClockEvent] = []
+    events: list[dict[str, Any]] = []  # named values: a recalculation writes thousands
     for clock in clocks:
         if clock.state not in LIVE_STATES:
             continue
@@ -525,21 +525,21 @@ def clocks_retarget(
         if (clock.target, clock.due_at, clock.calendar_id, clock.severity_id) != was:
             changed += 1
             events.append(
-                SlaClockEvent(
-                    clock=clock,
-                    kind=SlaClockEvent.Kind.RETARGETED,
-                    at=at,
-                    due_at=clock.due_at,
-                    reason=reason[:300],
-                    data={
+                {
+                    "clock_id": clock.pk,
+                    "kind": SlaClockEvent.Kind.RETARGETED.value,
+                    "at": at,
+                    "due_at": clock.due_at,
+                    "reason": reason[:300],
+                    "data": {
                         "target_seconds": int(clock.target.total_seconds())
                         if clock.target
                         else None
                     },
-                )
+                }
             )
     _refresh_next_action(clocks)
-    SlaClockEvent.objects.bulk_create(events)
+    insert_rows(SlaClockEvent, events)
     _save([clock for clock in clocks if _saved(clock) != before[id(clock)]])
     return changed
 
@@ -591,7 +591,7 @@ def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> SweepR
         rules = _rules_for(clocks)
         fired = _fired_rules(clocks)
         token = uuid.uuid4()
-        events: list[SlaClockEvent] = []
+        events: list[dict[str, Any]] = []
         firings: list[EscalationFiring] = []
         breached: set[int] = set()
         for clock in clocks:
@@ -605,13 +605,13 @@ def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> SweepR
                 clock.state = ClockState.BREACHED
                 late = now - clock.due_at > LATE_AFTER
                 events.append(
-                    SlaClockEvent(
-                        clock=clock,
-                        kind=SlaClockEvent.Kind.BREACHED,
-                        at=now,
-                        due_at=clock.due_at,
-                        data={"late": late},
-                    )
+                    {
+                        "clock_id": clock.pk,
+                        "kind": SlaClockEvent.Kind.BREACHED.value,
+                        "at": now,
+                        "due_at": clock.due_at,
+                        "data": {"late": late},
+                    }
                 )
                 result.breached += 1
                 breached.add(clock.pk)
@@ -634,7 +634,7 @@ def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> SweepR
                     )
                 )
             clock.next_action_at = _next_action(clock, _rules(clock, rules), done)
-        SlaClockEvent.objects.bulk_create(events)
+        insert_rows(SlaClockEvent, events)
         if firings:
             _act(firings, token, rules, result)
         bulk_set(clocks, ["state", "breached_at", "next_action_at"])
@@ -651,7 +651,7 @@ def _act(
     result: SweepResult,
 ) -> None:
     """Insert the firings, keep those this sweep won, and hand them to the ticket side."""
-    EscalationFiring.objects.bulk_create(firings, ignore_conflicts=True)
+    bulk_insert(firings, ignore_conflicts=True)
     # The rows this sweep inserted, matched to the firings in memory (which hold their clock
     # and rule already): ids only, no model rows to build again.
     mine = {(f.clock_id, f.rule_id): f for f in firings}

@@ -8,10 +8,12 @@ are looked up once per batch, so the cost does not grow with the number of ticke
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.contrib.auth import get_user_model
 
 from helpdesk import timing
+from helpdesk.db import insert_rows
 from sla.services import EscalationAction, EscalationOutcome
 from tickets import emails
 from tickets.escalation_fallback import contracts_for, resolve_recipients
@@ -102,7 +104,7 @@ def handle_escalations(actions: list[EscalationAction]) -> dict[int, EscalationO
     recipients = Recipients(tickets.values(), {queue.pk for queue in moved.values()})
     contracts = contracts_for(tickets.values())
     outcomes: dict[int, EscalationOutcome] = {}
-    events: list[TicketEvent] = []
+    events: list[dict[str, Any]] = []  # named values: thousands of rows a batch
     notices: list[Notice] = []
     for action in actions:
         ticket = tickets[action.ticket_id]
@@ -124,31 +126,29 @@ def handle_escalations(actions: list[EscalationAction]) -> dict[int, EscalationO
         )
         if resolution.fell_back:
             events.append(
-                TicketEvent(
-                    ticket=ticket,
-                    kind=TicketEvent.Kind.ESCALATION_FELL_BACK,
-                    at=now,
-                    summary=f"Escalation fell back to the support managers: {action.rule_text}"[
-                        :300
-                    ],
-                    reason=resolution.reason,
-                    data={"notified": to, "metric": action.metric},
-                    customer_visible=False,
-                )
+                {
+                    "ticket_id": ticket.pk,
+                    "kind": TicketEvent.Kind.ESCALATION_FELL_BACK.value,
+                    "at": now,
+                    "summary": (
+                        f"Escalation fell back to the support managers: {action.rule_text}"[:300]
+                    ),
+                    "reason": resolution.reason,
+                    "data": {"notified": to, "metric": action.metric},
+                    "customer_visible": False,
+                }
             )
         events.append(
-            TicketEvent(
-                ticket=ticket,
-                kind=TicketEvent.Kind.SLA_ESCALATED,
-                at=now,
-                summary=f"Escalated{' (late)' if action.late else ''}: {action.rule_text}"[:300],
-                data={
-                    "notified": to,
-                    "moved_to": moved_to,
-                    "metric": action.metric,
-                },
-                customer_visible=False,
-            )
+            {
+                "ticket_id": ticket.pk,
+                "kind": TicketEvent.Kind.SLA_ESCALATED.value,
+                "at": now,
+                "summary": (
+                    f"Escalated{' (late)' if action.late else ''}: {action.rule_text}"[:300]
+                ),
+                "data": {"notified": to, "moved_to": moved_to, "metric": action.metric},
+                "customer_visible": False,
+            }
         )
         if to:
             notices.append(
@@ -162,7 +162,7 @@ def handle_escalations(actions: list[EscalationAction]) -> dict[int, EscalationO
                     due_at=action.due_at.isoformat() if action.due_at else None,
                 )
             )
-    TicketEvent.objects.bulk_create(events)
+    insert_rows(TicketEvent, events)
     # In the sweep's transaction: the firing, its event and its mails commit together.
     record_many(notices)
     return outcomes

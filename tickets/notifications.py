@@ -64,7 +64,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from helpdesk import mail, metrics, queue
-from helpdesk.db import retry_on_conflict
+from helpdesk.db import insert_rows, retry_on_conflict
 from tickets.inbound import thread
 from tickets.models import DeliveryStatus, OutgoingNotification, Ticket
 
@@ -114,32 +114,38 @@ def record_many(notices: Iterable[Notice]) -> int:
     now = timezone.now()
     window = dt.timedelta(seconds=settings.NOTIFICATION_GROUP_WINDOW)
     groups: dict[tuple[int, str], tuple[uuid.UUID, dt.datetime]] = {}
-    rows = []
+    # Named values, not model instances: a sweep batch records thousands of rows.
+    rows: list[dict[str, Any]] = []
     for notice in notices:
+        ticket_id = notice.data.get("ticket_id")
         for address in sorted({a.strip() for a in notice.to if a and a.strip()}):
-            row = OutgoingNotification(
-                cause=notice.cause,
-                cause_id=notice.cause_id,
-                recipient=address,
-                template=notice.name,
-                data=dict(notice.data),
-                ticket_id=notice.data.get("ticket_id"),
-                created_at=now,
-                send_after=now,
-                next_attempt_at=now,
-            )
-            if notice.groupable and window and row.ticket_id is not None:
-                key = (row.ticket_id, address)
+            send_after = now
+            group = None
+            if notice.groupable and window and ticket_id is not None:
+                key = (ticket_id, address)
                 if key not in groups:
-                    found = open_group(ticket_id=row.ticket_id, recipient=address, now=now)
+                    found = open_group(ticket_id=ticket_id, recipient=address, now=now)
                     groups[key] = found or (uuid.uuid4(), now + window)
-                row.group, row.send_after = groups[key]
-                row.next_attempt_at = row.send_after
-            rows.append(row)
+                group, send_after = groups[key]
+            rows.append(
+                {
+                    "cause": notice.cause,
+                    "cause_id": notice.cause_id,
+                    "recipient": address,
+                    "template": notice.name,
+                    "data": dict(notice.data),
+                    "ticket_id": ticket_id,
+                    "created_at": now,
+                    "send_after": send_after,
+                    "next_attempt_at": send_after,
+                    "group": group,
+                }
+            )
     if not rows:
         return 0
-    OutgoingNotification.objects.bulk_create(rows)
-    ids = [row.pk for row in rows if row.next_attempt_at <= now]  # held rows: the re-drive
+    keys = insert_rows(OutgoingNotification, rows)
+    # Held rows wait for the re-drive.
+    ids = [pk for pk, row in zip(keys, rows, strict=True) if row["next_attempt_at"] <= now]
     for start in range(0, len(ids), BATCH):
         batch = ids[start : start + BATCH]
         transaction.on_commit(partial(enqueue, batch))

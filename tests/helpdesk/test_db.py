@@ -1,14 +1,18 @@
-"""`bulk_set`: one UPDATE ... FROM (VALUES ...) instead of Django's CASE per row."""
+"""`bulk_set`: one UPDATE ... FROM (VALUES ...) instead of Django's CASE per row; `bulk_insert`:
+one INSERT from one JSON parameter instead of an array per column."""
 
 import datetime as dt
+import uuid
+from types import SimpleNamespace
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from helpdesk.db import bulk_set
-from sla.models import EscalationFiring, SlaClock
-from tests.factories import SlaClockFactory
+from helpdesk.db import bulk_insert, bulk_set, insert_rows
+from sla.models import EscalationFiring, SlaClock, SlaClockEvent
+from tests.factories import EscalationRuleFactory, SlaClockFactory
+from tickets.models import OutgoingNotification
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +69,71 @@ def test_it_batches_past_the_parameter_limit(settings) -> None:
     assert set(SlaClock.objects.values_list("state", flat=True)) == {"met"}
 
 
+def test_it_saves_named_values_given_the_model() -> None:
+    clock = SlaClockFactory()
+    bulk_set([SimpleNamespace(id=clock.pk, state="paused")], ["state"], model=SlaClock)
+    clock.refresh_from_db()
+    assert clock.state == "paused"
+
+
 def test_nothing_to_save_sends_nothing() -> None:
     with CaptureQueriesContext(connection) as queries:
         assert bulk_set([], ["state"]) == 0
     assert len(queries) == 0
+
+
+def test_bulk_insert_writes_every_value_and_gives_each_row_its_id() -> None:
+    clock = SlaClockFactory()
+    when = dt.datetime(2026, 11, 23, 9, 30, 15, 123456, tzinfo=dt.UTC)
+    events = [
+        SlaClockEvent(clock=clock, kind="breached", at=when, due_at=None, data={"late": True}),
+        SlaClockEvent(clock=clock, kind="met", at=when, due_at=when, reason="né", data={}),
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        assert bulk_insert(events) == 2
+    assert len(queries) == 1
+    assert [event.pk for event in events] == list(
+        SlaClockEvent.objects.filter(clock=clock).order_by("pk").values_list("pk", flat=True)
+    )
+    assert list(
+        SlaClockEvent.objects.filter(clock=clock)
+        .order_by("pk")
+        .values_list("kind", "at", "due_at", "reason", "data")
+    ) == [("breached", when, None, "", {"late": True}), ("met", when, when, "né", {})]
+
+
+def test_bulk_insert_skips_conflicting_rows_when_asked() -> None:
+    clock, rule = SlaClockFactory(), EscalationRuleFactory()
+    token = "00000000-0000-0000-0000-000000000002"
+    at = clock.started_at
+    first = EscalationFiring(
+        clock=clock, rule=rule, rule_text="r", due_at=at, fired_at=at, sweep=token
+    )
+    bulk_insert([first])
+    again = EscalationFiring(
+        clock=clock, rule=rule, rule_text="again", due_at=at, fired_at=at, sweep=uuid.uuid4()
+    )
+    bulk_insert([again], ignore_conflicts=True)
+    assert list(EscalationFiring.objects.values_list("rule_text", "sweep")) == [
+        ("r", uuid.UUID(token))
+    ]
+
+
+def test_insert_rows_fills_in_the_defaults_and_returns_the_ids_in_order() -> None:
+    when = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC)
+    common = {"cause": "firing", "template": "t", "created_at": when, "send_after": when}
+    rows = [
+        {**common, "cause_id": n, "recipient": f"r{n}@example.com", "next_attempt_at": when}
+        for n in range(3)
+    ]
+    ids = insert_rows(OutgoingNotification, rows)
+    stored = OutgoingNotification.objects.in_bulk(ids)
+    assert [stored[pk].cause_id for pk in ids] == [0, 1, 2]
+    assert [(row.status, row.attempts, row.last_error, row.data) for row in stored.values()] == [
+        ("pending", 0, "", {})
+    ] * 3
+
+
+def test_insert_rows_refuses_a_name_that_is_not_a_field() -> None:
+    with pytest.raises(ValueError, match="ticket"):
+        insert_rows(OutgoingNotification, [{"ticket": None}])

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from types import SimpleNamespace
 from typing import Any
 
 from django.db.models import Q
@@ -42,19 +43,20 @@ def tickets_refresh_sla(ticket_ids: set[int]) -> None:
         if clock.state in LIVE_STATES and clock.target is not None:
             clocks[clock.ticket_id].append(clock)
         counted.append(clock)
+    # Named values again, not Ticket instances (each would set two dozen fields).
     tickets = []
     for ticket_id in sorted(ticket_ids):
         summary = ticket_sla(clocks.get(ticket_id, []))
         tickets.append(
-            Ticket(
-                pk=ticket_id,
+            SimpleNamespace(
+                id=ticket_id,
                 sla_breach_at=summary.breach_at,
                 sla_risk_at=summary.risk_at,
                 sla_due_at=summary.due_at,
                 sla_paused=summary.paused,
             )
         )
-    bulk_set(tickets, SUMMARY_FIELDS)
+    bulk_set(tickets, SUMMARY_FIELDS, model=Ticket)
     outcomes_refresh(ticket_ids, counted)
 
 

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from helpdesk import timing
-from helpdesk.db import bulk_set, retry_on_conflict
+from helpdesk.db import bulk_insert, bulk_set, retry_on_conflict
 from plans.models import Severity
 from sla import services as sla
 from tickets import emails
@@ -142,7 +142,7 @@ def tickets_move_by_rules(*, moves: list[tuple[Ticket, Queue, str]], at: dt.date
             )
         )
     bulk_set(list(moved.values()), ["queue", "updated_at"])
-    TicketEvent.objects.bulk_create(events)
+    bulk_insert(events)
 
 
 @retry_on_conflict
