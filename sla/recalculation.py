@@ -26,7 +26,7 @@ from django.db.models import Q, QuerySet
 
 from helpdesk import timing
 from plans.models import Organization
-from sla.models import LIVE_STATES, BusinessCalendar, SlaClock
+from sla.models import LIVE_STATES, SlaClock
 from sla.services import TermsCache, clocks_retarget, lock_clock_tickets
 
 CHUNK = 1000
@@ -35,18 +35,6 @@ CHUNK = 1000
 RETRY_PAUSES = (0.1, 0.5, 2.0)
 
 Rows = list[tuple[int, int]]  # (clock id, ticket id)
-
-# What the retargeting reads of a clock's ticket (the terms that apply to it); the rest of the
-# ticket's row (a dozen timestamps, its subject) would cost more to read than the clock itself.
-TICKET_TERMS = (
-    "ticket__plan_id",
-    "ticket__severity_id",
-    "ticket__category_id",
-    "ticket__organization_id",
-)
-_CLOCK_FIELDS = [field.name for field in SlaClock._meta.concrete_fields] + [
-    "calendar__" + f.name for f in BusinessCalendar._meta.concrete_fields
-]
 
 
 class _Run:
@@ -66,7 +54,6 @@ class _Run:
             clocks = list(
                 SlaClock.objects.select_for_update(of=("self",))
                 .select_related("calendar", "ticket")
-                .only(*_CLOCK_FIELDS, *TICKET_TERMS)
                 .filter(pk__in=ids, state__in=LIVE_STATES)
                 .order_by("ticket_id", "metric", "cycle")
             )
