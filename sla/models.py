@@ -240,8 +240,9 @@ class SlaClock(models.Model):
     when nothing is pending, so the sweep's index holds only clocks with work ahead.
     """
 
+    # No index of its own: the unique (ticket, metric, cycle) index leads with it.
     ticket = models.ForeignKey(
-        "tickets.Ticket", on_delete=models.CASCADE, related_name="sla_clocks"
+        "tickets.Ticket", on_delete=models.CASCADE, related_name="sla_clocks", db_index=False
     )
     metric = models.CharField(max_length=20, choices=Metric.choices)
     cycle = models.PositiveSmallIntegerField(default=1)
@@ -332,7 +333,10 @@ class SlaClockEvent(models.Model):
         BREACHED = "breached", "Breached"
         CANCELLED = "cancelled", "Cancelled"
 
-    clock = models.ForeignKey(SlaClock, on_delete=models.CASCADE, related_name="events")
+    # No index of its own: the (clock, at) index leads with it.
+    clock = models.ForeignKey(
+        SlaClock, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     at = models.DateTimeField()
     due_at = models.DateTimeField(null=True, blank=True)
@@ -351,7 +355,10 @@ class SlaClockEvent(models.Model):
 class EscalationFiring(models.Model):
     """An escalation rule fired on a clock: recorded once, whatever the number of workers."""
 
-    clock = models.ForeignKey(SlaClock, on_delete=models.CASCADE, related_name="firings")
+    # No index of its own: the unique (clock, rule) index leads with it.
+    clock = models.ForeignKey(
+        SlaClock, on_delete=models.CASCADE, related_name="firings", db_index=False
+    )
     rule = models.ForeignKey(
         EscalationRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="firings"
     )

@@ -268,7 +268,10 @@ class TicketEvent(models.Model):
         CONTACT_LOGGED = "contact_logged", "Call or chat logged"
         RELEASE_PLANNED = "release_planned", "Planned for a release"
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    # No index of its own: the (ticket, at) index leads with it.
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -564,8 +567,14 @@ class OutgoingNotification(models.Model):
         max_length=60, help_text="emails/<template>_subject.txt, .txt, .html"
     )
     data = models.JSONField(default=dict, blank=True, help_text="Ids and values for the template.")
+    # No index of its own: the (ticket, created_at) index leads with it.
     ticket = models.ForeignKey(
-        Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
+        Ticket,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="notifications",
+        db_index=False,
     )
     status = models.CharField(
         max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
