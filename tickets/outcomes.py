@@ -34,6 +34,7 @@ from django.db import connection, models, transaction
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce, TruncWeek
 
+from helpdesk.db import bulk_insert, insert_rows
 from sla.models import Metric, SlaClock
 from tickets.models import SlaOutcome, SlaOutcomeWeek, SlaResponseWeek, Ticket
 
@@ -174,33 +175,27 @@ def outcomes_refresh(ticket_ids: set[int], clocks: Iterable[Any] | None = None) 
                 responses[(week_of(row.responded_at), bucket_of(row.response))] += sign
     if gone:
         SlaOutcome.objects.filter(clock_id__in=[row.clock_id for row in gone]).delete()
-    SlaOutcome.objects.bulk_create(added)
+    bulk_insert(added)
     _add_outcome_deltas(outcomes)
-    SlaResponseWeek.objects.bulk_create(
+    insert_rows(
+        SlaResponseWeek,
         [
-            SlaResponseWeek(week=week, bucket=bucket, responses=change)
-            for (week, bucket), change in sorted(
-                responses.items(), key=lambda i: (i[0][0], i[0][1] or 0)
-            )
+            {"week": week, "bucket": bucket, "responses": change}
+            for (week, bucket), change in sorted(responses.items())
             if change
-        ]
+        ],
     )
 
 
 def _add_outcome_deltas(deltas: Counter[tuple[Key, bool]]) -> None:
-    rows: dict[Key, SlaOutcomeWeek] = {}
+    rows: dict[Key, dict[str, Any]] = {}
     for (key, breached), change in sorted(deltas.items(), key=_delta_order):
         if not change:
             continue
-        row = rows.get(key)
-        if row is None:
-            row = rows[key] = SlaOutcomeWeek(**key._asdict(), met_on_time=0, breached=0)
-        if breached:
-            row.breached += change
-        else:
-            row.met_on_time += change
-    SlaOutcomeWeek.objects.bulk_create(
-        [row for row in rows.values() if row.met_on_time or row.breached]
+        row = rows.setdefault(key, {**key._asdict(), "met_on_time": 0, "breached": 0})
+        row["breached" if breached else "met_on_time"] += change
+    insert_rows(
+        SlaOutcomeWeek, [row for row in rows.values() if row["met_on_time"] or row["breached"]]
     )
 
 

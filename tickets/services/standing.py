@@ -27,6 +27,9 @@ from tickets.outcomes import CLOCK_FIELDS, CONCERNED, outcomes_refresh
 from tickets.queue_order import queue_rank_sql
 
 SUMMARY_FIELDS = ["sla_breach_at", "sla_risk_at", "sla_due_at", "sla_paused"]
+STORED = [f"ticket__{name}" for name in SUMMARY_FIELDS]
+"""The summary a ticket stores now, read with its clocks (tickets whose summary is unchanged are
+not written: each write updates the queue's indexes)."""
 
 
 def tickets_refresh_sla(ticket_ids: set[int]) -> None:
@@ -37,16 +40,22 @@ def tickets_refresh_sla(ticket_ids: set[int]) -> None:
     # Named rows, not model instances: a recalculation refreshes a thousand tickets a chunk.
     live = Q(state__in=LIVE_STATES, target__isnull=False)
     rows = SlaClock.objects.filter(live | CONCERNED, ticket_id__in=ticket_ids).order_by()
+    stored: dict[int, tuple[Any, ...]] = {}
     for clock in rows.values_list(
-        "state", "target", "due_at", "at_risk_at", "paused_at", *CLOCK_FIELDS, named=True
+        "state", "target", "due_at", "at_risk_at", "paused_at", *CLOCK_FIELDS, *STORED, named=True
     ):
         if clock.state in LIVE_STATES and clock.target is not None:
             clocks[clock.ticket_id].append(clock)
         counted.append(clock)
-    # Named values again, not Ticket instances (each would set two dozen fields).
+        stored[clock.ticket_id] = tuple(clock[-len(STORED) :])
+    # Named values again, not Ticket instances (each would set two dozen fields); only the
+    # tickets whose summary changed (a breach, for one, is already the summary's breach instant).
     tickets = []
     for ticket_id in sorted(ticket_ids):
         summary = ticket_sla(clocks.get(ticket_id, []))
+        wanted = (summary.breach_at, summary.risk_at, summary.due_at, summary.paused)
+        if stored.get(ticket_id) == wanted:
+            continue
         tickets.append(
             SimpleNamespace(
                 id=ticket_id,
