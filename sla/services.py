@@ -99,8 +99,14 @@ def register_escalation_handler(handler: EscalationHandler) -> None:
     _handler = handler
 
 
-# Told, in the same transaction, which tickets' clocks changed (tickets keep a summary of them).
-ClocksChangedHandler = Callable[[set[int]], None]
+class ClocksChangedHandler(Protocol):
+    """Told, in the same transaction, which tickets' clocks changed (tickets keep a summary of
+    them). `breached`: only these clocks changed, and only by recording a breach at their due
+    instant (the sweep), so what does not depend on a breach being recorded is unchanged."""
+
+    def __call__(self, ticket_ids: set[int], *, breached: set[int] | None = None) -> None: ...
+
+
 _clocks_changed: ClocksChangedHandler | None = None
 
 
@@ -109,10 +115,14 @@ def register_clocks_changed_handler(handler: ClocksChangedHandler) -> None:
     _clocks_changed = handler
 
 
-def _changed(clocks: Iterable[SlaClock]) -> None:
+def _changed(clocks: Iterable[SlaClock], *, breached_only: bool = False) -> None:
+    clocks = list(clocks)
     ticket_ids = {clock.ticket_id for clock in clocks}
     if ticket_ids and _clocks_changed is not None:
-        _clocks_changed(ticket_ids)
+        if breached_only:
+            _clocks_changed(ticket_ids, breached={clock.pk for clock in clocks})
+        else:
+            _clocks_changed(ticket_ids)
 
 
 class TicketLocker(Protocol):
@@ -640,7 +650,7 @@ def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> SweepR
         bulk_set(clocks, ["state", "breached_at", "next_action_at"])
         # A breach is recorded at the due instant, which the tickets' stored summaries already
         # hold as the breach instant; what changes is what the SLA report counts.
-        _changed(clock for clock in clocks if clock.pk in breached)
+        _changed((clock for clock in clocks if clock.pk in breached), breached_only=True)
     return result
 
 

@@ -32,9 +32,18 @@ STORED = [f"ticket__{name}" for name in SUMMARY_FIELDS]
 not written: each write updates the queue's indexes)."""
 
 
-def tickets_refresh_sla(ticket_ids: set[int]) -> None:
+def tickets_refresh_sla(ticket_ids: set[int], *, breached: set[int] | None = None) -> None:
     """Recompute the stored SLA summary of these tickets from their live clocks, and what the
-    SLA report counts of them (`tickets.outcomes`) from their counted clocks."""
+    SLA report counts of them (`tickets.outcomes`) from their counted clocks.
+
+    `breached` (the sweep): only these clocks changed, by a breach recorded at their due
+    instant, which the summary already holds as the breach instant; so only what the report
+    counts of those clocks is refreshed (one query, then the rows they add).
+    """
+    if breached is not None:
+        changed = SlaClock.objects.filter(pk__in=breached).order_by()
+        outcomes_refresh(ticket_ids, changed.values_list(*CLOCK_FIELDS, named=True))
+        return
     clocks: dict[int, list[Any]] = defaultdict(list)
     counted = []
     # Named rows, not model instances: a recalculation refreshes a thousand tickets a chunk.
