@@ -99,12 +99,21 @@ def register_escalation_handler(handler: EscalationHandler) -> None:
     _handler = handler
 
 
-class ClocksChangedHandler(Protocol):
-    """Told, in the same transaction, which tickets' clocks changed (tickets keep a summary of
-    them). `breached`: only these clocks changed, and only by recording a breach at their due
-    instant (the sweep), so what does not depend on a breach being recorded is unchanged."""
+class ClockChange(enum.StrEnum):
+    """How clocks changed, for what `tickets` keeps of them."""
 
-    def __call__(self, ticket_ids: set[int], *, breached: set[int] | None = None) -> None: ...
+    STARTED = "started"  # new clocks: no outcome yet
+    BREACHED = "breached"  # a breach recorded at the due instant (the sweep), nothing else
+    CHANGED = "changed"  # anything else
+
+
+class ClocksChangedHandler(Protocol):
+    """Told, in the same transaction, which clocks changed, whose tickets they are and how
+    (tickets keep a summary of them and what the SLA report counts)."""
+
+    def __call__(
+        self, ticket_ids: set[int], clock_ids: set[int], *, change: ClockChange = ...
+    ) -> None: ...
 
 
 _clocks_changed: ClocksChangedHandler | None = None
@@ -115,14 +124,11 @@ def register_clocks_changed_handler(handler: ClocksChangedHandler) -> None:
     _clocks_changed = handler
 
 
-def _changed(clocks: Iterable[SlaClock], *, breached_only: bool = False) -> None:
+def _changed(clocks: Iterable[SlaClock], change: ClockChange = ClockChange.CHANGED) -> None:
     clocks = list(clocks)
-    ticket_ids = {clock.ticket_id for clock in clocks}
-    if ticket_ids and _clocks_changed is not None:
-        if breached_only:
-            _clocks_changed(ticket_ids, breached={clock.pk for clock in clocks})
-        else:
-            _clocks_changed(ticket_ids)
+    if clocks and _clocks_changed is not None:
+        ticket_ids = {clock.ticket_id for clock in clocks}
+        _clocks_changed(ticket_ids, {clock.pk for clock in clocks}, change=change)
 
 
 class TicketLocker(Protocol):
@@ -310,7 +316,7 @@ def clocks_start(*, ticket: SlaTicket, at: dt.datetime) -> list[SlaClock]:
         SlaClockEvent(clock=c, kind=SlaClockEvent.Kind.STARTED, at=at, due_at=c.due_at)
         for c in clocks
     )
-    _changed(clocks)
+    _changed(clocks, ClockChange.STARTED)
     return clocks
 
 
@@ -650,7 +656,7 @@ def sweep(*, now: dt.datetime | None = None, batch: int = SWEEP_BATCH) -> SweepR
         bulk_set(clocks, ["state", "breached_at", "next_action_at"])
         # A breach is recorded at the due instant, which the tickets' stored summaries already
         # hold as the breach instant; what changes is what the SLA report counts.
-        _changed((clock for clock in clocks if clock.pk in breached), breached_only=True)
+        _changed((clock for clock in clocks if clock.pk in breached), ClockChange.BREACHED)
     return result
 
 

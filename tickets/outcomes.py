@@ -45,15 +45,14 @@ RESPONDED = Q(metric=Metric.FIRST_RESPONSE, met_at__isnull=False, business_elaps
 """First-response clocks met: the report's response times."""
 CONCERNED = COUNTED | RESPONDED | Q(outcome_row__isnull=False)
 """Clocks `outcomes_refresh` looks at: counted or responded ones, and those that were."""
-HELD = ["at", "breached", "counted", "responded_at", "response", "response_bucket", "metric"]
-HELD += ["plan_id", "severity_id", "organization_id", "queue_id", "assignee_id"]
+COMPARED = ["at", "breached", "counted", "responded_at", "response", "metric", "plan_id"]
+COMPARED += ["severity_id"]
+"""What a row takes from its clock (the queue and assignee are the ticket's when it ended)."""
+HELD = [*COMPARED, "organization_id", "queue_id", "assignee_id"]
 CLOCK_FIELDS = ["id", "ticket_id", "metric", "plan_id", "severity_id", "target", "met_at"]
 CLOCK_FIELDS += ["breached_at", "business_elapsed"]
 CLOCK_FIELDS += [f"outcome_row__{name}" for name in HELD]
 """What `outcomes_refresh` reads of a clock: its outcome and the row that holds it now."""
-COMPARED = ["at", "breached", "counted", "responded_at", "response", "metric", "plan_id"]
-COMPARED += ["severity_id"]
-"""What a row takes from its clock (the queue and assignee are the ticket's when it ended)."""
 RESPONSE_BUCKET = dt.timedelta(minutes=5)
 COMPACT_LIMIT = 50_000
 
@@ -84,12 +83,8 @@ def _key(row: SlaOutcome) -> Key:
     )
 
 
-def _same(row: SlaOutcome, wanted: SlaOutcome) -> bool:
-    return all(getattr(row, name) == getattr(wanted, name) for name in COMPARED)
-
-
-def _wanted(clock: Any) -> SlaOutcome | None:
-    """The row a clock should have now (without its ticket's queue and assignee), or None."""
+def _wanted(clock: Any) -> tuple[Any, ...] | None:
+    """The `COMPARED` values of the row a clock should have now, or None for no row."""
     counted = clock.target is not None and (clock.met_at or clock.breached_at) is not None
     responded = (
         clock.metric == Metric.FIRST_RESPONSE
@@ -98,63 +93,66 @@ def _wanted(clock: Any) -> SlaOutcome | None:
     )
     if not counted and not responded:
         return None
-    return SlaOutcome(
-        clock_id=clock.id,
-        ticket_id=clock.ticket_id,
-        at=clock.breached_at or clock.met_at,
-        breached=clock.breached_at is not None,
-        counted=counted,
-        responded_at=clock.met_at if responded else None,
-        response=clock.business_elapsed if responded else None,
-        response_bucket=bucket_of(clock.business_elapsed) if responded else None,
-        metric=clock.metric,
-        plan_id=clock.plan_id,
-        severity_id=clock.severity_id,
+    return (
+        clock.breached_at or clock.met_at,
+        clock.breached_at is not None,
+        counted,
+        clock.met_at if responded else None,
+        clock.business_elapsed if responded else None,
+        clock.metric,
+        clock.plan_id,
+        clock.severity_id,
     )
 
 
-def outcomes_refresh(ticket_ids: set[int], clocks: Iterable[Any] | None = None) -> None:
-    """Bring these tickets' `SlaOutcome` rows and the weekly counts in line with their clocks.
+def _held(clock: Any) -> tuple[Any, ...] | None:
+    """The `COMPARED` values of the row that holds a clock's outcome now, or None."""
+    if clock.outcome_row__at is None:
+        return None
+    return tuple(getattr(clock, f"outcome_row__{name}") for name in COMPARED)
 
-    `clocks`: the tickets' clocks that `CONCERNED` selects, as rows with `CLOCK_FIELDS` (others
-    are skipped), when the caller has read them already (`tickets_refresh_sla` reads them with
-    the live ones, in its one query). No query when nothing changed; at most five when
-    something did (the tickets' queue and assignee for new rows, the rows removed, the rows
-    added, the weekly outcome and response deltas).
+
+def _row(clock: Any, values: tuple[Any, ...], **holders: Any) -> SlaOutcome:
+    row = SlaOutcome(clock_id=clock.id, ticket_id=clock.ticket_id, **holders)
+    for name, value in zip(COMPARED, values, strict=True):
+        setattr(row, name, value)
+    row.response_bucket = None if row.response is None else bucket_of(row.response)
+    return row
+
+
+def outcomes_refresh(ticket_ids: set[int], clocks: Iterable[Any] | None = None) -> None:
+    """Bring the `SlaOutcome` rows and the weekly counts in line with these clocks.
+
+    `clocks`: rows with `CLOCK_FIELDS` (others are skipped) of the clocks that changed, when the
+    caller has read them (`tickets_refresh_sla`); else the tickets' clocks that `CONCERNED`
+    selects are read. Rows are compared as tuples and only the changed ones made models of.
+    No query when nothing changed; at most five when something did (the tickets' queue and
+    assignee for new rows, the rows removed, the rows added, the weekly outcome and response
+    deltas).
     """
     if clocks is None:
         concerned = SlaClock.objects.filter(CONCERNED, ticket_id__in=ticket_ids).order_by()
         clocks = concerned.values_list(*CLOCK_FIELDS, named=True)
-    wanted, held = {}, {}
+    gone: list[SlaOutcome] = []
+    added: list[SlaOutcome] = []
     for clock in clocks:
-        if clock.outcome_row__at is not None:
-            held[clock.id] = SlaOutcome(
-                clock_id=clock.id,
-                ticket_id=clock.ticket_id,
-                **{name: getattr(clock, f"outcome_row__{name}") for name in HELD},
-            )
-        row = _wanted(clock)
-        if row is not None:
-            wanted[clock.id] = row
-    gone = [row for clock_id, row in held.items() if clock_id not in wanted]
-    added = []
-    for clock_id, row in wanted.items():
-        old = held.get(clock_id)
-        if old is not None and _same(old, row):
+        old, new = _held(clock), _wanted(clock)
+        if old == new:
             continue
+        holders: dict[str, Any] = {}
         if old is not None:  # the same outcome holder: keep who held the ticket then
-            row.organization_id, row.queue_id, row.assignee_id = (
-                old.organization_id,
-                old.queue_id,
-                old.assignee_id,
-            )
-            gone.append(old)
-        added.append(row)
+            holders = {
+                name: getattr(clock, f"outcome_row__{name}")
+                for name in ("organization_id", "queue_id", "assignee_id")
+            }
+            gone.append(_row(clock, old, **holders))
+        if new is not None:
+            added.append(_row(clock, new, **holders))
     if not gone and not added:
         return
     fresh = {row.ticket_id for row in added if row.organization_id is None}
     if fresh:
-        holders = {
+        tickets = {
             t.id: t
             for t in Ticket.objects.filter(id__in=fresh).values_list(
                 "id", "organization_id", "queue_id", "assignee_id", named=True
@@ -162,7 +160,7 @@ def outcomes_refresh(ticket_ids: set[int], clocks: Iterable[Any] | None = None) 
         }
         for row in added:
             if row.organization_id is None:
-                ticket = holders[row.ticket_id]
+                ticket = tickets[row.ticket_id]
                 row.organization_id = ticket.organization_id
                 row.queue_id, row.assignee_id = ticket.queue_id, ticket.assignee_id
     outcomes: Counter[tuple[Key, bool]] = Counter()

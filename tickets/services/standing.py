@@ -3,9 +3,8 @@
 - The SLA summary of its live clocks (`sla.standing.TicketSla`): `sla` calls
   `tickets_refresh_sla` (registered at start-up) in the same transaction as every change to
   clocks, so the stored summary always agrees with the clocks. Two queries for any number of
-  tickets: their live and counted clocks (with the rows that count them), and one update; then
-  what the SLA report counts of them (`tickets.outcomes.outcomes_refresh`, no query when no
-  outcome changed).
+  tickets: their live clocks, and one update; then what the SLA report counts of the clocks
+  that changed (`tickets.outcomes.outcomes_refresh`: one query, more when an outcome changed).
 - Its queue rank (`tickets.queue_order.queue_rank`), set with its plan and severity by the
   ticket services; `plans` calls `tickets_refresh_rank` (registered at start-up) when a policy
   changes a plan's priority or a severity's level, in the same transaction. One update.
@@ -21,9 +20,10 @@ from django.db.models import Q
 
 from helpdesk.db import bulk_set
 from sla.models import LIVE_STATES, SlaClock
+from sla.services import ClockChange
 from sla.standing import ticket_sla
 from tickets.models import Ticket
-from tickets.outcomes import CLOCK_FIELDS, CONCERNED, outcomes_refresh
+from tickets.outcomes import CLOCK_FIELDS, outcomes_refresh
 from tickets.queue_order import queue_rank_sql
 
 SUMMARY_FIELDS = ["sla_breach_at", "sla_risk_at", "sla_due_at", "sla_paused"]
@@ -32,33 +32,56 @@ STORED = [f"ticket__{name}" for name in SUMMARY_FIELDS]
 not written: each write updates the queue's indexes)."""
 
 
-def tickets_refresh_sla(ticket_ids: set[int], *, breached: set[int] | None = None) -> None:
+def tickets_refresh_sla(
+    ticket_ids: set[int],
+    clock_ids: set[int] | None = None,
+    *,
+    change: ClockChange = ClockChange.CHANGED,
+) -> None:
     """Recompute the stored SLA summary of these tickets from their live clocks, and what the
-    SLA report counts of them (`tickets.outcomes`) from their counted clocks.
+    SLA report counts (`tickets.outcomes`) of the clocks that changed (`clock_ids`; all the
+    tickets' clocks when not given).
 
-    `breached` (the sweep): only these clocks changed, by a breach recorded at their due
-    instant, which the summary already holds as the breach instant; so only what the report
-    counts of those clocks is refreshed (one query, then the rows they add).
+    Two queries for the summary, whatever the number of tickets: their live clocks (with the
+    summary each stores now), and one update of the tickets whose summary changed (each write
+    updates the queue's indexes). New clocks have no outcome yet. A breach recorded at the due
+    instant (the sweep) leaves the summary as it was (it holds that instant as the breach
+    instant): only what the report counts is refreshed.
     """
-    if breached is not None:
-        changed = SlaClock.objects.filter(pk__in=breached).order_by()
-        outcomes_refresh(ticket_ids, changed.values_list(*CLOCK_FIELDS, named=True))
+    if change != ClockChange.BREACHED:
+        _refresh_summaries(ticket_ids)
+    if change == ClockChange.STARTED:
         return
+    if clock_ids is None:
+        outcomes_refresh(ticket_ids)
+    else:
+        changed = SlaClock.objects.filter(pk__in=clock_ids).order_by()
+        outcomes_refresh(ticket_ids, changed.values_list(*CLOCK_FIELDS, named=True))
+
+
+def _refresh_summaries(ticket_ids: set[int]) -> None:
     clocks: dict[int, list[Any]] = defaultdict(list)
-    counted = []
-    # Named rows, not model instances: a recalculation refreshes a thousand tickets a chunk.
-    live = Q(state__in=LIVE_STATES, target__isnull=False)
-    rows = SlaClock.objects.filter(live | CONCERNED, ticket_id__in=ticket_ids).order_by()
     stored: dict[int, tuple[Any, ...]] = {}
-    for clock in rows.values_list(
-        "state", "target", "due_at", "at_risk_at", "paused_at", *CLOCK_FIELDS, *STORED, named=True
+    # Named rows, not model instances: a recalculation refreshes a thousand tickets a chunk.
+    live = SlaClock.objects.filter(
+        ticket_id__in=ticket_ids, state__in=LIVE_STATES, target__isnull=False
+    ).order_by()
+    for clock in live.values_list(
+        "ticket_id",
+        "state",
+        "target",
+        "due_at",
+        "at_risk_at",
+        "paused_at",
+        "met_at",
+        "breached_at",
+        *STORED,
+        named=True,
     ):
-        if clock.state in LIVE_STATES and clock.target is not None:
-            clocks[clock.ticket_id].append(clock)
-        counted.append(clock)
+        clocks[clock.ticket_id].append(clock)
         stored[clock.ticket_id] = tuple(clock[-len(STORED) :])
     # Named values again, not Ticket instances (each would set two dozen fields); only the
-    # tickets whose summary changed (a breach, for one, is already the summary's breach instant).
+    # tickets whose summary changed.
     tickets = []
     for ticket_id in sorted(ticket_ids):
         summary = ticket_sla(clocks.get(ticket_id, []))
@@ -75,7 +98,6 @@ def tickets_refresh_sla(ticket_ids: set[int], *, breached: set[int] | None = Non
             )
         )
     bulk_set(tickets, SUMMARY_FIELDS, model=Ticket)
-    outcomes_refresh(ticket_ids, counted)
 
 
 def tickets_refresh_rank(plan_ids: set[int], severity_ids: set[int]) -> None:
