@@ -57,9 +57,9 @@ RESPONSE_BUCKET = dt.timedelta(minutes=5)
 COMPACT_LIMIT = 50_000
 
 
-def week_of(instant: dt.datetime) -> dt.date:
-    """The Monday of the UTC week holding `instant`."""
-    day = instant.astimezone(dt.UTC).date()
+def week_of(instant: dt.datetime, zone: dt.tzinfo = dt.UTC) -> dt.date:
+    """The Monday of the week holding `instant` in `zone` (the UTC week by default)."""
+    day = instant.astimezone(zone).date()
     return day - dt.timedelta(days=day.weekday())
 
 
@@ -179,7 +179,7 @@ def outcomes_refresh(ticket_ids: set[int], clocks: Iterable[Any] | None = None) 
         SlaResponseWeek,
         [
             {"week": week, "bucket": bucket, "responses": change}
-            for (week, bucket), change in sorted(responses.items())
+            for (week, bucket), change in responses.items()
             if change
         ],
     )
@@ -187,7 +187,7 @@ def outcomes_refresh(ticket_ids: set[int], clocks: Iterable[Any] | None = None) 
 
 def _add_outcome_deltas(deltas: Counter[tuple[Key, bool]]) -> None:
     rows: dict[Key, dict[str, Any]] = {}
-    for (key, breached), change in sorted(deltas.items(), key=_delta_order):
+    for (key, breached), change in deltas.items():
         if not change:
             continue
         row = rows.setdefault(key, {**key._asdict(), "met_on_time": 0, "breached": 0})
@@ -195,12 +195,6 @@ def _add_outcome_deltas(deltas: Counter[tuple[Key, bool]]) -> None:
     insert_rows(
         SlaOutcomeWeek, [row for row in rows.values() if row["met_on_time"] or row["breached"]]
     )
-
-
-def _delta_order(item: tuple[tuple[Key, bool], int]) -> tuple[Any, ...]:
-    (key, breached), _ = item
-    return (key.week, key.metric, key.plan_id, key.severity_id, key.queue_id or 0,
-            key.assignee_id or 0, breached)  # fmt: skip
 
 
 ROLLUPS: list[tuple[type[models.Model], list[str], list[str]]] = [

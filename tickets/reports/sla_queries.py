@@ -42,9 +42,9 @@ from tickets.reports.sla_rollup import (
     grouped,
     named,
     outcome_counts,
+    outcome_filter,
     position_in_buckets,
     response_buckets,
-    rollup_filter,
     rollup_rows,
 )
 
@@ -123,10 +123,9 @@ def counted_clocks(filters: ReportFilters) -> QuerySet[SlaClock]:
 def counted_outcomes(filters: ReportFilters) -> QuerySet[SlaOutcome]:
     """The outcome rows (`tickets.outcomes`) of the clocks with a target whose outcome instant
     falls in the period, filtered."""
-    q = rollup_filter(filters)
-    if filters.organization is not None:
-        q &= Q(organization=filters.organization)
-    return SlaOutcome.objects.filter(q, counted=True, at__gte=filters.start, at__lt=filters.end)
+    return SlaOutcome.objects.filter(
+        outcome_filter(filters), counted=True, at__gte=filters.start, at__lt=filters.end
+    )
 
 
 # --- figures ---------------------------------------------------------------------------------
@@ -290,11 +289,11 @@ def first_responses(filters: ReportFilters) -> QuerySet[SlaOutcome]:
     """First responses in the period (first-response clocks met, with or without a target),
     filtered like the outcomes; the metric filter does not apply to them."""
     plain = ReportFilters(**{**filters.__dict__, "metric": None})
-    q = rollup_filter(plain)
-    if filters.organization is not None:
-        q &= Q(organization=filters.organization)
     return SlaOutcome.objects.filter(
-        q, responded_at__gte=filters.start, responded_at__lt=filters.end, response__isnull=False
+        outcome_filter(plain),
+        responded_at__gte=filters.start,
+        responded_at__lt=filters.end,
+        response__isnull=False,
     )
 
 

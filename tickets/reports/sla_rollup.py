@@ -29,12 +29,13 @@ from django.db.models import Case, Count, Q, QuerySet, Sum, Value, When
 
 from plans.models import Plan, Severity
 from tickets.models import Queue, SlaOutcome, SlaOutcomeWeek, SlaResponseWeek
-from tickets.outcomes import week_of
+from tickets.outcomes import KEY_FIELDS, week_of
 
 WEEK = dt.timedelta(days=7)
-GROUP_KEYS = ["metric", "plan_id", "severity_id", "queue_id", "assignee_id"]
-"""What outcome rows and weekly counts are grouped by: identifiers only, so the database groups
-narrow keys and joins nothing per row; `named` adds the names to the few groups."""
+GROUP_KEYS = KEY_FIELDS
+"""What outcome rows and weekly counts are grouped by (the weekly counts' key): identifiers only,
+so the database groups narrow keys and joins nothing per row; `named` adds the names to the few
+groups."""
 NAMES = ["plan_name", "level", "queue_name", "username", "first_name", "last_name"]
 
 
@@ -178,6 +179,14 @@ def rollup_filter(filters: Any) -> Q:
     return q
 
 
+def outcome_filter(filters: Any) -> Q:
+    """The report's filters on outcome rows: those of the roll-ups, and the organization."""
+    q = rollup_filter(filters)
+    if filters.organization is not None:
+        q &= Q(organization=filters.organization)
+    return q
+
+
 def outcome_counts() -> dict[str, Count]:
     return {
         "met_on_time": Count("pk", filter=Q(breached=False)),
@@ -282,14 +291,9 @@ def rollup_rows(filters: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]
             if met or late
         ]
     )
-    mondays = [_local_monday(bound, filters.zone) for bound in bounds[:-1]]
+    mondays = [week_of(bound, filters.zone) for bound in bounds[:-1]]
     week_rows = [
         {"week": monday, "met_on_time": met, "breached": late}
         for monday, (met, late) in zip(mondays, pieces, strict=True)
     ]
     return group_rows, week_rows
-
-
-def _local_monday(instant: dt.datetime, zone: dt.tzinfo) -> dt.date:
-    day = instant.astimezone(zone).date()
-    return day - dt.timedelta(days=day.weekday())
