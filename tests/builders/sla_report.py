@@ -35,8 +35,8 @@ NOW = dt.datetime(2026, 12, 10, 12, 0, tzinfo=dt.UTC)
 H = dt.timedelta(hours=1)
 
 
-def utc(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=dt.UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=dt.UTC)
 
 
 def report_clock(*, metric: str, started_at: dt.datetime | None = None, **fields: Any) -> SlaClock:

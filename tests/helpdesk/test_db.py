@@ -4,6 +4,7 @@ one INSERT from one JSON parameter instead of an array per column."""
 import datetime as dt
 import uuid
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -53,7 +54,7 @@ def test_it_runs_one_statement_for_rows_within_the_parameter_limit() -> None:
     assert set(SlaClock.objects.values_list("state", flat=True)) == {"paused"}
 
 
-def test_it_batches_past_the_parameter_limit(settings) -> None:
+def test_it_batches_past_the_parameter_limit(settings: Any) -> None:
     clocks = SlaClockFactory.create_batch(3)
     for clock in clocks:
         clock.state = "met"

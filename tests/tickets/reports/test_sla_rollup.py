@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.builders.sla_report import NOW, build_report_dataset, report_clock
+from tests.builders.sla_report import NOW, build_report_dataset, report_clock, utc
 from tickets.reports.sla_queries import (
     ReportFilters,
     breakdown,
@@ -25,10 +25,6 @@ from tickets.reports.sla_rollup import cuts, read_plan, rollup_rows, utc_monday
 KOLKATA = zoneinfo.ZoneInfo("Asia/Kolkata")
 LONDON = zoneinfo.ZoneInfo("Europe/London")
 ZONES = [dt.UTC, LONDON, KOLKATA, zoneinfo.ZoneInfo("Pacific/Chatham")]  # +12:45 / +13:45
-
-
-def utc(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=dt.UTC)
 
 
 def test_the_cuts_are_the_local_mondays_between_start_and_end() -> None:
