@@ -134,7 +134,7 @@ def main() -> None:
     )
     if args.show_queries:
         for query in captured.captured_queries:
-            print(" ", query["sql"][:200])
+            print(" ", query["sql"][: int(os.environ.get("SQLW", "200"))])
     if profiler:
         # Our code first (where a submission's time goes), then everything.
         stats = pstats.Stats(profiler).sort_stats("cumulative")

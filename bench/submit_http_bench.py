@@ -293,7 +293,7 @@ def main() -> None:
     parts = [f"this client {client_cpu * per_ticket:.1f} ms"]
     if database_cpu is not None:
         parts.append(f"PostgreSQL {database_cpu * per_ticket:.1f} ms")
-    print(f"other CPU per ticket: {', '.join(parts)} (2 cores hold {2000 / 190:.1f} ms per ticket at 190/s)")
+    print(f"other CPU per ticket: {', '.join(parts)}")
 
 
 if __name__ == "__main__":

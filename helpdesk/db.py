@@ -102,6 +102,22 @@ def retry_on_conflict(
     return decorate(func) if func is not None else decorate
 
 
+def next_id(model: type[models.Model], using: str = "default") -> int | None:
+    """The primary key the next row of `model` will get, taken now from its sequence, so a row
+    that stores something made of its own id (a ticket's reference) is written once, not
+    inserted and then updated (each update of a ticket writes all its indexes again). None on
+    databases that number rows only as they insert them (SQLite): insert, then update."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return None
+    table = model._meta.db_table
+    column = model._meta.pk.column
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s))", [table, column])
+        (value,) = cursor.fetchone()
+    return int(value)
+
+
 def bulk_set(
     objs: Sequence[Any],
     fields: Sequence[str],

@@ -307,17 +307,32 @@ def _refresh_next_action(clocks: list[SlaClock]) -> None:
 
 def clocks_start(*, ticket: SlaTicket, at: dt.datetime) -> list[SlaClock]:
     """A clock per metric for a new ticket, on the calendar of its plan x severity x category."""
+    clocks = clocks_new(ticket=ticket, at=at)
+    clocks_save(ticket=ticket, clocks=clocks, at=at)
+    _changed(clocks, ClockChange.STARTED)
+    return clocks
+
+
+def clocks_new(*, ticket: SlaTicket, at: dt.datetime) -> list[SlaClock]:
+    """The clocks `clocks_start` starts, scheduled and not saved: a ticket about to be inserted
+    can store their summary with its first write (`clocks_save` saves them once it has its id,
+    and then nobody is told: the caller wrote the summary)."""
     terms = _terms_for(ticket, at)
     clocks = [_new_clock(ticket, terms, metric, at, cycle=1) for metric in METRICS]
     for clock in clocks:
         clock.next_action_at = _first_action(clock, terms)
+    return clocks
+
+
+def clocks_save(*, ticket: SlaTicket, clocks: list[SlaClock], at: dt.datetime) -> None:
+    """Save a new ticket's clocks from `clocks_new`, with their "started" events."""
+    for clock in clocks:
+        clock.ticket_id = ticket.pk
     SlaClock.objects.bulk_create(clocks)
     SlaClockEvent.objects.bulk_create(
         SlaClockEvent(clock=c, kind=SlaClockEvent.Kind.STARTED, at=at, due_at=c.due_at)
         for c in clocks
     )
-    _changed(clocks, ClockChange.STARTED)
-    return clocks
 
 
 def _new_clock(

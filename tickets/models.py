@@ -56,7 +56,11 @@ class Ticket(models.Model):
     reference = models.CharField(  # noqa: DJ001
         max_length=20, unique=True, null=True, editable=False
     )
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="tickets")
+    # Not indexed alone: `ticket_org_created` and `ticket_org_status` lead with it (each index is
+    # written by every insert and by every update of an indexed column).
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="tickets", db_index=False
+    )
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requested_tickets"
     )
@@ -76,6 +80,7 @@ class Ticket(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assigned_tickets",
+        db_index=False,  # `ticket_by_assignee` leads with it
     )
     queue = models.ForeignKey(
         Queue, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"

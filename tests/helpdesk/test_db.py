@@ -10,10 +10,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from helpdesk.db import bulk_insert, bulk_set, insert_rows
+from helpdesk.db import bulk_insert, bulk_set, insert_rows, next_id
 from sla.models import EscalationFiring, SlaClock, SlaClockEvent
 from tests.factories import EscalationRuleFactory, SlaClockFactory
-from tickets.models import OutgoingNotification
+from tickets.models import OutgoingNotification, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -138,3 +138,16 @@ def test_insert_rows_fills_in_the_defaults_and_returns_the_ids_in_order() -> Non
 def test_insert_rows_refuses_a_name_that_is_not_a_field() -> None:
     with pytest.raises(ValueError, match="ticket"):
         insert_rows(OutgoingNotification, [{"ticket": None}])
+
+
+@pytest.mark.postgres
+def test_next_id_takes_each_key_of_the_sequence_once() -> None:
+    taken = next_id(Ticket)
+    assert taken is not None
+    assert next_id(Ticket) == taken + 1  # taken is never given again
+
+
+def test_next_id_is_none_where_rows_are_numbered_only_as_they_are_inserted() -> None:
+    if connection.vendor == "postgresql":
+        pytest.skip("PostgreSQL hands out keys before the insert")
+    assert next_id(Ticket) is None

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
 
@@ -21,7 +22,7 @@ from django.db.models import Q
 from helpdesk.db import bulk_set
 from sla.models import LIVE_STATES, SlaClock
 from sla.services import ClockChange
-from sla.standing import ticket_sla
+from sla.standing import ClockFacts, ticket_sla
 from tickets.models import Ticket
 from tickets.outcomes import CLOCK_FIELDS, outcomes_refresh
 from tickets.queue_order import queue_rank_sql
@@ -98,6 +99,15 @@ def _refresh_summaries(ticket_ids: set[int]) -> None:
             )
         )
     bulk_set(tickets, SUMMARY_FIELDS, model=Ticket)
+
+
+def summary_set(ticket: Ticket, clocks: Sequence[ClockFacts]) -> None:
+    """Set a ticket's SLA summary from all its live clocks (a new ticket's, not yet saved)."""
+    summary = ticket_sla(clocks)
+    ticket.sla_breach_at = summary.breach_at
+    ticket.sla_risk_at = summary.risk_at
+    ticket.sla_due_at = summary.due_at
+    ticket.sla_paused = summary.paused
 
 
 def tickets_refresh_rank(plan_ids: set[int], severity_ids: set[int]) -> None:

@@ -16,7 +16,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from helpdesk import timing
-from helpdesk.db import retry_on_conflict
+from helpdesk.db import next_id, retry_on_conflict
 from plans.models import Channel, TicketCategory
 from sla import services as sla
 from tickets import emails
@@ -48,6 +48,7 @@ from tickets.services._common import (
     required_text,
     touch,
 )
+from tickets.services.standing import summary_set
 
 # -- attachments ------------------------------------------------------------------------------
 
@@ -232,11 +233,21 @@ def ticket_create(
     # that each still exists would cost a query apiece. The one check constraint (an out-of-scope
     # reason only on closed tickets) cannot fail for a new ticket, and the database enforces it.
     ticket.full_clean(exclude=[*LOADED_RELATIONS, "reference"], validate_constraints=False)
-    ticket.save()
+    # Its clocks are scheduled before it is inserted, so it stores their summary (what the
+    # queue sorts and filters by) with its first write; they are saved once it has its id.
+    clocks = sla.clocks_new(ticket=ticket, at=now)
+    summary_set(ticket, clocks)
     # The reference comes from the primary key: unique, never reused, and safe under any number
-    # of concurrent submissions (a rolled-back insert leaves a gap, which is fine).
-    ticket.reference = f"{REFERENCE_PREFIX}{ticket.pk:06d}"
-    ticket.save(update_fields=["reference"])
+    # of concurrent submissions (a rolled-back insert leaves a gap, which is fine). Where the
+    # key can be taken before the insert, the ticket is written once.
+    ticket.pk = next_id(Ticket)
+    if ticket.pk is not None:
+        ticket.reference = f"{REFERENCE_PREFIX}{ticket.pk:06d}"
+        ticket.save(force_insert=True)
+    else:
+        ticket.save()
+        ticket.reference = f"{REFERENCE_PREFIX}{ticket.pk:06d}"
+        ticket.save(update_fields=["reference"])
     message = Message.objects.create(
         ticket=ticket,
         author=requester,
@@ -263,7 +274,7 @@ def ticket_create(
         log_event(
             ticket, Event.PIR_REQUESTED, "Post-incident report requested", actor=requester, at=now
         )
-    sla.clocks_start(ticket=ticket, at=now)
+    sla.clocks_save(ticket=ticket, clocks=clocks, at=now)
     emails.ticket_created(event=created)
     return ticket
 
