@@ -189,7 +189,10 @@ class Message(models.Model):
         PUBLIC = "public", "Public reply"
         INTERNAL = "internal", "Internal note"
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    # Not indexed alone: `message_ticket_created` leads with it.
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PUBLIC)
     from_customer = models.BooleanField(default=False)
