@@ -657,3 +657,23 @@ class PolicyChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.policy_slug} changed at {self.at:%Y-%m-%d %H:%M} by {self.by}"
+
+
+class PolicyRevision(models.Model):
+    """One row (id 1) whose `revision` the database moves on every write to a table the plans'
+    cached policy reads depend on (severities, categories, conditions, targets, escalation rules,
+    support hours, calendars, plans, policies): triggers created by the migrations do it, so an
+    edit by any process, the admin, `load_policy` or raw SQL alike, is seen by every process's
+    cache (`plans.policy_cache`). Never written by the application."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    revision = models.BigIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            # One revision for the whole database: the triggers update the row with id 1.
+            models.CheckConstraint(condition=Q(id=1), name="policy_revision_single_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Policy revision {self.revision}"

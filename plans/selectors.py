@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.db.models import Q
 from django.utils import timezone
 
+from plans import policy_cache
 from plans.models import (
     ConditionLimit,
     Contract,
@@ -39,6 +40,9 @@ def contract_active(
         )
         .filter(organization=organization, starts_on__lte=on)
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on))
+        # The policy revision, read with the contract (no query of its own): the cached policy
+        # reads of its plans (`plan_severities`, ..., `sla_terms`) are keyed by it.
+        .annotate(read_policy_revision=policy_cache.revision_subquery())
         # The latest start wins, chosen here: the rows in force are one or two, and ordering in
         # SQL makes Django hash each of the selected columns to build the query.
         .order_by()
@@ -46,27 +50,51 @@ def contract_active(
     contract = max(in_force, key=lambda row: (row.starts_on, row.pk), default=None)
     if contract is not None:
         contract.organization = organization
+        revision = contract.read_policy_revision
+        policy_cache.record_revision(contract, revision)
+        policy_cache.record_revision(contract.plan, revision)
         base = contract.plan.base_plan
-        if base is not None and base.policy_id == contract.plan.policy_id:
-            base.policy = contract.plan.policy  # the tiers of one policy: no query for it
+        if base is not None:
+            policy_cache.record_revision(base, revision)
+            if base.policy_id == contract.plan.policy_id:
+                base.policy = contract.plan.policy  # the tiers of one policy: no query for it
     return contract
 
 
 def plan_severities(*, plan: Plan) -> list[Severity]:
     """The severities of the plan's policy by level (one query, kept on the plan object, so a
-    request's form, checks and SLA terms share it)."""
+    request's form, checks and SLA terms share it; none for a plan that `contract_active`
+    read, whose policy revision the process cache knows). The rows are shared by every request
+    of the process: read them, never change them."""
     cached = getattr(plan, "_severities", None)
     if cached is None:
-        cached = list(Severity.objects.filter(policy_id=plan.policy_id).order_by("level"))
+        policy_id = plan.policy_id
+        cached = list(
+            policy_cache.cached(
+                plan,
+                ("severities", policy_id),
+                lambda: list(Severity.objects.filter(policy_id=policy_id).order_by("level")),
+            )
+        )
         plan._severities = cached  # type: ignore[attr-defined]
     return cached
 
 
 def plan_categories(*, plan: Plan) -> list[TicketCategory]:
-    """The plan's kinds of request in display order (one query, kept on the plan object)."""
+    """The plan's kinds of request in display order (one query, kept on the plan object; none
+    from the process cache, as `plan_severities`). The rows are shared: never change them."""
     cached = getattr(plan, "_categories", None)
     if cached is None:
-        cached = list(TicketCategory.objects.filter(plan_id=plan.pk).order_by("position", "name"))
+        plan_id = plan.pk
+        cached = list(
+            policy_cache.cached(
+                plan,
+                ("categories", plan_id),
+                lambda: list(
+                    TicketCategory.objects.filter(plan_id=plan_id).order_by("position", "name")
+                ),
+            )
+        )
         plan._categories = cached  # type: ignore[attr-defined]
     return cached
 
@@ -88,7 +116,8 @@ class ConditionState:
 
 def contract_conditions(*, contract: Contract) -> list[ConditionState]:
     """The conditions of the contract's plan and whether the contract meets each (cached on the
-    contract): one query, and a second for the contract's records when the plan has conditions.
+    contract): one query (none for a contract `contract_active` read, from the process cache),
+    and one for the contract's records when the plan has conditions.
     A condition no record speaks about is met when the policy presumes it (`presumed_met`); one
     that limits support to the base plan reads the contract's "onboarding completed" box, which
     records the onboarding condition."""
@@ -96,10 +125,17 @@ def contract_conditions(*, contract: Contract) -> list[ConditionState]:
     if cached is not None:
         return cached
     # Two plain queries cost a fraction of one with a subquery per recorded field to build, and
-    # most plans have no conditions at all (the second is then not asked).
-    conditions = sorted(
-        PlanCondition.objects.filter(plan_id=contract.plan_id).order_by(),
-        key=lambda condition: (condition.position, condition.slug),
+    # most plans have no conditions at all (the second is then not asked). The plan's conditions
+    # come from the process cache for a contract `contract_active` read (shared rows: never
+    # changed here or by callers); the contract's own records are always read.
+    plan_id = contract.plan_id
+    conditions: list[PlanCondition] = policy_cache.cached(
+        contract,
+        ("conditions", plan_id),
+        lambda: sorted(
+            PlanCondition.objects.filter(plan_id=plan_id).order_by(),
+            key=lambda condition: (condition.position, condition.slug),
+        ),
     )
     records = (
         {

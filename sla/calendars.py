@@ -102,6 +102,23 @@ def zone_of(calendar: BusinessCalendar, organization_zone: str | None) -> str:
     return calendar.timezone
 
 
+def _holiday_years(around: dt.datetime | None) -> tuple[int, int]:
+    """The years that must have holiday rows for a clock used around `around`."""
+    year = (around or timezone.now()).year
+    first, last = holiday_window()
+    return min(first, year - 1), max(last, year + 2)
+
+
+def holidays_due(calendar: BusinessCalendar, around: dt.datetime | None = None) -> bool:
+    """Whether `clock_for(calendar, around)` generates holiday rows first, and so writes the
+    calendar row (and the object given): callers holding a shared row read a fresh one then."""
+    if not calendar.holiday_countries or calendar.always_open:
+        return False
+    first, last = _holiday_years(around)
+    low, high = calendar.holidays_from_year, calendar.holidays_to_year
+    return low is None or high is None or low > first or high < last
+
+
 def clock_for(
     calendar: BusinessCalendar,
     around: dt.datetime | None = None,
@@ -115,11 +132,8 @@ def clock_for(
     the next call anywhere rebuilds.
     """
     zone = zone_of(calendar, zone)
-    year = (around or timezone.now()).year
-    first, last = holiday_window()
-    first, last = min(first, year - 1), max(last, year + 2)
-    low, high = calendar.holidays_from_year, calendar.holidays_to_year
-    if calendar.holiday_countries and (low is None or high is None or low > first or high < last):
+    if holidays_due(calendar, around):
+        first, last = _holiday_years(around)
         calendar_ensure_holidays(calendar=calendar, first_year=first, last_year=last)
     stamp = (calendar.updated_at, calendar.holidays_from_year or 0, calendar.holidays_to_year or 0)
     key = (calendar.pk, zone)

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
+from plans import policy_cache
 from plans.models import Plan, Severity, TicketCategory
 from sla import clock
-from sla.calendars import clock_for
+from sla.calendars import clock_for, holidays_due
 from sla.models import BusinessCalendar, EscalationRule, Metric, SupportHours, Target
 
 METRICS: tuple[str, ...] = tuple(Metric.values)
@@ -104,6 +105,60 @@ def _category_row(plan: Plan, category: str | TicketCategory | None) -> TicketCa
     return row
 
 
+@dataclass(frozen=True)
+class _PolicyRows:
+    """What the policy says for a plan x severity x category, as `sla_terms` reads it: the
+    target row (None: no guarantee), the calendar row its clocks run on, the rules' terms.
+
+    Kept in the process cache (`plans.policy_cache`) for plans read with a policy revision, so
+    shared by every request: never change these rows (new clocks point at the calendar row,
+    which assigning a foreign key does not change)."""
+
+    target: Target | None
+    calendar_row: BusinessCalendar
+    rules: tuple[RuleTerms, ...]
+
+
+def _policy_rows(
+    plan: Plan, severity_row: Severity, category_row: TicketCategory | None
+) -> _PolicyRows:
+    # No ordering: the unique constraints leave one row per category (ordering would join the
+    # plan, policy, severity and category tables for nothing).
+    rows = (
+        Target.objects.select_related("calendar")
+        .filter(plan_id=plan.pk, severity_id=severity_row.pk)
+        .order_by()
+    )
+    by_category = {row.category_id: row for row in rows}
+    row = by_category.get(category_row.pk if category_row else None) or by_category.get(None)
+    if row is not None:
+        calendar_row = row.calendar
+    else:
+        hours = SupportHours.objects.select_related("calendar").filter(plan=plan).first()
+        if hours is None:
+            raise TermsError(f"plan {plan.slug!r} has no support hours")
+        calendar_row = hours.calendar
+    which = Q(category__isnull=True)  # rules for every category, and those for this one
+    if category_row is not None:
+        which |= Q(category_id=category_row.pk)
+    rules = EscalationRule.objects.filter(which, plan_id=plan.pk, severity_id=severity_row.pk)
+    return _PolicyRows(
+        target=row,
+        calendar_row=calendar_row,
+        rules=tuple(
+            RuleTerms(
+                rule_id=r.pk,
+                metric=r.metric,
+                after=r.after,
+                after_percent=r.after_percent,
+                notify=tuple(r.notify),
+                move_to=r.move_to,
+            )
+            for r in rules.order_by("metric", "position", "pk")
+        ),
+    )
+
+
 def sla_terms(
     *,
     plan: Plan | str,
@@ -132,31 +187,21 @@ def sla_terms(
         raise TermsError(
             f"category {category_row.slug!r} takes severities {category_row.severity_levels} only"
         )
-    # No ordering: the unique constraints leave one row per category (ordering would join the
-    # plan, policy, severity and category tables for nothing).
-    rows = (
-        Target.objects.select_related("calendar")
-        .filter(plan_id=plan.pk, severity_id=severity_row.pk)
-        .order_by()
+    rows = policy_cache.cached(
+        plan,
+        ("sla_terms", plan.pk, severity_row.pk, category_row.pk if category_row else None),
+        lambda: _policy_rows(plan, severity_row, category_row),
     )
-    by_category = {row.category_id: row for row in rows}
-    row = by_category.get(category_row.pk if category_row else None) or by_category.get(None)
-    if row is not None:
-        calendar_row = row.calendar
-    else:
-        hours = SupportHours.objects.select_related("calendar").filter(plan=plan).first()
-        if hours is None:
-            raise TermsError(f"plan {plan.slug!r} has no support hours")
-        calendar_row = hours.calendar
+    if policy_cache.revision_of(plan) is not None and holidays_due(rows.calendar_row, around):
+        # `clock_for` is about to generate holidays and write the calendar row it is given:
+        # never the shared one. This request reads its own (and the write moves the revision).
+        rows = _policy_rows(plan, severity_row, category_row)
+    calendar_row = rows.calendar_row
     guaranteed = category_row is None or category_row.sla_applies
+    target = rows.target if guaranteed else None
     targets = {
-        metric: row.duration_for(metric) if row is not None and guaranteed else None
-        for metric in METRICS
+        metric: target.duration_for(metric) if target is not None else None for metric in METRICS
     }
-    which = Q(category__isnull=True)  # rules for every category, and those for this one
-    if category_row is not None:
-        which |= Q(category_id=category_row.pk)
-    rules = EscalationRule.objects.filter(which, plan_id=plan.pk, severity_id=severity_row.pk)
     return SlaTerms(
         plan_slug=plan.slug,
         severity_level=level,
@@ -166,15 +211,5 @@ def sla_terms(
         time_zone=zone if calendar_row.follows_organization and zone else "",
         calendar_row=calendar_row,
         targets=targets,
-        rules=tuple(
-            RuleTerms(
-                rule_id=r.pk,
-                metric=r.metric,
-                after=r.after,
-                after_percent=r.after_percent,
-                notify=tuple(r.notify),
-                move_to=r.move_to,
-            )
-            for r in rules.order_by("metric", "position", "pk")
-        ),
+        rules=rows.rules,
     )

@@ -5,6 +5,8 @@ import pytest
 from django.db import connection
 from django.test import Client
 
+from plans import policy_cache
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked `postgres` need PostgreSQL's behaviour; CI runs them, SQLite skips them."""
@@ -15,6 +17,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def empty_policy_cache() -> None:
+    """Each test starts with an empty policy cache: on SQLite a test's rolled-back rows (and
+    their primary keys) come back in the next test, under a revision that differs only by the
+    clock (see plans 0007)."""
+    policy_cache.clear()
 
 
 @pytest.fixture

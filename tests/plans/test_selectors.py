@@ -9,20 +9,33 @@ import pytest
 import time_machine
 from django.contrib.auth.models import User
 
-from plans.models import ConditionLimit, ContractCondition, PlanCondition
+from plans import policy_cache
+from plans.models import (
+    ConditionLimit,
+    Contract,
+    ContractCondition,
+    Plan,
+    PlanCondition,
+    PolicyRevision,
+    Severity,
+)
 from plans.selectors import (
     contract_active,
     contract_conditions,
     effective_plan,
     named_contact,
+    plan_categories,
+    plan_severities,
     support_refused,
     viewer_time_zone,
 )
 from tests.factories import (
+    CategoryFactory,
     ContractFactory,
     NamedContactFactory,
     OrganizationFactory,
     PlanFactory,
+    SeverityFactory,
     UserFactory,
     UserProfileFactory,
 )
@@ -133,3 +146,102 @@ def test_a_recorded_condition_overrides_what_the_policy_presumes() -> None:
         (sdk, False, "No SDK"),
     ]
     assert support_refused(contract=contract) == [states[1]]
+
+
+# -- the policy reads from the process cache ------------------------------------------------------
+
+
+def in_force(contract: Contract) -> Contract:
+    """The contract as a new request reads it (fresh objects, with the policy revision)."""
+    found = contract_active(organization=contract.organization, on=dt.date(2026, 1, 1))
+    assert found is not None
+    return found
+
+
+def test_the_contract_in_force_carries_the_policy_revision_on_it_and_its_plans() -> None:
+    base = PlanFactory(slug="base")
+    contract = ContractFactory(plan=PlanFactory(slug="pro", base_plan=base, policy=base.policy))
+    revision = PolicyRevision.objects.get().revision
+    found = in_force(contract)
+    assert policy_cache.revision_of(found) == revision
+    assert policy_cache.revision_of(found.plan) == revision
+    assert found.plan.base_plan is not None
+    assert policy_cache.revision_of(found.plan.base_plan) == revision
+
+
+def test_a_second_request_reads_the_severities_and_categories_from_the_cache(
+    django_assert_num_queries: Any,
+) -> None:
+    contract = ContractFactory()
+    SeverityFactory(policy=contract.plan.policy, level=1)
+    CategoryFactory(plan=contract.plan)
+    plan_severities(plan=in_force(contract).plan)
+    plan_categories(plan=in_force(contract).plan)
+    plan = in_force(contract).plan
+    with django_assert_num_queries(0):
+        assert [s.level for s in plan_severities(plan=plan)] == [1]
+        assert len(plan_categories(plan=plan)) == 1
+
+
+def test_a_plan_read_without_the_revision_still_reads_its_severities(
+    django_assert_num_queries: Any,
+) -> None:
+    contract = ContractFactory()
+    SeverityFactory(policy=contract.plan.policy, level=1)
+    plan_severities(plan=in_force(contract).plan)  # the cache holds them
+    plan = Plan.objects.get(pk=contract.plan_id)
+    with django_assert_num_queries(1):
+        plan_severities(plan=plan)
+
+
+def test_a_renamed_severity_is_seen_by_the_next_request() -> None:
+    contract = ContractFactory()
+    severity = SeverityFactory(policy=contract.plan.policy, level=1, name="Urgent")
+    plan_severities(plan=in_force(contract).plan)
+    severity.name = "Critical"
+    severity.save()  # as the admin saves it
+    assert [s.name for s in plan_severities(plan=in_force(contract).plan)] == ["Critical"]
+
+
+def test_a_new_category_is_seen_by_the_next_request() -> None:
+    contract = ContractFactory()
+    CategoryFactory(plan=contract.plan, slug="question", position=1)
+    plan_categories(plan=in_force(contract).plan)
+    CategoryFactory(plan=contract.plan, slug="outage", position=0)
+    slugs = [c.slug for c in plan_categories(plan=in_force(contract).plan)]
+    assert slugs == ["outage", "question"]
+
+
+def test_the_plans_conditions_come_from_the_cache_and_the_contracts_records_are_read_live(
+    django_assert_num_queries: Any,
+) -> None:
+    contract = ContractFactory()
+    sdk = PlanCondition.objects.create(
+        plan=contract.plan, slug="sdk", name="SDK", limit=ConditionLimit.NO_TECHNICAL_SUPPORT
+    )
+    contract_conditions(contract=in_force(contract))
+    ContractCondition.objects.create(contract=contract, condition=sdk, met=True)
+    fresh = in_force(contract)
+    with django_assert_num_queries(1):  # the contract's records only
+        assert [state.met for state in contract_conditions(contract=fresh)] == [True]
+
+
+def test_an_edited_condition_is_seen_by_the_next_request() -> None:
+    contract = ContractFactory()
+    sdk = PlanCondition.objects.create(
+        plan=contract.plan, slug="sdk", name="SDK", limit=ConditionLimit.NO_TECHNICAL_SUPPORT
+    )
+    contract_conditions(contract=in_force(contract))
+    sdk.presumed_met = True
+    sdk.save()
+    assert [state.met for state in contract_conditions(contract=in_force(contract))] == [True]
+
+
+def test_the_cached_severities_are_the_same_rows_for_every_request() -> None:
+    """Shared, hence read-only: what one request gets, the next gets too."""
+    contract = ContractFactory()
+    SeverityFactory(policy=contract.plan.policy, level=1)
+    first: list[Severity] = plan_severities(plan=in_force(contract).plan)
+    second = plan_severities(plan=in_force(contract).plan)
+    assert first[0] is second[0]
+    assert first is not second  # the list is each request's own

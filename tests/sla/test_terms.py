@@ -8,11 +8,13 @@ from typing import Any
 import pytest
 
 from plans.models import Plan, Severity
-from sla.models import SupportHours
+from plans.selectors import contract_active
+from sla.models import SupportHours, Target
 from sla.terms import RuleTerms, TermsError, sla_terms
 from tests.factories import (
     CalendarFactory,
     CategoryFactory,
+    ContractFactory,
     EscalationRuleFactory,
     OpenPeriodFactory,
     PlanFactory,
@@ -179,3 +181,81 @@ def test_a_severity_of_another_policy_stands_for_its_level_in_the_plans_policy(
     elsewhere = SeverityFactory(level=1)
     assert elsewhere.policy_id != plan.policy_id
     assert sla_terms(plan=plan, severity=elsewhere) == sla_terms(plan=plan, severity=1)
+
+
+# -- the rows from the process cache, for a plan read with the policy revision --------------------
+
+
+def in_force(plan: Plan) -> Plan:
+    """The plan as a new request reads it through its contract (with the policy revision)."""
+    contract = ContractFactory(plan=plan) if not plan.contracts.exists() else plan.contracts.get()
+    found = contract_active(organization=contract.organization, on=dt.date(2026, 1, 1))
+    assert found is not None
+    return found.plan
+
+
+def test_a_second_request_reads_no_rows_for_the_same_terms(
+    plan: Plan, django_assert_num_queries: Any
+) -> None:
+    severity = Severity.objects.get(policy=plan.policy, level=1)
+    first = sla_terms(plan=in_force(plan), severity=severity)
+    second_plan = in_force(plan)
+    with django_assert_num_queries(0):
+        assert sla_terms(plan=second_plan, severity=severity) == first
+
+
+def test_a_plan_read_without_the_revision_still_reads_its_rows(
+    plan: Plan, django_assert_num_queries: Any
+) -> None:
+    severity = Severity.objects.get(policy=plan.policy, level=1)
+    sla_terms(plan=in_force(plan), severity=severity)  # the cache holds them
+    with django_assert_num_queries(2):  # the target rows with their calendar, the rules
+        sla_terms(plan=plan, severity=severity)
+
+
+def test_a_targets_new_duration_is_seen_by_the_next_request(plan: Plan) -> None:
+    severity = Severity.objects.get(policy=plan.policy, level=1)
+    sla_terms(plan=in_force(plan), severity=severity)
+    target = Target.objects.get(plan=plan, severity=severity)
+    target.first_response = 2 * H
+    target.save()  # as the admin saves it
+    terms = sla_terms(plan=in_force(plan), severity=severity)
+    assert terms.due("first_response", START) == START + 2 * H
+
+
+def test_a_new_escalation_rule_is_seen_by_the_next_request(plan: Plan) -> None:
+    severity = Severity.objects.get(policy=plan.policy, level=1)
+    assert sla_terms(plan=in_force(plan), severity=severity).rules == ()
+    EscalationRuleFactory(plan=plan, severity=severity, after=3 * H)
+    terms = sla_terms(plan=in_force(plan), severity=severity)
+    assert [rule.after for rule in terms.rules] == [3 * H]
+
+
+def test_an_edited_escalation_rule_is_seen_by_the_next_request(plan: Plan) -> None:
+    severity = Severity.objects.get(policy=plan.policy, level=1)
+    rule_row = EscalationRuleFactory(plan=plan, severity=severity, after=3 * H)
+    sla_terms(plan=in_force(plan), severity=severity)
+    rule_row.after = None
+    rule_row.after_percent = 50
+    rule_row.save()
+    terms = sla_terms(plan=in_force(plan), severity=severity)
+    assert [(rule.after, rule.after_percent) for rule in terms.rules] == [(None, 50)]
+
+
+def test_a_calendar_that_needs_holidays_is_not_changed_in_the_cache(plan: Plan) -> None:
+    """`clock_for` writes the calendar row it extends the holidays of: a request gets its own
+    row then, and the shared one stays as it was read."""
+    severity = Severity.objects.get(policy=plan.policy, level=1)
+    calendar = Target.objects.get(plan=plan, severity=severity).calendar
+    calendar.holiday_countries = ["GB-ENG"]
+    calendar.always_open = False
+    calendar.save()
+    first = sla_terms(plan=in_force(plan), severity=severity, around=START)
+    assert first.calendar_row is not None
+    assert first.calendar_row.holidays_to_year is not None
+    shared = sla_terms(plan=in_force(plan), severity=severity, around=START).calendar_row
+    # Ten years on, the holidays must be extended: the shared row is not the one written.
+    later = sla_terms(plan=in_force(plan), severity=severity, around=START.replace(year=2036))
+    assert later.calendar_row is not shared
+    assert shared is not None and shared.holidays_to_year == first.calendar_row.holidays_to_year
+    assert later.calendar_row is not None and later.calendar_row.holidays_to_year == 2038

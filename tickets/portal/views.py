@@ -149,8 +149,9 @@ def ticket_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     targets: dict[int, list[selectors.TargetRow]] = {}
     for row in selectors.response_times(plan=plan, time_zone=entitlement.organization.time_zone):
         targets.setdefault(row.severity.level, []).append(row)
-    for severity in form.severities:
-        severity.target_rows = targets.get(severity.level, [])  # type: ignore[attr-defined]
+    # Paired, not set on the severities: those rows are shared by every request of the process
+    # (`plans.policy_cache`) and must not change.
+    severity_cards = [(severity, targets.get(severity.level, [])) for severity in form.severities]
     return render(
         request,
         "portal/new.html",
@@ -159,6 +160,7 @@ def ticket_new(request: AuthenticatedHttpRequest) -> HttpResponse:
             "entitlement": entitlement,
             "plan": plan,
             "channel_map": channel_map,
+            "severity_cards": severity_cards,
             "refused": support_refused(contract=entitlement.contract),
             "suggestions": kb_selectors.suggestions(user=request.user, subject=subject),
         },

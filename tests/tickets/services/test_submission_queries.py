@@ -1,7 +1,9 @@
 """A submission costs a fixed number of queries, whatever the number of clocks with a target.
 
 Each submission is measured with a requester read afresh, as a request has it: nothing a previous
-submission read (the named contact, the plan's severities) is left on the objects.
+submission read (the named contact, the contract) is left on the objects. What the process keeps
+between requests is kept here too: a first submission fills the calendars' and the policy's
+caches (`plans.policy_cache`), and the measured one is the second request that reads them.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from plans.models import ConditionLimit, PlanCondition
+from plans import policy_cache
+from plans.models import ConditionLimit, PlanCondition, PolicyRevision
 from tests.builders.portal import build_portal_world, open_ticket
 from tickets import services
 from tickets.entitlements import entitlement_for
@@ -20,12 +23,16 @@ from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
 
-# Entitlement: the contact with its organization (1), the contract with plan and policy (1).
-# Checks: the plan's severities (1), categories (1) and conditions (1). The transaction (2:
-# a savepoint and its release here). Writes: ticket and reference (2), message (1), event (1).
-# SLA terms: targets with their calendar (1), escalation rules (1). Clocks and their events (2);
-# the ticket's SLA summary is written with the ticket (0). The acknowledgement's outbox row (1).
-QUERIES_PER_SUBMISSION = 16
+# Entitlement: the contact with its organization (1), the contract with plan, policy and the
+# policy revision (1). Checks: the plan's severities, categories and conditions come from the
+# policy cache (0). The transaction (2: a savepoint and its release here). Writes: the ticket
+# with its reference and SLA summary (2: its key first on PostgreSQL, else the reference after
+# the insert), message (1), event (1). SLA terms: targets, calendar and escalation rules come
+# from the policy cache (0). Clocks and their events (2). The acknowledgement's outbox row (1).
+QUERIES_PER_SUBMISSION = 11
+# With the policy cache empty (the first request of a process, or the first after a policy edit):
+# the severities, categories and conditions (3), the targets with their calendar and the rules (2).
+QUERIES_PER_COLD_SUBMISSION = QUERIES_PER_SUBMISSION + 5
 # The portal adds the session (1) and the signed-in user (1); the contact read to choose the
 # viewer's time zone is the one the entitlement uses.
 QUERIES_PER_PORTAL_SUBMISSION = QUERIES_PER_SUBMISSION + 2
@@ -36,23 +43,54 @@ def fresh(user: User) -> User:
 
 
 @pytest.mark.parametrize(
-    ("severity", "extra"),
+    "severity",
     [
-        (1, 0),  # two clocks with a target
-        (2, 0),  # one
-        (3, 1),  # none: no target row, so the plan's support hours give the calendar
+        1,  # two clocks with a target
+        2,  # one
+        3,  # none: no target row, so the plan's support hours give the calendar (cached too)
     ],
 )
 def test_it_opens_a_ticket_in_a_fixed_number_of_queries(
-    severity: int, extra: int, django_assert_num_queries: Any
+    severity: int, django_assert_num_queries: Any
 ) -> None:
     world = build_portal_world()
-    open_ticket(world.alice, severity=severity)  # warm: calendars and holidays are cached
+    open_ticket(world.alice, severity=severity)  # warm: calendars, holidays and the policy
     requester = fresh(world.alice.user)
-    with django_assert_num_queries(QUERIES_PER_SUBMISSION + extra):
+    with django_assert_num_queries(QUERIES_PER_SUBMISSION):
         services.ticket_create(
             requester=requester, subject="Checkout fails", body="It fails.", severity_level=severity
         )
+
+
+@pytest.mark.parametrize(
+    ("severity", "extra"),
+    [
+        (1, 0),
+        (3, 1),  # no target row: the plan's support hours are read for the calendar
+    ],
+)
+def test_a_submission_with_the_policy_cache_empty_reads_the_policy_and_opens_the_ticket(
+    severity: int, extra: int, django_assert_num_queries: Any
+) -> None:
+    world = build_portal_world()
+    open_ticket(world.alice, severity=severity)  # warm the calendars and holidays only
+    policy_cache.clear()
+    requester = fresh(world.alice.user)
+    with django_assert_num_queries(QUERIES_PER_COLD_SUBMISSION + extra):
+        ticket = services.ticket_create(
+            requester=requester, subject="Checkout fails", body="It fails.", severity_level=severity
+        )
+    assert ticket.severity.level == severity
+    assert ticket.sla_clocks.count() == 3
+
+
+def test_a_submission_leaves_the_policy_revision_as_it_was() -> None:
+    """Nothing a ticket's submission writes invalidates the policy cache."""
+    world = build_portal_world()
+    open_ticket(world.alice)  # the first one generates the calendar's holidays
+    before = PolicyRevision.objects.get().revision
+    open_ticket(world.alice)
+    assert PolicyRevision.objects.get().revision == before
 
 
 def test_it_reads_the_contracts_records_only_for_a_plan_with_conditions(
@@ -99,7 +137,7 @@ def test_a_portal_submission_runs_a_fixed_number_of_queries_from_session_to_redi
     client = Client()
     client.force_login(world.alice.user)
     data = {"subject": "Checkout fails", "severity": "2", "channel": "portal", "body": "It fails."}
-    client.post("/tickets/new/", data)  # warm: calendars and holidays are cached
+    client.post("/tickets/new/", data)  # warm: calendars, holidays and the policy are cached
     with django_assert_num_queries(QUERIES_PER_PORTAL_SUBMISSION):
         response = client.post("/tickets/new/", data)
     assert response.status_code == 302
