@@ -35,9 +35,7 @@ def contract_active(
     if on is None:
         on = timezone.localdate(timezone=zoneinfo.ZoneInfo(organization.time_zone))
     in_force = (
-        Contract.objects.select_related(
-            "plan__policy", "plan__base_plan", *(PEOPLE if people else ())
-        )
+        Contract.objects.select_related(*(PEOPLE if people else ()))
         .filter(organization=organization, starts_on__lte=on)
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on))
         # The policy revision, read with the contract (no query of its own): the cached policy
@@ -52,13 +50,22 @@ def contract_active(
         contract.organization = organization
         revision = contract.read_policy_revision
         policy_cache.record_revision(contract, revision)
+        plan_id = contract.plan_id
+        # The plan with its policy and base plan: from the cache at this revision (shared by
+        # the process's requests: read it, never change it), else one query.
+        contract.plan = policy_cache.cached(contract, ("plan", plan_id), lambda: _plan(plan_id))
         policy_cache.record_revision(contract.plan, revision)
-        base = contract.plan.base_plan
-        if base is not None:
-            policy_cache.record_revision(base, revision)
-            if base.policy_id == contract.plan.policy_id:
-                base.policy = contract.plan.policy  # the tiers of one policy: no query for it
+        if contract.plan.base_plan is not None:
+            policy_cache.record_revision(contract.plan.base_plan, revision)
     return contract
+
+
+def _plan(plan_id: int) -> Plan:
+    plan = Plan.objects.select_related("policy", "base_plan").get(pk=plan_id)
+    base = plan.base_plan
+    if base is not None and base.policy_id == plan.policy_id:
+        base.policy = plan.policy  # the tiers of one policy: no query for it
+    return plan
 
 
 def plan_severities(*, plan: Plan) -> list[Severity]:
@@ -76,7 +83,7 @@ def plan_severities(*, plan: Plan) -> list[Severity]:
                 lambda: list(Severity.objects.filter(policy_id=policy_id).order_by("level")),
             )
         )
-        plan._severities = cached  # type: ignore[attr-defined]
+        _keep(plan, "_severities", cached)
     return cached
 
 
@@ -95,8 +102,16 @@ def plan_categories(*, plan: Plan) -> list[TicketCategory]:
                 ),
             )
         )
-        plan._categories = cached  # type: ignore[attr-defined]
+        _keep(plan, "_categories", cached)
     return cached
+
+
+def _keep(plan: Plan, name: str, rows: list[Any]) -> None:
+    """Keep rows read for this plan object on it, for the rest of its request; not on a plan
+    from the process cache (`contract_active`'s, which carries a revision): that object is
+    shared, and each request gets its own list from the cache."""
+    if policy_cache.revision_of(plan) is None:
+        setattr(plan, name, rows)
 
 
 @dataclass(frozen=True)

@@ -111,11 +111,25 @@ def test_the_contract_in_force_brings_its_plan_policy_and_base_plan(
     base = PlanFactory(slug="base")
     pro = PlanFactory(slug="pro", base_plan=base, policy=base.policy)
     contract = ContractFactory(plan=pro, starts_on=dt.date(2025, 1, 1))
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # the contract, then its plans (cached from now on)
         found = contract_active(organization=contract.organization, on=dt.date(2026, 1, 1))
         assert found is not None
         assert found.plan.base_plan.policy.slug == found.plan.policy.slug
         assert found.organization == contract.organization
+    with django_assert_num_queries(1):  # the contract alone
+        again = contract_active(organization=contract.organization, on=dt.date(2026, 1, 1))
+        assert again is not None
+        assert again.plan.base_plan.policy.slug == again.plan.policy.slug
+
+
+def test_the_contract_in_force_brings_the_plan_as_it_is_after_a_policy_edit() -> None:
+    contract = ContractFactory(starts_on=dt.date(2025, 1, 1))
+    found = contract_active(organization=contract.organization, on=dt.date(2026, 1, 1))
+    assert found is not None
+    Plan.objects.filter(pk=contract.plan_id).update(name="Renamed")
+    again = contract_active(organization=contract.organization, on=dt.date(2026, 1, 1))
+    assert again is not None
+    assert again.plan.name == "Renamed"
 
 
 def test_a_plan_without_conditions_has_its_conditions_read_in_one_query(

@@ -23,16 +23,18 @@ from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
 
-# Entitlement: the contact with its organization (1), the contract with plan, policy and the
-# policy revision (1). Checks: the plan's severities, categories and conditions come from the
-# policy cache (0). The transaction (2: a savepoint and its release here). Writes: the ticket
-# with its reference and SLA summary (2: its key first on PostgreSQL, else the reference after
-# the insert), message (1), event (1). SLA terms: targets, calendar and escalation rules come
-# from the policy cache (0). Clocks and their events (2). The acknowledgement's outbox row (1).
+# Entitlement: the contact with its organization (1), the contract with the policy revision (1;
+# its plan, policy and base plan come from the policy cache). Checks: the plan's severities,
+# categories and conditions come from the policy cache (0). The transaction (2: a savepoint and
+# its release here). Writes: the ticket with its reference and SLA summary (2: its key first on
+# PostgreSQL, else the reference after the insert), message (1), event (1). SLA terms: targets,
+# calendar and escalation rules come from the policy cache (0). Clocks and their events (2). The
+# acknowledgement's outbox row (1).
 QUERIES_PER_SUBMISSION = 11
 # With the policy cache empty (the first request of a process, or the first after a policy edit):
-# the severities, categories and conditions (3), the targets with their calendar and the rules (2).
-QUERIES_PER_COLD_SUBMISSION = QUERIES_PER_SUBMISSION + 5
+# the plan with its policy and base plan (1), the severities, categories and conditions (3), the
+# targets with their calendar and the rules (2).
+QUERIES_PER_COLD_SUBMISSION = QUERIES_PER_SUBMISSION + 6
 # The portal adds the session (1) and the signed-in user (1); the contact read to choose the
 # viewer's time zone is the one the entitlement uses.
 QUERIES_PER_PORTAL_SUBMISSION = QUERIES_PER_SUBMISSION + 2
