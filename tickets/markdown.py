@@ -8,6 +8,7 @@ length limit, whatever the body holds.
 """
 
 import re
+import threading
 
 import markdown
 import nh3
@@ -78,6 +79,19 @@ def plain_text_html(text: str) -> str:
     return "".join(f"<p>{escape(p).replace(chr(10), '<br>')}</p>" for p in paragraphs)
 
 
+_converters = threading.local()
+
+
+def _converter() -> markdown.Markdown:
+    """This thread's converter: building one (its extensions and parser) costs more than most
+    conversions, and `reset()` clears what a conversion leaves behind."""
+    converter: markdown.Markdown | None = getattr(_converters, "converter", None)
+    if converter is None:
+        converter = markdown.Markdown(extensions=["fenced_code", "tables", "sane_lists"])
+        _converters.converter = converter
+    return converter.reset()
+
+
 def render_markdown(text: str) -> str:
     """Markdown (with fenced code and tables) to sanitized HTML; raw HTML in the input is
     escaped or dropped, links get rel="noopener noreferrer". Pathological input (see
@@ -85,8 +99,9 @@ def render_markdown(text: str) -> str:
     if is_pathological(text):
         return plain_text_html(text)
     try:
-        html = markdown.markdown(text, extensions=["fenced_code", "tables", "sane_lists"])
+        html = _converter().convert(text)
     except RecursionError:  # a shape the fences above do not foresee: still never a 500
+        _converters.converter = None  # left half-way through: build a new one next time
         return plain_text_html(text)
     return nh3.clean(
         html,
