@@ -343,6 +343,9 @@ def test_the_plan_summary_runs_three_queries_whatever_the_entries(
 ) -> None:
     contract = _package(starts_on=dt.date(2026, 1, 1), enablement="8")
     _busy(contract, months=size[0], per_month=size[1])
+    # The plan is read once per process and policy revision (plans.policy_cache): as a request
+    # finds it after the first one.
+    plan_hours_summary(organization=contract.organization, today=dt.date(2027, 1, 5))
     with django_assert_num_queries(3):
         summary = plan_hours_summary(organization=contract.organization, today=dt.date(2027, 1, 5))
         [e.agent.get_full_name() for p in summary["history"] for e in p.entries]
