@@ -24,7 +24,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar, cast
 
-from django.db.models import Model, Subquery
+from django.db import connection
+from django.db.models import BigIntegerField, Model
+from django.db.models.expressions import RawSQL
 
 from plans.models import PolicyRevision
 
@@ -37,10 +39,19 @@ _revision: int | None = None
 _lock = threading.Lock()
 
 
-def revision_subquery() -> Subquery:
+def revision_subquery() -> RawSQL:
     """The current revision as a scalar subquery, to annotate onto a query made anyway (NULL
-    when the row is missing, e.g. after a test database's flush: then nothing is cached)."""
-    return Subquery(PolicyRevision.objects.filter(pk=1).values("revision")[:1])
+    when the row is missing, e.g. after a test database's flush: then nothing is cached).
+    Written out: compiling it as a queryset cost a request more than running it."""
+    meta = PolicyRevision._meta
+    table = connection.ops.quote_name(meta.db_table)
+    column = connection.ops.quote_name(meta.get_field("revision").column)
+    key = connection.ops.quote_name(meta.pk.column)
+    return RawSQL(
+        f"SELECT {table}.{column} FROM {table} WHERE {table}.{key} = 1",
+        (),
+        output_field=BigIntegerField(),
+    )
 
 
 def record_revision(obj: Model, revision: int | None) -> None:

@@ -328,10 +328,13 @@ def clocks_save(*, ticket: SlaTicket, clocks: list[SlaClock], at: dt.datetime) -
     """Save a new ticket's clocks from `clocks_new`, with their "started" events."""
     for clock in clocks:
         clock.ticket_id = ticket.pk
-    SlaClock.objects.bulk_create(clocks)
-    SlaClockEvent.objects.bulk_create(
-        SlaClockEvent(clock=c, kind=SlaClockEvent.Kind.STARTED, at=at, due_at=c.due_at)
-        for c in clocks
+    bulk_insert(clocks)
+    insert_rows(
+        SlaClockEvent,
+        [
+            {"clock_id": c.pk, "kind": SlaClockEvent.Kind.STARTED, "at": at, "due_at": c.due_at}
+            for c in clocks
+        ],
     )
 
 
