@@ -5,6 +5,7 @@ from io import StringIO
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.utils import timezone
 from factory.django import DjangoModelFactory
@@ -26,7 +27,7 @@ from tickets.queue_order import queue_rank
 from tickets.services.standing import tickets_refresh_sla
 
 
-class UserFactory(DjangoModelFactory):
+class UserFactory(DjangoModelFactory[User]):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
@@ -43,7 +44,7 @@ class AgentFactory(UserFactory):
     is_staff = True
 
 
-class UserProfileFactory(DjangoModelFactory):
+class UserProfileFactory(DjangoModelFactory[UserProfile]):
     class Meta:
         model = UserProfile
 
@@ -51,7 +52,7 @@ class UserProfileFactory(DjangoModelFactory):
     time_zone = "Europe/London"
 
 
-class PolicyFactory(DjangoModelFactory):
+class PolicyFactory(DjangoModelFactory[Policy]):
     class Meta:
         model = Policy
         django_get_or_create = ("slug",)
@@ -61,7 +62,7 @@ class PolicyFactory(DjangoModelFactory):
     not_covered = ["Custom designs for your site", "Product training"]
 
 
-class SeverityFactory(DjangoModelFactory):
+class SeverityFactory(DjangoModelFactory[Severity]):
     class Meta:
         model = Severity
         django_get_or_create = ("policy", "level")
@@ -73,7 +74,7 @@ class SeverityFactory(DjangoModelFactory):
     examples = ["Site is down"]
 
 
-class CalendarFactory(DjangoModelFactory):
+class CalendarFactory(DjangoModelFactory[BusinessCalendar]):
     """24x7 in UTC unless told otherwise: tests of business hours add periods."""
 
     class Meta:
@@ -87,7 +88,7 @@ class CalendarFactory(DjangoModelFactory):
     always_open = True
 
 
-class OpenPeriodFactory(DjangoModelFactory):
+class OpenPeriodFactory(DjangoModelFactory[OpenPeriod]):
     class Meta:
         model = OpenPeriod
 
@@ -97,7 +98,7 @@ class OpenPeriodFactory(DjangoModelFactory):
     end_minute = 17 * 60
 
 
-class PlanFactory(DjangoModelFactory):
+class PlanFactory(DjangoModelFactory[Plan]):
     class Meta:
         model = Plan
         django_get_or_create = ("slug",)
@@ -114,12 +115,12 @@ class PlanFactory(DjangoModelFactory):
         "tests.factories.SupportHoursFactory",
         factory_related_name="plan",
         calendar=factory.LazyAttribute(
-            lambda o: CalendarFactory(policy=o.factory_parent.policy, slug="always")
+            lambda o: CalendarFactory.create(policy=o.factory_parent.policy, slug="always")
         ),
     )
 
 
-class SupportHoursFactory(DjangoModelFactory):
+class SupportHoursFactory(DjangoModelFactory[SupportHours]):
     class Meta:
         model = SupportHours
         django_get_or_create = ("plan",)
@@ -128,7 +129,7 @@ class SupportHoursFactory(DjangoModelFactory):
     calendar = factory.SubFactory(CalendarFactory)
 
 
-class CategoryFactory(DjangoModelFactory):
+class CategoryFactory(DjangoModelFactory[TicketCategory]):
     class Meta:
         model = TicketCategory
 
@@ -138,31 +139,35 @@ class CategoryFactory(DjangoModelFactory):
     channels = ["portal"]
 
 
-class TargetFactory(DjangoModelFactory):
+class TargetFactory(DjangoModelFactory[Target]):
     class Meta:
         model = Target
 
     plan = factory.SubFactory(PlanFactory)
-    severity = factory.LazyAttribute(lambda t: SeverityFactory(policy=t.plan.policy, level=1))
+    severity = factory.LazyAttribute(
+        lambda t: SeverityFactory.create(policy=t.plan.policy, level=1)
+    )
     calendar = factory.LazyAttribute(lambda t: t.plan.support_hours.calendar)
     acknowledge = dt.timedelta(hours=1)
     first_response = dt.timedelta(hours=4)
     resolution = dt.timedelta(hours=24)
 
 
-class EscalationRuleFactory(DjangoModelFactory):
+class EscalationRuleFactory(DjangoModelFactory[EscalationRule]):
     class Meta:
         model = EscalationRule
 
     plan = factory.SubFactory(PlanFactory)
-    severity = factory.LazyAttribute(lambda r: SeverityFactory(policy=r.plan.policy, level=1))
+    severity = factory.LazyAttribute(
+        lambda r: SeverityFactory.create(policy=r.plan.policy, level=1)
+    )
     metric = "resolution"
     after = dt.timedelta(hours=2)
     after_percent = None
     notify = ["support_managers"]
 
 
-class OrganizationFactory(DjangoModelFactory):
+class OrganizationFactory(DjangoModelFactory[Organization]):
     class Meta:
         model = Organization
         django_get_or_create = ("slug",)
@@ -172,7 +177,7 @@ class OrganizationFactory(DjangoModelFactory):
     time_zone = "Europe/London"
 
 
-class ContractFactory(DjangoModelFactory):
+class ContractFactory(DjangoModelFactory[Contract]):
     class Meta:
         model = Contract
 
@@ -183,7 +188,7 @@ class ContractFactory(DjangoModelFactory):
     onboarding_completed = True
 
 
-class NamedContactFactory(DjangoModelFactory):
+class NamedContactFactory(DjangoModelFactory[NamedContact]):
     class Meta:
         model = NamedContact
 
@@ -192,7 +197,7 @@ class NamedContactFactory(DjangoModelFactory):
     role = "contact"
 
 
-class QueueFactory(DjangoModelFactory):
+class QueueFactory(DjangoModelFactory[Queue]):
     class Meta:
         model = Queue
         django_get_or_create = ("slug",)
@@ -202,7 +207,7 @@ class QueueFactory(DjangoModelFactory):
     position = 1
 
 
-class TicketFactory(DjangoModelFactory):
+class TicketFactory(DjangoModelFactory[Ticket]):
     """A ticket row as it stands, without services: for reads, lists and reports."""
 
     class Meta:
@@ -211,7 +216,9 @@ class TicketFactory(DjangoModelFactory):
     organization = factory.SubFactory(OrganizationFactory)
     requester = factory.SubFactory(UserFactory)
     plan = factory.SubFactory(PlanFactory)
-    severity = factory.LazyAttribute(lambda t: SeverityFactory(policy=t.plan.policy, level=3))
+    severity = factory.LazyAttribute(
+        lambda t: SeverityFactory.create(policy=t.plan.policy, level=3)
+    )
     queue_rank = factory.LazyAttribute(lambda t: queue_rank(t.plan.priority, t.severity.level))
     subject = factory.Sequence(lambda n: f"Problem number {n}")
     reference = factory.Sequence(lambda n: f"HD-{n + 900000:06d}")
@@ -219,7 +226,7 @@ class TicketFactory(DjangoModelFactory):
     updated_at = factory.LazyAttribute(lambda t: t.created_at)
 
 
-class MessageFactory(DjangoModelFactory):
+class MessageFactory(DjangoModelFactory[Message]):
     class Meta:
         model = Message
 
@@ -231,7 +238,7 @@ class MessageFactory(DjangoModelFactory):
     created_at = factory.LazyFunction(timezone.now)
 
 
-class SlaClockFactory(DjangoModelFactory):
+class SlaClockFactory(DjangoModelFactory[SlaClock]):
     class Meta:
         model = SlaClock
         skip_postgeneration_save = True
@@ -258,7 +265,7 @@ class SlaClockFactory(DjangoModelFactory):
             tickets_refresh_sla({self.ticket_id})
 
 
-class TimeEntryFactory(DjangoModelFactory):
+class TimeEntryFactory(DjangoModelFactory[TimeEntry]):
     class Meta:
         model = TimeEntry
 
@@ -285,9 +292,11 @@ def customer_on(
     """An organization with an active contract on an (already loaded) plan, a customer success
     manager and one named contact; returns the contact."""
     plan = Plan.objects.get(slug=plan_slug)
-    csm = UserFactory(username=f"{org_slug}-csm")
-    organization = OrganizationFactory(
+    csm = UserFactory.create(username=f"{org_slug}-csm")
+    organization = OrganizationFactory.create(
         slug=org_slug, name=org_slug.title(), time_zone=time_zone, customer_success_manager=csm
     )
-    ContractFactory(organization=organization, plan=plan, onboarding_completed=onboarded)
-    return NamedContactFactory(organization=organization, user=UserFactory(username=contact))
+    ContractFactory.create(organization=organization, plan=plan, onboarding_completed=onboarded)
+    return NamedContactFactory.create(
+        organization=organization, user=UserFactory.create(username=contact)
+    )

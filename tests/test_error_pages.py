@@ -31,7 +31,7 @@ def test_a_customer_opening_the_sla_report_is_told_it_is_for_support_managers(
 
 
 def test_an_agent_who_is_no_manager_is_sent_back_to_the_desk(client: Client) -> None:
-    client.force_login(AgentFactory())
+    client.force_login(AgentFactory.create())
     html = client.get("/reports/hours/").content.decode()
     assert "Only support managers can see billing reports." in html
     assert "support managers” group" in html
@@ -56,7 +56,7 @@ def test_the_500_page_renders_without_a_request() -> None:
 
 
 def test_staff_are_not_offered_the_customers_plan_link(client: Client) -> None:
-    client.force_login(AgentFactory())
+    client.force_login(AgentFactory.create())
     html = client.get("/account/").content.decode()
     assert 'href="/plan/"' not in html and 'href="/admin/">Agent desk</a>' in html
 

@@ -105,7 +105,7 @@ def build(world: World) -> dict[str, Any]:
     ticket = open_ticket(world.alice, attachments=(upload(),))
     services.ticket_request_escalation(ticket=ticket, by=world.alice.user, reason="Urgent")
     open_ticket(world.charlie)
-    TimeEntryFactory(ticket=ticket, date=dt.date(2026, 11, 2))
+    TimeEntryFactory.create(ticket=ticket, date=dt.date(2026, 11, 2))
     users: dict[str, Any] = {
         "owner": world.alice.user,
         "colleague": world.bob.user,
@@ -113,7 +113,7 @@ def build(world: World) -> dict[str, Any]:
         "anonymous": None,
     }
     for role, group in STAFF_ROLES.items():
-        user = AgentFactory(username=f"tenant-{role}")
+        user = AgentFactory.create(username=f"tenant-{role}")
         user.groups.add(Group.objects.get(name=group))
         users[role] = user
     return users
@@ -217,7 +217,7 @@ def test_an_agent_cannot_change_the_published_policy(world: World) -> None:
     from sla.models import Target  # noqa: PLC0415 - models of the layer under test
 
     target = Target.objects.select_related("plan").first()
-    agent = AgentFactory(username="tenant-agent-2")
+    agent = AgentFactory.create(username="tenant-agent-2")
     agent.groups.add(Group.objects.get(name=AGENTS))
     client = Client()
     client.force_login(agent)

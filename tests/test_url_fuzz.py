@@ -79,9 +79,9 @@ def changelist_params(route: Route, superuser: Any) -> list[str]:
 
 
 def roles(world: World) -> dict[str, Any]:
-    agent = AgentFactory(username="fuzz-agent")
+    agent = AgentFactory.create(username="fuzz-agent")
     agent.groups.add(Group.objects.get_or_create(name=AGENTS)[0])
-    manager = AgentFactory(username="fuzz-manager")
+    manager = AgentFactory.create(username="fuzz-manager")
     manager.groups.add(
         Group.objects.get_or_create(name=AGENTS)[0],
         Group.objects.get_or_create(name=SUPPORT_MANAGERS)[0],

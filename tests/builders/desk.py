@@ -21,21 +21,21 @@ from tickets.models import Ticket
 
 def build_desk_world(suffix: str = "a") -> SimpleNamespace:
     """A policy with severities 1 and 2 (24x7 targets), a customer on it, a contact, agents."""
-    policy = PolicyFactory(
+    policy = PolicyFactory.create(
         slug=f"policy-{suffix}", not_covered=["Custom designs for your site", "Product training"]
     )
-    plan = PlanFactory(policy=policy, slug=f"plan-{suffix}", customer_escalation_levels=[2])
-    TargetFactory(plan=plan, severity=SeverityFactory(policy=policy, level=1))
-    TargetFactory(
+    plan = PlanFactory.create(policy=policy, slug=f"plan-{suffix}", customer_escalation_levels=[2])
+    TargetFactory.create(plan=plan, severity=SeverityFactory.create(policy=policy, level=1))
+    TargetFactory.create(
         plan=plan,
-        severity=SeverityFactory(policy=policy, level=2, name="High"),
+        severity=SeverityFactory.create(policy=policy, level=2, name="High"),
         acknowledge=dt.timedelta(hours=2),
         first_response=dt.timedelta(hours=8),
         resolution=dt.timedelta(days=3),
     )
-    organization = OrganizationFactory(slug=f"org-{suffix}", name=f"Org {suffix}")
-    contract = ContractFactory(organization=organization, plan=plan)
-    contact = NamedContactFactory(organization=organization)
+    organization = OrganizationFactory.create(slug=f"org-{suffix}", name=f"Org {suffix}")
+    contract = ContractFactory.create(organization=organization, plan=plan)
+    contact = NamedContactFactory.create(organization=organization)
     return SimpleNamespace(
         policy=policy,
         plan=plan,
@@ -43,9 +43,9 @@ def build_desk_world(suffix: str = "a") -> SimpleNamespace:
         contract=contract,
         contact=contact,
         customer=contact.user,
-        agent=AgentFactory(),
-        l1=QueueFactory(slug="l1", position=1),
-        l2=QueueFactory(slug="l2", position=2),
+        agent=AgentFactory.create(),
+        l1=QueueFactory.create(slug="l1", position=1),
+        l2=QueueFactory.create(slug="l2", position=2),
     )
 
 

@@ -39,9 +39,9 @@ class PortalWorld:
 
 
 def build_portal_world(*, named_contacts: int | None = 5) -> PortalWorld:
-    policy = PolicyFactory(slug="portal-policy", name="Portal Policy")
+    policy = PolicyFactory.create(slug="portal-policy", name="Portal Policy")
     severities = {
-        level: SeverityFactory(
+        level: SeverityFactory.create(
             policy=policy,
             level=level,
             name=["Critical", "High", "Normal", "Low"][level - 1],
@@ -50,7 +50,7 @@ def build_portal_world(*, named_contacts: int | None = 5) -> PortalWorld:
         )
         for level in (1, 2, 3, 4)
     }
-    plan = PlanFactory(
+    plan = PlanFactory.create(
         policy=policy,
         slug="portal-pro",
         name="Pro",
@@ -59,29 +59,33 @@ def build_portal_world(*, named_contacts: int | None = 5) -> PortalWorld:
         customer_escalation_levels=[2, 3, 4],
         named_contacts=named_contacts,
     )
-    TargetFactory(
+    TargetFactory.create(
         plan=plan,
         severity=severities[1],
         acknowledge=dt.timedelta(hours=1),
         first_response=dt.timedelta(hours=4),
         resolution=None,
     )
-    TargetFactory(
+    TargetFactory.create(
         plan=plan,
         severity=severities[2],
         acknowledge=None,
         first_response=dt.timedelta(hours=8),
         resolution=None,
     )
-    acme = OrganizationFactory(slug="acme", name="Acme", time_zone="Europe/London")
-    globex = OrganizationFactory(slug="globex", name="Globex", time_zone="America/New_York")
-    ContractFactory(organization=acme, plan=plan)
-    ContractFactory(organization=globex, plan=plan)
-    alice = NamedContactFactory(
-        organization=acme, role="admin", user=UserFactory(username="alice", first_name="Alice")
+    acme = OrganizationFactory.create(slug="acme", name="Acme", time_zone="Europe/London")
+    globex = OrganizationFactory.create(slug="globex", name="Globex", time_zone="America/New_York")
+    ContractFactory.create(organization=acme, plan=plan)
+    ContractFactory.create(organization=globex, plan=plan)
+    alice = NamedContactFactory.create(
+        organization=acme,
+        role="admin",
+        user=UserFactory.create(username="alice", first_name="Alice"),
     )
-    bob = NamedContactFactory(organization=acme, user=UserFactory(username="bob"))
-    charlie = NamedContactFactory(organization=globex, user=UserFactory(username="charlie"))
+    bob = NamedContactFactory.create(organization=acme, user=UserFactory.create(username="bob"))
+    charlie = NamedContactFactory.create(
+        organization=globex, user=UserFactory.create(username="charlie")
+    )
     return PortalWorld(plan, severities, acme, globex, alice, bob, charlie)
 
 

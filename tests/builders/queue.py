@@ -61,18 +61,18 @@ def build_varied_queue(now: dt.datetime | None = None) -> SimpleNamespace:
     instants in pairs (ties go to the id), assignees and tiers alternating; closed tickets too.
     """
     now = now or timezone.now()
-    policy = PolicyFactory(slug="queue-order")
+    policy = PolicyFactory.create(slug="queue-order")
     plans = [
-        PlanFactory(policy=policy, slug=f"queue-p{priority}", priority=priority)
+        PlanFactory.create(policy=policy, slug=f"queue-p{priority}", priority=priority)
         for priority in (2, 0, -1)
     ]
-    severities = [SeverityFactory(policy=policy, level=level) for level in (1, 3)]
-    agents = [AgentFactory(username=f"queue-agent-{n}") for n in range(2)]
-    tiers = [QueueFactory(slug=f"queue-tier-{n}") for n in range(2)]
+    severities = [SeverityFactory.create(policy=policy, level=level) for level in (1, 3)]
+    agents = [AgentFactory.create(username=f"queue-agent-{n}") for n in range(2)]
+    tiers = [QueueFactory.create(slug=f"queue-tier-{n}") for n in range(2)]
     tickets = []
     combos = itertools.product(summaries(now).items(), plans, severities)
     for n, ((name, summary), plan, severity) in enumerate(combos):
-        ticket = TicketFactory(
+        ticket = TicketFactory.create(
             plan=plan,
             severity=severity,
             subject=name,
@@ -82,7 +82,7 @@ def build_varied_queue(now: dt.datetime | None = None) -> SimpleNamespace:
         )
         tickets.append(set_summary(ticket, summary))
     for status in (Status.RESOLVED, Status.CLOSED):
-        TicketFactory(plan=plans[0], severity=severities[0], status=status)
+        TicketFactory.create(plan=plans[0], severity=severities[0], status=status)
     return SimpleNamespace(
         now=now, plans=plans, severities=severities, agents=agents, tiers=tiers, tickets=tickets
     )

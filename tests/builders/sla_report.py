@@ -47,31 +47,33 @@ def report_clock(*, metric: str, started_at: dt.datetime | None = None, **fields
         for key in ("plan", "severity", "queue", "assignee", "organization")
         if key in fields
     }
-    ticket = TicketFactory(created_at=started_at or utc(2026, 11, 1, 12), **ticket_fields)
-    return SlaClockFactory(ticket=ticket, metric=metric, started_at=ticket.created_at, **fields)
+    ticket = TicketFactory.create(created_at=started_at or utc(2026, 11, 1, 12), **ticket_fields)
+    return SlaClockFactory.create(
+        ticket=ticket, metric=metric, started_at=ticket.created_at, **fields
+    )
 
 
 def make_manager(username: str = "manny", zone: str = "America/New_York") -> Any:
     """A support manager who reads times in `zone`."""
-    user = UserFactory(username=username)
-    UserProfileFactory(user=user, time_zone=zone)
+    user = UserFactory.create(username=username)
+    UserProfileFactory.create(user=user, time_zone=zone)
     user.groups.add(Group.objects.get_or_create(name="support managers")[0])
     return user
 
 
 def build_report_dataset() -> SimpleNamespace:
     """Two plans, two severities, two queues, two agents, two organizations, known outcomes."""
-    policy = PolicyFactory(slug="acme-policy")
-    gold = PlanFactory(policy=policy, slug="gold", name="Gold")
-    silver = PlanFactory(policy=policy, slug="silver", name="Silver")
-    sev1 = SeverityFactory(policy=policy, level=1, name="Critical")
-    sev2 = SeverityFactory(policy=policy, level=2, name="Major")
-    l1 = QueueFactory(slug="l1", name="L1", position=1)
-    l2 = QueueFactory(slug="l2", name="L2", position=2)
-    alice = AgentFactory(username="alice", first_name="Alice", last_name="Archer")
-    bob = AgentFactory(username="bob", first_name="Bob", last_name="Baker")
-    acme = OrganizationFactory(slug="acme", name="Acme", time_zone="America/New_York")
-    globex = OrganizationFactory(slug="globex", name="Globex", time_zone="Europe/London")
+    policy = PolicyFactory.create(slug="acme-policy")
+    gold = PlanFactory.create(policy=policy, slug="gold", name="Gold")
+    silver = PlanFactory.create(policy=policy, slug="silver", name="Silver")
+    sev1 = SeverityFactory.create(policy=policy, level=1, name="Critical")
+    sev2 = SeverityFactory.create(policy=policy, level=2, name="Major")
+    l1 = QueueFactory.create(slug="l1", name="L1", position=1)
+    l2 = QueueFactory.create(slug="l2", name="L2", position=2)
+    alice = AgentFactory.create(username="alice", first_name="Alice", last_name="Archer")
+    bob = AgentFactory.create(username="bob", first_name="Bob", last_name="Baker")
+    acme = OrganizationFactory.create(slug="acme", name="Acme", time_zone="America/New_York")
+    globex = OrganizationFactory.create(slug="globex", name="Globex", time_zone="Europe/London")
     ns = SimpleNamespace(**locals())
 
     # Counted in November (New York): A, B and H met on time; C and D breached.
@@ -273,7 +275,7 @@ def build_report_dataset() -> SimpleNamespace:
             fired_at=fired_at,
             sweep=uuid.uuid4(),
         )
-    requester = UserFactory(username="customer")
+    requester = UserFactory.create(username="customer")
     for ticket, org, at, unwarranted in [
         (ns.a.ticket, acme, utc(2026, 11, 5, 16), False),
         (ns.b.ticket, acme, utc(2026, 11, 6, 16), True),

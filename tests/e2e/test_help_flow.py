@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def publish(title: str, body: str) -> Article:
-    agent = AgentFactory()
+    agent = AgentFactory.create()
     article = article_save(
         article=Article(title=title, body=body, visibility=Visibility.CUSTOMERS), by=agent
     )

@@ -36,7 +36,7 @@ def test_logs_and_service_rows_use_the_read_only_admin(model: type[models.Model]
     model_admin = admin.site._registry[model]
     assert isinstance(model_admin, ReadOnlyAdmin)
     request = RequestFactory().get("/")
-    request.user = UserFactory(is_staff=True, is_superuser=True)
+    request.user = UserFactory.create(is_staff=True, is_superuser=True)
     assert model_admin.has_view_permission(request)
     assert not model_admin.has_add_permission(request)
     assert not model_admin.has_change_permission(request)
@@ -50,14 +50,14 @@ def test_tickets_and_escalations_are_worked_on_but_never_added_or_deleted_by_han
     model_admin = admin.site._registry[model]
     assert isinstance(model_admin, NoAddDeleteMixin)
     request = RequestFactory().get("/")
-    request.user = UserFactory(is_staff=True, is_superuser=True)
+    request.user = UserFactory.create(is_staff=True, is_superuser=True)
     assert model_admin.has_change_permission(request)
     assert not model_admin.has_add_permission(request)
     assert not model_admin.has_delete_permission(request)
 
 
 def test_a_read_only_change_page_offers_no_save_or_delete(admin_client: Client) -> None:
-    clock = SlaClockFactory()
+    clock = SlaClockFactory.create()
     response = admin_client.get(admin_url(SlaClock, "change", clock.pk))
     assert response.status_code == 200
     assert 'name="_save"' not in response.text
@@ -72,7 +72,7 @@ def test_a_read_only_inline_shows_rows_and_offers_no_blank_ones() -> None:
 
     inline = Inline(Ticket, admin.site)
     request = RequestFactory().get("/")
-    request.user = UserFactory(is_staff=True, is_superuser=True)
+    request.user = UserFactory.create(is_staff=True, is_superuser=True)
     assert inline.extra == 0
     assert not inline.can_delete
     assert not inline.has_add_permission(request, None)
@@ -87,12 +87,14 @@ def test_a_read_only_inline_shows_rows_and_offers_no_blank_ones() -> None:
 def varied_tickets() -> None:
     """Tickets with and without an assignee, a queue and live clocks; markup in a subject."""
     now = timezone.now()
-    agent, queue = AgentFactory(username="ann"), QueueFactory(slug="l2")
-    TicketFactory(subject="<b>bold</b> & co", assignee=agent, queue=queue)
-    TicketFactory(subject="   ")
-    SlaClockFactory(ticket=TicketFactory(assignee=agent), state="breached", breached_at=now)
-    SlaClockFactory(ticket=TicketFactory(queue=queue), state="paused", paused_at=now)
-    SlaClockFactory(ticket=TicketFactory())
+    agent, queue = AgentFactory.create(username="ann"), QueueFactory.create(slug="l2")
+    TicketFactory.create(subject="<b>bold</b> & co", assignee=agent, queue=queue)
+    TicketFactory.create(subject="   ")
+    SlaClockFactory.create(
+        ticket=TicketFactory.create(assignee=agent), state="breached", breached_at=now
+    )
+    SlaClockFactory.create(ticket=TicketFactory.create(queue=queue), state="paused", paused_at=now)
+    SlaClockFactory.create(ticket=TicketFactory.create())
 
 
 def django_rows(changelist: ChangeList) -> list[list[str]]:
@@ -113,8 +115,8 @@ def test_the_rows_of_the_queue_are_the_ones_django_writes(admin_client: Client, 
 
 
 def test_the_rows_of_another_changelist_are_the_ones_django_writes(admin_client: Client) -> None:
-    TimeEntryFactory(note="<i>call</i>", billable=False)
-    TimeEntryFactory(note="")
+    TimeEntryFactory.create(note="<i>call</i>", billable=False)
+    TimeEntryFactory.create(note="")
     url = reverse("admin:tickets_timeentry_changelist")
     response = admin_client.get(url + "?billable__exact=0")
     changelist = response.context["cl"]
@@ -133,7 +135,7 @@ def test_the_queue_page_shows_the_rows_it_writes(admin_client: Client) -> None:
 
 
 def test_a_popup_changelist_is_left_to_django(admin_client: Client) -> None:
-    TicketFactory()
+    TicketFactory.create()
     response = admin_client.get(reverse("admin:tickets_ticket_changelist") + "?_popup=1")
     assert ChangeListRows(response.context["cl"]).rows() is None
 
@@ -165,5 +167,5 @@ def test_an_app_index_lists_its_models(admin_client: Client) -> None:
 
 
 def test_an_app_index_a_user_may_not_see_is_not_found(client: Client) -> None:
-    client.force_login(UserFactory(is_staff=True))
+    client.force_login(UserFactory.create(is_staff=True))
     assert client.get(reverse("admin:app_list", args=["tickets"])).status_code == 404

@@ -195,9 +195,9 @@ class Browser:
 def build_world() -> list[str]:
     """A 24x7 plan whose severity 1 escalates 10 s and 25 s after the ticket opens; two
     customer contacts. Returns the contacts' user names."""
-    plan = PlanFactory(slug="cluster-pro", channels=["portal"])
-    severity = SeverityFactory(policy=plan.policy, level=1)
-    TargetFactory(
+    plan = PlanFactory.create(slug="cluster-pro", channels=["portal"])
+    severity = SeverityFactory.create(policy=plan.policy, level=1)
+    TargetFactory.create(
         plan=plan,
         severity=severity,
         acknowledge=dt.timedelta(seconds=20),
@@ -205,7 +205,7 @@ def build_world() -> list[str]:
         resolution=None,
     )
     for position, after in enumerate(RULES):
-        EscalationRuleFactory(
+        EscalationRuleFactory.create(
             plan=plan,
             severity=severity,
             metric="acknowledge",
@@ -213,15 +213,15 @@ def build_world() -> list[str]:
             notify=[f"email:oncall-{position}@example.com"],
             position=position,
         )
-    organization = OrganizationFactory(slug="cluster-customer")
-    ContractFactory(organization=organization, plan=plan)
+    organization = OrganizationFactory.create(slug="cluster-customer")
+    ContractFactory.create(organization=organization, plan=plan)
     names = []
     for name in ("ann", "ben"):
         # Hashed as production checks it (the tests' own settings use a fast MD5 hasher).
-        user = UserFactory(username=name, email=f"{name}@customer.example")
+        user = UserFactory.create(username=name, email=f"{name}@customer.example")
         user.password = PBKDF2PasswordHasher().encode(PASSWORD, PBKDF2PasswordHasher().salt())
         user.save(update_fields=["password"])
-        NamedContactFactory(organization=organization, user=user)
+        NamedContactFactory.create(organization=organization, user=user)
         names.append(name)
     return names
 

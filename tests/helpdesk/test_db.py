@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_it_saves_each_row_its_own_values_including_nulls() -> None:
-    first, second = SlaClockFactory(), SlaClockFactory()
+    first, second = SlaClockFactory.create(), SlaClockFactory.create()
     when = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC)
     first.state, first.breached_at, first.next_action_at = "breached", when, None
     second.state, second.breached_at, second.next_action_at = "running", None, when
@@ -30,7 +30,7 @@ def test_it_saves_each_row_its_own_values_including_nulls() -> None:
 
 
 def test_it_saves_json_values() -> None:
-    clock = SlaClockFactory()
+    clock = SlaClockFactory.create()
     firing = EscalationFiring.objects.create(
         clock=clock,
         rule_text="r",
@@ -71,7 +71,7 @@ def test_it_batches_past_the_parameter_limit(settings: Any) -> None:
 
 
 def test_it_saves_named_values_given_the_model() -> None:
-    clock = SlaClockFactory()
+    clock = SlaClockFactory.create()
     bulk_set([SimpleNamespace(id=clock.pk, state="paused")], ["state"], model=SlaClock)
     clock.refresh_from_db()
     assert clock.state == "paused"
@@ -84,7 +84,7 @@ def test_nothing_to_save_sends_nothing() -> None:
 
 
 def test_bulk_insert_writes_every_value_and_gives_each_row_its_id() -> None:
-    clock = SlaClockFactory()
+    clock = SlaClockFactory.create()
     when = dt.datetime(2026, 11, 23, 9, 30, 15, 123456, tzinfo=dt.UTC)
     events = [
         SlaClockEvent(clock=clock, kind="breached", at=when, due_at=None, data={"late": True}),
@@ -104,7 +104,7 @@ def test_bulk_insert_writes_every_value_and_gives_each_row_its_id() -> None:
 
 
 def test_bulk_insert_skips_conflicting_rows_when_asked() -> None:
-    clock, rule = SlaClockFactory(), EscalationRuleFactory()
+    clock, rule = SlaClockFactory.create(), EscalationRuleFactory.create()
     token = "00000000-0000-0000-0000-000000000002"
     at = clock.started_at
     first = EscalationFiring(

@@ -50,7 +50,7 @@ def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 def test_it_locks_an_account_out_from_an_address_after_five_wrong_passwords(
     login_url: str,
 ) -> None:
-    user = AgentFactory(username="target")
+    user = AgentFactory.create(username="target")
     client = Client(REMOTE_ADDR="203.0.113.9")
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
         assert (
@@ -68,18 +68,18 @@ def test_it_locks_an_account_out_from_an_address_after_five_wrong_passwords(
     other = Client(REMOTE_ADDR="198.51.100.7")
     other.post(login_url, {"username": "target", "password": "pw-for-tests"})
     assert other.session["_auth_user_id"] == str(user.pk)
-    UserFactory(username="colleague", is_staff=True)
+    UserFactory.create(username="colleague", is_staff=True)
     client.post(login_url, {"username": "colleague", "password": "pw-for-tests"})
     assert "_auth_user_id" in client.session
 
 
 def test_a_support_manager_unlocks_an_account_in_the_admin() -> None:
-    target = UserFactory(username="locked-out")
+    target = UserFactory.create(username="locked-out")
     client = Client(REMOTE_ADDR="203.0.113.9")
     for _ in range(settings.AXES_FAILURE_LIMIT):
         client.post("/accounts/login/", {"username": "locked-out", "password": "wrong"})
     attempt = AccessAttempt.objects.get(username="locked-out")
-    manager = AgentFactory(username="boss")
+    manager = AgentFactory.create(username="boss")
     manager.groups.add(Group.objects.get(name=SUPPORT_MANAGERS))
     admin = Client()
     admin.force_login(manager)
@@ -92,7 +92,7 @@ def test_a_support_manager_unlocks_an_account_in_the_admin() -> None:
 
 
 def test_an_agent_cannot_unlock_sign_ins() -> None:
-    agent = AgentFactory(username="plain-agent")
+    agent = AgentFactory.create(username="plain-agent")
     agent.groups.add(Group.objects.get(name=AGENTS))
     client = Client()
     client.force_login(agent)
@@ -112,7 +112,7 @@ def test_every_page_sends_a_policy_without_inline_script(client: Client, path: s
 
 
 def test_signed_in_pages_send_the_policy_too(client: Client) -> None:
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    client.force_login(UserFactory.create(is_staff=True, is_superuser=True))
     for path in ("/admin/", "/admin/tickets/ticket/", "/admin/sla/target/add/", "/account/"):
         response = client.get(path)
         assert response.status_code == 200, path

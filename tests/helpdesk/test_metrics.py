@@ -78,20 +78,22 @@ def test_it_counts_requests_by_view_and_status() -> None:
 def test_it_classifies_live_clocks_by_standing() -> None:
     now = timezone.now()
     hour = dt.timedelta(hours=1)
-    ticket = TicketFactory(created_at=now - 10 * hour)
-    SlaClockFactory(ticket=ticket, metric="acknowledge", started_at=now, target=4 * hour)
-    SlaClockFactory(
+    ticket = TicketFactory.create(created_at=now - 10 * hour)
+    SlaClockFactory.create(ticket=ticket, metric="acknowledge", started_at=now, target=4 * hour)
+    SlaClockFactory.create(
         ticket=ticket,
         metric="first_response",
         started_at=now - 3 * hour,
         target=4 * hour,
         at_risk_at=now - hour,
     )
-    SlaClockFactory(ticket=ticket, metric="resolution", started_at=now - 5 * hour, target=hour)
-    other = TicketFactory(created_at=now)
-    SlaClockFactory(ticket=other, metric="acknowledge", target=None)
-    SlaClockFactory(ticket=other, metric="first_response", state="paused", paused_at=now)
-    SlaClockFactory(ticket=other, metric="resolution", state="met", met_at=now)
+    SlaClockFactory.create(
+        ticket=ticket, metric="resolution", started_at=now - 5 * hour, target=hour
+    )
+    other = TicketFactory.create(created_at=now)
+    SlaClockFactory.create(ticket=other, metric="acknowledge", target=None)
+    SlaClockFactory.create(ticket=other, metric="first_response", state="paused", paused_at=now)
+    SlaClockFactory.create(ticket=other, metric="resolution", state="met", met_at=now)
     assert clock_standing_counts(now) == {
         ("acknowledge", "on_track"): 1,
         ("first_response", "at_risk"): 1,
@@ -104,7 +106,7 @@ def test_it_classifies_live_clocks_by_standing() -> None:
 @override_settings(METRICS_TOKEN=TOKEN)
 def test_it_shows_escalations_of_the_last_hour(django_assert_max_num_queries: object) -> None:
     now = timezone.now()
-    clock = SlaClockFactory()
+    clock = SlaClockFactory.create()
     EscalationFiring.objects.create(
         clock=clock,
         rule_text="late one",

@@ -45,10 +45,10 @@ def test_it_refuses_a_naive_instant() -> None:
 @pytest.mark.django_db
 @time_machine.travel(NOW, tick=False)
 def test_the_ticket_and_sla_services_act_at_the_replayed_instant() -> None:
-    plan = PlanFactory(slug="pro")
-    TargetFactory(plan=plan)
+    plan = PlanFactory.create(slug="pro")
+    TargetFactory.create(plan=plan)
     contact = customer_on("pro")
-    agent = AgentFactory()
+    agent = AgentFactory.create()
     with timing.acting_at(PAST):
         ticket = services.ticket_create(
             requester=contact.user, subject="Down", body="All down.", severity_level=1

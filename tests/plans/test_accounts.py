@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 def test_a_reset_is_recorded_and_repeated_requests_in_one_second_send_one_mail(
     mailoutbox: list, django_capture_on_commit_callbacks
 ) -> None:
-    UserFactory(username="o'brien", email="ob@acme.example", first_name="Ann & Co")
+    UserFactory.create(username="o'brien", email="ob@acme.example", first_name="Ann & Co")
     client = Client()
     with (
         time_machine.travel(dt.datetime(2027, 1, 5, 9, 0, tzinfo=dt.UTC), tick=False),

@@ -27,11 +27,11 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def alice():
     """The only named contact of Acme, whose plan allows one."""
-    plan = PlanFactory(slug="one-contact", named_contacts=1)
-    organization = OrganizationFactory(slug="acme-cc", name="Acme")
-    ContractFactory(organization=organization, plan=plan)
-    user = UserFactory(username="cc-alice", email="alice@acme.example")
-    return NamedContactFactory(organization=organization, user=user, role="admin")
+    plan = PlanFactory.create(slug="one-contact", named_contacts=1)
+    organization = OrganizationFactory.create(slug="acme-cc", name="Acme")
+    ContractFactory.create(organization=organization, plan=plan)
+    user = UserFactory.create(username="cc-alice", email="alice@acme.example")
+    return NamedContactFactory.create(organization=organization, user=user, role="admin")
 
 
 def ask(alice, **changes) -> ContactChangeRequest:
@@ -48,7 +48,7 @@ def test_approving_removes_the_former_contact_and_invites_the_new_one(
     alice, mailoutbox, django_capture_on_commit_callbacks
 ) -> None:
     change = ask(alice, new_name="Carol Jones", reason="Alice leaves")
-    agent = AgentFactory()
+    agent = AgentFactory.create()
 
     with django_capture_on_commit_callbacks(execute=True):
         contact_change_approve(change=change, by=agent)
@@ -91,9 +91,9 @@ def test_only_staff_decide_and_only_once(alice) -> None:
 
     with pytest.raises(ValidationError, match="Only support staff"):
         contact_change_approve(change=change, by=alice.user)
-    contact_change_reject(change=change, by=AgentFactory(), note="Ask your admin")
+    contact_change_reject(change=change, by=AgentFactory.create(), note="Ask your admin")
     with pytest.raises(ValidationError, match="already rejected"):
-        contact_change_approve(change=change, by=AgentFactory())
+        contact_change_approve(change=change, by=AgentFactory.create())
     assert NamedContact.objects.get().user == alice.user
 
 
@@ -132,7 +132,7 @@ def test_the_account_page_shows_why_a_request_is_refused(alice) -> None:
 
 def test_someone_who_is_not_a_named_contact_cannot_ask(alice) -> None:
     client = Client()
-    client.force_login(UserFactory(username="outsider"))
+    client.force_login(UserFactory.create(username="outsider"))
 
     response = client.post(
         reverse("tickets:contact_change"),

@@ -49,18 +49,18 @@ class World:
 
 @pytest.fixture
 def world() -> World:
-    plan = PlanFactory()
-    target = TargetFactory(plan=plan)
+    plan = PlanFactory.create()
+    target = TargetFactory.create(plan=plan)
     return World(
         plan=plan,
         bare_plan=clone(Plan.objects.get(pk=plan.pk), slug="bare"),
-        second_severity=SeverityFactory(policy=plan.policy, level=2),
-        category=CategoryFactory(plan=plan),
+        second_severity=SeverityFactory.create(policy=plan.policy, level=2),
+        category=CategoryFactory.create(plan=plan),
         condition=PlanCondition.objects.create(
             plan=plan, slug="sdk", name="SDK included", limit=ConditionLimit.NO_TECHNICAL_SUPPORT
         ),
         target=target,
-        rule=EscalationRuleFactory(plan=plan, severity=target.severity),
+        rule=EscalationRuleFactory.create(plan=plan, severity=target.severity),
     )
 
 
@@ -139,7 +139,7 @@ def test_a_truncate_of_a_watched_table_moves_the_revision(world: World) -> None:
 
 def test_writes_to_customers_tables_leave_the_revision_alone(world: World) -> None:
     before = revision()
-    contract = ContractFactory(plan=world.plan)
+    contract = ContractFactory.create(plan=world.plan)
     contract.onboarding_completed = False
     contract.save()
     assert revision() == before

@@ -42,12 +42,12 @@ def test_the_migration_creates_the_three_roles_with_their_permissions() -> None:
 
 
 def test_an_inactive_account_is_neither_agent_nor_manager() -> None:
-    user = AgentFactory(is_active=False)
+    user = AgentFactory.create(is_active=False)
     user.groups.add(Group.objects.get(name=SUPPORT_MANAGERS))
     assert not is_agent(user)
     assert not is_support_manager(user)
-    assert is_agent(AgentFactory())
-    assert not is_agent(UserFactory())
+    assert is_agent(AgentFactory.create())
+    assert not is_agent(UserFactory.create())
 
 
 def test_the_demo_keeps_the_roles_and_assigns_them() -> None:
@@ -71,7 +71,7 @@ def test_load_policy_records_who_changed_what_and_when() -> None:
 
 def test_policy_changes_and_admin_edits_are_visible_in_the_admin() -> None:
     load_example_policy("openback")
-    user = AgentFactory(username="pol")
+    user = AgentFactory.create(username="pol")
     user.groups.add(Group.objects.get(name=POLICY_ADMINISTRATORS))
     client = Client()
     client.force_login(user)

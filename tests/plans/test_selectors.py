@@ -44,10 +44,12 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_contract_in_force_is_the_latest_started_that_has_not_ended() -> None:
-    acme = OrganizationFactory()
-    ContractFactory(organization=acme, starts_on=dt.date(2024, 1, 1), ends_on=dt.date(2024, 12, 31))
-    renewal = ContractFactory(organization=acme, starts_on=dt.date(2025, 1, 1))
-    upgrade = ContractFactory(organization=acme, starts_on=dt.date(2026, 6, 1))
+    acme = OrganizationFactory.create()
+    ContractFactory.create(
+        organization=acme, starts_on=dt.date(2024, 1, 1), ends_on=dt.date(2024, 12, 31)
+    )
+    renewal = ContractFactory.create(organization=acme, starts_on=dt.date(2025, 1, 1))
+    upgrade = ContractFactory.create(organization=acme, starts_on=dt.date(2026, 6, 1))
     assert contract_active(organization=acme, on=dt.date(2024, 12, 31)).starts_on.year == 2024
     assert contract_active(organization=acme, on=dt.date(2025, 3, 1)) == renewal
     assert contract_active(organization=acme, on=dt.date(2026, 6, 1)) == upgrade
@@ -56,35 +58,45 @@ def test_the_contract_in_force_is_the_latest_started_that_has_not_ended() -> Non
 
 def test_today_is_judged_in_the_organizations_zone() -> None:
     # 23:30 UTC on 31 December is already 1 January in Sydney.
-    sydney = OrganizationFactory(time_zone="Australia/Sydney")
-    contract = ContractFactory(organization=sydney, starts_on=dt.date(2027, 1, 1))
+    sydney = OrganizationFactory.create(time_zone="Australia/Sydney")
+    contract = ContractFactory.create(organization=sydney, starts_on=dt.date(2027, 1, 1))
     with time_machine.travel(dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC), tick=False):
         assert contract_active(organization=sydney) == contract
-        london = OrganizationFactory(time_zone="Europe/London")
-        ContractFactory(organization=london, starts_on=dt.date(2027, 1, 1))
+        london = OrganizationFactory.create(time_zone="Europe/London")
+        ContractFactory.create(organization=london, starts_on=dt.date(2027, 1, 1))
         assert contract_active(organization=london) is None
 
 
 def test_the_base_plan_applies_until_onboarding_is_completed() -> None:
-    base = PlanFactory(slug="base")
-    pro = PlanFactory(slug="pro", base_plan=base)
-    assert effective_plan(contract=ContractFactory(plan=pro, onboarding_completed=False)) == base
-    assert effective_plan(contract=ContractFactory(plan=pro, onboarding_completed=True)) == pro
-    assert effective_plan(contract=ContractFactory(plan=base, onboarding_completed=False)) == base
+    base = PlanFactory.create(slug="base")
+    pro = PlanFactory.create(slug="pro", base_plan=base)
+    assert (
+        effective_plan(contract=ContractFactory.create(plan=pro, onboarding_completed=False))
+        == base
+    )
+    assert (
+        effective_plan(contract=ContractFactory.create(plan=pro, onboarding_completed=True)) == pro
+    )
+    assert (
+        effective_plan(contract=ContractFactory.create(plan=base, onboarding_completed=False))
+        == base
+    )
 
 
 def test_the_viewers_zone_is_their_preference_else_their_organizations_else_utc() -> None:
-    chooser = UserFactory()
-    UserProfileFactory(user=chooser, time_zone="Asia/Kolkata")
-    contact = NamedContactFactory(organization=OrganizationFactory(time_zone="America/Chicago"))
+    chooser = UserFactory.create()
+    UserProfileFactory.create(user=chooser, time_zone="Asia/Kolkata")
+    contact = NamedContactFactory.create(
+        organization=OrganizationFactory.create(time_zone="America/Chicago")
+    )
     assert viewer_time_zone(user=chooser) == "Asia/Kolkata"
     assert viewer_time_zone(user=contact.user) == "America/Chicago"
-    assert viewer_time_zone(user=UserFactory()) == "UTC"
+    assert viewer_time_zone(user=UserFactory.create()) == "UTC"
 
 
 def test_the_viewers_zone_is_read_once_per_user_object(django_assert_num_queries: object) -> None:
-    user = UserFactory()
-    UserProfileFactory(user=user, time_zone="Europe/Berlin")
+    user = UserFactory.create()
+    UserProfileFactory.create(user=user, time_zone="Europe/Berlin")
     with django_assert_num_queries(1):  # type: ignore[operator]
         assert viewer_time_zone(user=user) == "Europe/Berlin"
         assert viewer_time_zone(user=user) == "Europe/Berlin"
@@ -93,13 +105,15 @@ def test_the_viewers_zone_is_read_once_per_user_object(django_assert_num_queries
 def test_the_viewers_zone_and_named_contact_are_read_together_once_per_user_object(
     django_assert_num_queries: Any,
 ) -> None:
-    contact = NamedContactFactory(organization=OrganizationFactory(time_zone="America/Chicago"))
+    contact = NamedContactFactory.create(
+        organization=OrganizationFactory.create(time_zone="America/Chicago")
+    )
     user = User.objects.get(pk=contact.user.pk)
     with django_assert_num_queries(1):
         assert viewer_time_zone(user=user) == "America/Chicago"
         assert named_contact(user=user) == contact
         assert named_contact(user=user).organization.time_zone == "America/Chicago"
-    agent = User.objects.get(pk=UserFactory().pk)
+    agent = User.objects.get(pk=UserFactory.create().pk)
     with django_assert_num_queries(1):
         assert named_contact(user=agent) is None
         assert viewer_time_zone(user=agent) == "UTC"
@@ -108,9 +122,9 @@ def test_the_viewers_zone_and_named_contact_are_read_together_once_per_user_obje
 def test_the_contract_in_force_brings_its_plan_policy_and_base_plan(
     django_assert_num_queries: Any,
 ) -> None:
-    base = PlanFactory(slug="base")
-    pro = PlanFactory(slug="pro", base_plan=base, policy=base.policy)
-    contract = ContractFactory(plan=pro, starts_on=dt.date(2025, 1, 1))
+    base = PlanFactory.create(slug="base")
+    pro = PlanFactory.create(slug="pro", base_plan=base, policy=base.policy)
+    contract = ContractFactory.create(plan=pro, starts_on=dt.date(2025, 1, 1))
     with django_assert_num_queries(2):  # the contract, then its plans (cached from now on)
         found = contract_active(organization=contract.organization, on=dt.date(2026, 1, 1))
         assert found is not None
@@ -123,7 +137,7 @@ def test_the_contract_in_force_brings_its_plan_policy_and_base_plan(
 
 
 def test_the_contract_in_force_brings_the_plan_as_it_is_after_a_policy_edit() -> None:
-    contract = ContractFactory(starts_on=dt.date(2025, 1, 1))
+    contract = ContractFactory.create(starts_on=dt.date(2025, 1, 1))
     found = contract_active(organization=contract.organization, on=dt.date(2026, 1, 1))
     assert found is not None
     Plan.objects.filter(pk=contract.plan_id).update(name="Renamed")
@@ -135,13 +149,13 @@ def test_the_contract_in_force_brings_the_plan_as_it_is_after_a_policy_edit() ->
 def test_a_plan_without_conditions_has_its_conditions_read_in_one_query(
     django_assert_num_queries: Any,
 ) -> None:
-    contract = ContractFactory()
+    contract = ContractFactory.create()
     with django_assert_num_queries(1):
         assert contract_conditions(contract=contract) == []
 
 
 def test_a_recorded_condition_overrides_what_the_policy_presumes() -> None:
-    contract = ContractFactory()
+    contract = ContractFactory.create()
     sdk = PlanCondition.objects.create(
         plan=contract.plan,
         slug="sdk-included",
@@ -173,8 +187,10 @@ def in_force(contract: Contract) -> Contract:
 
 
 def test_the_contract_in_force_carries_the_policy_revision_on_it_and_its_plans() -> None:
-    base = PlanFactory(slug="base")
-    contract = ContractFactory(plan=PlanFactory(slug="pro", base_plan=base, policy=base.policy))
+    base = PlanFactory.create(slug="base")
+    contract = ContractFactory.create(
+        plan=PlanFactory.create(slug="pro", base_plan=base, policy=base.policy)
+    )
     revision = PolicyRevision.objects.get().revision
     found = in_force(contract)
     assert policy_cache.revision_of(found) == revision
@@ -186,9 +202,9 @@ def test_the_contract_in_force_carries_the_policy_revision_on_it_and_its_plans()
 def test_a_second_request_reads_the_severities_and_categories_from_the_cache(
     django_assert_num_queries: Any,
 ) -> None:
-    contract = ContractFactory()
-    SeverityFactory(policy=contract.plan.policy, level=1)
-    CategoryFactory(plan=contract.plan)
+    contract = ContractFactory.create()
+    SeverityFactory.create(policy=contract.plan.policy, level=1)
+    CategoryFactory.create(plan=contract.plan)
     plan_severities(plan=in_force(contract).plan)
     plan_categories(plan=in_force(contract).plan)
     plan = in_force(contract).plan
@@ -200,8 +216,8 @@ def test_a_second_request_reads_the_severities_and_categories_from_the_cache(
 def test_a_plan_read_without_the_revision_still_reads_its_severities(
     django_assert_num_queries: Any,
 ) -> None:
-    contract = ContractFactory()
-    SeverityFactory(policy=contract.plan.policy, level=1)
+    contract = ContractFactory.create()
+    SeverityFactory.create(policy=contract.plan.policy, level=1)
     plan_severities(plan=in_force(contract).plan)  # the cache holds them
     plan = Plan.objects.get(pk=contract.plan_id)
     with django_assert_num_queries(1):
@@ -209,8 +225,8 @@ def test_a_plan_read_without_the_revision_still_reads_its_severities(
 
 
 def test_a_renamed_severity_is_seen_by_the_next_request() -> None:
-    contract = ContractFactory()
-    severity = SeverityFactory(policy=contract.plan.policy, level=1, name="Urgent")
+    contract = ContractFactory.create()
+    severity = SeverityFactory.create(policy=contract.plan.policy, level=1, name="Urgent")
     plan_severities(plan=in_force(contract).plan)
     severity.name = "Critical"
     severity.save()  # as the admin saves it
@@ -218,10 +234,10 @@ def test_a_renamed_severity_is_seen_by_the_next_request() -> None:
 
 
 def test_a_new_category_is_seen_by_the_next_request() -> None:
-    contract = ContractFactory()
-    CategoryFactory(plan=contract.plan, slug="question", position=1)
+    contract = ContractFactory.create()
+    CategoryFactory.create(plan=contract.plan, slug="question", position=1)
     plan_categories(plan=in_force(contract).plan)
-    CategoryFactory(plan=contract.plan, slug="outage", position=0)
+    CategoryFactory.create(plan=contract.plan, slug="outage", position=0)
     slugs = [c.slug for c in plan_categories(plan=in_force(contract).plan)]
     assert slugs == ["outage", "question"]
 
@@ -229,7 +245,7 @@ def test_a_new_category_is_seen_by_the_next_request() -> None:
 def test_the_plans_conditions_come_from_the_cache_and_the_contracts_records_are_read_live(
     django_assert_num_queries: Any,
 ) -> None:
-    contract = ContractFactory()
+    contract = ContractFactory.create()
     sdk = PlanCondition.objects.create(
         plan=contract.plan, slug="sdk", name="SDK", limit=ConditionLimit.NO_TECHNICAL_SUPPORT
     )
@@ -241,7 +257,7 @@ def test_the_plans_conditions_come_from_the_cache_and_the_contracts_records_are_
 
 
 def test_an_edited_condition_is_seen_by_the_next_request() -> None:
-    contract = ContractFactory()
+    contract = ContractFactory.create()
     sdk = PlanCondition.objects.create(
         plan=contract.plan, slug="sdk", name="SDK", limit=ConditionLimit.NO_TECHNICAL_SUPPORT
     )
@@ -253,8 +269,8 @@ def test_an_edited_condition_is_seen_by_the_next_request() -> None:
 
 def test_the_cached_severities_are_the_same_rows_for_every_request() -> None:
     """Shared, hence read-only: what one request gets, the next gets too."""
-    contract = ContractFactory()
-    SeverityFactory(policy=contract.plan.policy, level=1)
+    contract = ContractFactory.create()
+    SeverityFactory.create(policy=contract.plan.policy, level=1)
     first: list[Severity] = plan_severities(plan=in_force(contract).plan)
     second = plan_severities(plan=in_force(contract).plan)
     assert first[0] is second[0]

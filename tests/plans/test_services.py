@@ -27,8 +27,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def acme() -> Organization:
-    organization = OrganizationFactory(slug="acme", name="Acme")
-    ContractFactory(organization=organization, plan=PlanFactory(slug="duo", named_contacts=2))
+    organization = OrganizationFactory.create(slug="acme", name="Acme")
+    ContractFactory.create(
+        organization=organization, plan=PlanFactory.create(slug="duo", named_contacts=2)
+    )
     return organization
 
 
@@ -40,9 +42,12 @@ def log(organization: Organization) -> list[tuple[str, str, str]]:
 
 
 def test_adding_a_contact_logs_who_added_them_and_why(acme: Organization) -> None:
-    admin = UserFactory(username="ada")
+    admin = UserFactory.create(username="ada")
     contact = named_contact_add(
-        organization=acme, user=UserFactory(username="bo"), changed_by=admin, reason="New hire"
+        organization=acme,
+        user=UserFactory.create(username="bo"),
+        changed_by=admin,
+        reason="New hire",
     )
     assert contact.role == ContactRole.CONTACT
     change = NamedContactChange.objects.get(organization=acme)
@@ -51,9 +56,13 @@ def test_adding_a_contact_logs_who_added_them_and_why(acme: Organization) -> Non
 
 def test_the_plans_limit_of_named_contacts_is_kept(acme: Organization) -> None:
     for name in ("one", "two"):
-        named_contact_add(organization=acme, user=UserFactory(username=name), changed_by=None)
+        named_contact_add(
+            organization=acme, user=UserFactory.create(username=name), changed_by=None
+        )
     with pytest.raises(ValidationError) as caught:
-        named_contact_add(organization=acme, user=UserFactory(username="three"), changed_by=None)
+        named_contact_add(
+            organization=acme, user=UserFactory.create(username="three"), changed_by=None
+        )
     assert caught.value.message_dict == {
         "user": ["The Duo plan allows 2 named contact(s); remove one first."]
     }
@@ -64,26 +73,28 @@ def test_the_contracts_own_plan_sets_the_limit_even_before_onboarding(
     acme: Organization,
 ) -> None:
     contract = acme.contracts.get()
-    contract.plan.base_plan = PlanFactory(slug="solo", named_contacts=1)
+    contract.plan.base_plan = PlanFactory.create(slug="solo", named_contacts=1)
     contract.plan.save()
     contract.onboarding_completed = False
     contract.save()
     for name in ("one", "two"):
-        named_contact_add(organization=acme, user=UserFactory(username=name), changed_by=None)
+        named_contact_add(
+            organization=acme, user=UserFactory.create(username=name), changed_by=None
+        )
     assert acme.contacts.count() == 2
 
 
 def test_a_person_is_a_contact_of_one_organization_only(acme: Organization) -> None:
-    taken = NamedContactFactory(organization=OrganizationFactory(slug="globex")).user
+    taken = NamedContactFactory.create(organization=OrganizationFactory.create(slug="globex")).user
     with pytest.raises(ValidationError, match="already a named contact"):
         named_contact_add(organization=acme, user=taken, changed_by=None)
 
 
 def test_an_organization_without_a_contract_in_force_adds_nobody() -> None:
-    lapsed = OrganizationFactory(slug="lapsed", name="Lapsed")
-    ContractFactory(organization=lapsed, ends_on=dt.date(2021, 1, 1))
+    lapsed = OrganizationFactory.create(slug="lapsed", name="Lapsed")
+    ContractFactory.create(organization=lapsed, ends_on=dt.date(2021, 1, 1))
     with pytest.raises(ValidationError) as caught:
-        named_contact_add(organization=lapsed, user=UserFactory(), changed_by=None)
+        named_contact_add(organization=lapsed, user=UserFactory.create(), changed_by=None)
     assert caught.value.message_dict == {
         "organization": ["Lapsed has no contract in force or about to start."]
     }
@@ -91,7 +102,7 @@ def test_an_organization_without_a_contract_in_force_adds_nobody() -> None:
 
 def test_removing_a_contact_logs_the_removal_with_their_role(acme: Organization) -> None:
     contact = named_contact_add(
-        organization=acme, user=UserFactory(username="bo"), role="admin", changed_by=None
+        organization=acme, user=UserFactory.create(username="bo"), role="admin", changed_by=None
     )
     named_contact_remove(contact=contact, changed_by=None, reason="Left the company")
     assert not NamedContact.objects.filter(pk=contact.pk).exists()
@@ -102,7 +113,9 @@ def test_removing_a_contact_logs_the_removal_with_their_role(acme: Organization)
 def test_a_role_change_is_logged_once_and_a_same_role_change_not_at_all(
     acme: Organization,
 ) -> None:
-    contact = named_contact_add(organization=acme, user=UserFactory(username="bo"), changed_by=None)
+    contact = named_contact_add(
+        organization=acme, user=UserFactory.create(username="bo"), changed_by=None
+    )
     named_contact_set_role(contact=contact, role=ContactRole.ADMIN, changed_by=None)
     named_contact_set_role(contact=contact, role=ContactRole.ADMIN, changed_by=None)
     contact.refresh_from_db()
@@ -111,7 +124,7 @@ def test_a_role_change_is_logged_once_and_a_same_role_change_not_at_all(
 
 
 def test_a_persons_time_zone_is_set_and_changed(acme: Organization) -> None:
-    user = UserFactory()
+    user = UserFactory.create()
     user_time_zone_set(user=user, time_zone="Asia/Kolkata")
     user_time_zone_set(user=user, time_zone="America/New_York")
     assert UserProfile.objects.get(user=user).time_zone == "America/New_York"

@@ -38,7 +38,7 @@ def two_tickets():
         answered = services.ticket_create(
             requester=contact.user, subject="c", body="d", severity_level=3, channel="email"
         )
-        services.ticket_reply(ticket=answered, author=AgentFactory(), body="Hello")
+        services.ticket_reply(ticket=answered, author=AgentFactory.create(), body="Hello")
     return open_one, answered
 
 

@@ -56,7 +56,7 @@ def open_ticket(user, severity: int, when: str, **kwargs) -> Ticket:
 
 
 def manager(username: str = "boss") -> object:
-    user = UserFactory(username=username, email=f"{username}@vendor.example")
+    user = UserFactory.create(username=username, email=f"{username}@vendor.example")
     Group.objects.get_or_create(name=SUPPORT_MANAGERS)[0].user_set.add(user)
     return user
 
@@ -103,7 +103,7 @@ def test_an_empty_directors_group_falls_back_and_the_next_rung_is_not_lost(
     # "If the problem is still not resolved within three business hours, the relevant Vmoso
     # Directors are notified": Tuesday 11:00 Pacific; the directors group has nobody active.
     Group.objects.create(name="directors").user_set.add(
-        UserFactory(username="gone", email="gone@vendor.example", is_active=False)
+        UserFactory.create(username="gone", email="gone@vendor.example", is_active=False)
     )
     ticket = open_ticket(vmoso_without_csm.user, 1, "2027-01-16T00:00:00Z")
     with at("2027-01-19T19:00:30Z"), django_capture_on_commit_callbacks(execute=True):
@@ -303,7 +303,7 @@ def test_enterprise_names_its_customer_success_manager_and_offers_the_tam(
     load_example_policy("openback")
     contact = customer_on("openback-enterprise")
     contract = contact.organization.contracts.get()
-    contract.customer_success_manager = UserFactory(
+    contract.customer_success_manager = UserFactory.create(
         username="casey", first_name="Casey", last_name="Success", email="casey@openback.example"
     )
     contract.save()
@@ -321,7 +321,7 @@ def test_a_bought_tam_is_named_and_a_missing_account_manager_is_announced(
     contact = customer_on("openback-pro")
     contract = contact.organization.contracts.get()
     contract.technical_account_manager = True
-    contract.technical_account_manager_user = UserFactory(
+    contract.technical_account_manager_user = UserFactory.create(
         username="tam", first_name="Terry", last_name="Tam", email="terry@openback.example"
     )
     contract.save()
@@ -365,7 +365,7 @@ def enablement_ticket(contact, when: str) -> Ticket:
 
 def log(ticket: Ticket, minutes: int, day: dt.date) -> None:
 
-    services.time_entry_log(ticket=ticket, agent=AgentFactory(), minutes=minutes, date=day)
+    services.time_entry_log(ticket=ticket, agent=AgentFactory.create(), minutes=minutes, date=day)
 
 
 def test_the_ninth_enablement_hour_cannot_be_requested(prismic_advanced) -> None:
@@ -511,7 +511,7 @@ def test_the_third_unwarranted_escalation_warns_once_and_later_ones_are_charged(
     contract = contact.organization.contracts.get()
     contract.discount_percent = Decimal("10")
     contract.save()
-    agent = AgentFactory()
+    agent = AgentFactory.create()
     ticket = open_ticket(contact.user, 3, "2026-11-02T09:00:00Z")
     mail.outbox.clear()
     for day in (2, 3, 4, 5, 6):
@@ -562,7 +562,7 @@ def test_below_the_threshold_nothing_is_sent_or_charged(
             escalation = services.ticket_request_escalation(
                 ticket=ticket, by=contact.user, reason="Still slow"
             )
-            services.escalation_mark_unwarranted(escalation=escalation, by=AgentFactory())
+            services.escalation_mark_unwarranted(escalation=escalation, by=AgentFactory.create())
     assert not UnwarrantedEscalationWarning.objects.exists()
     assert billing_lines(dt.date(2026, 11, 1), dt.date(2026, 11, 30)) == []
 
@@ -635,7 +635,7 @@ def test_a_category_1_ticket_keeps_its_assignee_until_resolved() -> None:
     contact = customer_on("prismic-enterprise-premium")
     issue = contact.organization.contracts.get().plan.categories.get(slug="issue-report")
     ticket = open_ticket(contact.user, 1, "2026-11-20T10:00:00Z", category=issue)
-    first, second = AgentFactory(), AgentFactory()
+    first, second = AgentFactory.create(), AgentFactory.create()
     services.ticket_assign(ticket=ticket, assignee=first, by=first)
     with pytest.raises(ValidationError) as refused:
         services.ticket_assign(ticket=ticket, assignee=None, by=first)
@@ -654,16 +654,16 @@ def test_named_contacts_can_be_designated_before_the_contract_starts() -> None:
     # plan's limit (Pro: 1 named support contact).
 
     load_example_policy("openback")
-    organization = OrganizationFactory(slug="future")
-    ContractFactory(
+    organization = OrganizationFactory.create(slug="future")
+    ContractFactory.create(
         organization=organization,
         plan=Plan.objects.get(slug="openback-pro"),
         starts_on=dt.date(2027, 1, 1),
     )
     with at("2026-12-01T12:00:00Z"):
-        named_contact_add(organization=organization, user=UserFactory(), changed_by=None)
+        named_contact_add(organization=organization, user=UserFactory.create(), changed_by=None)
         with pytest.raises(ValidationError, match="allows 1 named contact"):
-            named_contact_add(organization=organization, user=UserFactory(), changed_by=None)
+            named_contact_add(organization=organization, user=UserFactory.create(), changed_by=None)
 
 
 @pytest.mark.parametrize("organizations", [1, 4])
@@ -674,7 +674,7 @@ def test_the_billing_report_costs_the_same_whatever_the_number_of_customers(
 ) -> None:
     load_example_policy("agency")
     load_example_policy("openback")
-    agent = AgentFactory()
+    agent = AgentFactory.create()
     for number in range(organizations):
         on_demand = customer_on("agency-on-demand", org_slug=f"shop{number}", contact=f"s{number}")
         contract = on_demand.organization.contracts.get()

@@ -77,31 +77,31 @@ def vmoso(django_capture_on_commit_callbacks):
     load_example_policy("vmoso")
     contact = customer_on("vmoso-standard", time_zone="America/Los_Angeles")
     directors = Group.objects.create(name="directors")
-    directors.user_set.add(UserFactory(username="director", email="director@vendor.example"))
+    directors.user_set.add(UserFactory.create(username="director", email="director@vendor.example"))
     return contact
 
 
 @pytest.fixture
 def resolution_plan():
     """A 24x7 plan with a 10-hour resolution target and a 50% warning to the assignee."""
-    plan = PlanFactory(slug="r24")
-    severity = SeverityFactory(policy=plan.policy, level=1)
-    SeverityFactory(policy=plan.policy, level=2)
-    TargetFactory(
+    plan = PlanFactory.create(slug="r24")
+    severity = SeverityFactory.create(policy=plan.policy, level=1)
+    SeverityFactory.create(policy=plan.policy, level=2)
+    TargetFactory.create(
         plan=plan,
         severity=severity,
         acknowledge=dt.timedelta(hours=1),
         first_response=dt.timedelta(hours=2),
         resolution=dt.timedelta(hours=10),
     )
-    TargetFactory(
+    TargetFactory.create(
         plan=plan,
-        severity=SeverityFactory(policy=plan.policy, level=2),
+        severity=SeverityFactory.create(policy=plan.policy, level=2),
         acknowledge=None,
         first_response=dt.timedelta(hours=8),
         resolution=dt.timedelta(hours=40),
     )
-    EscalationRuleFactory(
+    EscalationRuleFactory.create(
         plan=plan,
         severity=severity,
         metric="resolution",
@@ -143,7 +143,7 @@ def test_a_resolved_priority_1_does_not_climb_the_ladder(
     django_capture_on_commit_callbacks,
 ) -> None:
     ticket = open_ticket(vmoso.user, severity=1, when="2027-01-16T00:00:00Z")
-    agent = AgentFactory()
+    agent = AgentFactory.create()
     with at("2027-01-16T00:30:00Z"):
         services.ticket_resolve(ticket=ticket, by=agent)
     assert run_sweep("2027-01-20T00:00:00Z", django_capture_on_commit_callbacks).fired == 0
@@ -206,7 +206,7 @@ def test_prismic_assignment_meets_acknowledge_but_not_initial_response() -> None
         when="2026-11-23T09:00:00Z",
         category=(contact.organization.contracts.get().plan.categories.get(slug="issue-report")),
     )
-    agent = AgentFactory()
+    agent = AgentFactory.create()
     with at("2026-11-23T09:40:00Z"):
         services.ticket_assign(ticket=ticket, assignee=agent, by=agent)
     acknowledge, first = clock(ticket, "acknowledge"), clock(ticket, "first_response")
@@ -223,7 +223,7 @@ def test_prismic_assignment_meets_acknowledge_but_not_initial_response() -> None
 def test_an_internal_note_is_not_a_first_response(resolution_plan) -> None:
     ticket = open_ticket(resolution_plan.user, severity=1, when="2026-11-23T09:00:00Z")
     with at("2026-11-23T09:10:00Z"):
-        services.ticket_reply(ticket=ticket, author=AgentFactory(), body="hm", internal=True)
+        services.ticket_reply(ticket=ticket, author=AgentFactory.create(), body="hm", internal=True)
     assert clock(ticket, "first_response").state == ClockState.RUNNING
 
 
@@ -234,7 +234,7 @@ def test_waiting_on_customer_pauses_resolution_and_the_reply_moves_due(
     resolution_plan,
 ) -> None:
     ticket = open_ticket(resolution_plan.user, severity=1, when="2026-11-23T09:00:00Z")
-    agent = AgentFactory()
+    agent = AgentFactory.create()
     with at("2026-11-23T10:00:00Z"):
         services.ticket_set_status(ticket=ticket, status="waiting", by=agent)
     paused = clock(ticket, "resolution")
@@ -256,7 +256,7 @@ def test_a_paused_clock_never_escalates(
 ) -> None:
     ticket = open_ticket(resolution_plan.user, severity=1, when="2026-11-23T09:00:00Z")
     with at("2026-11-23T09:30:00Z"):
-        services.ticket_set_status(ticket=ticket, status="waiting", by=AgentFactory())
+        services.ticket_set_status(ticket=ticket, status="waiting", by=AgentFactory.create())
     result = run_sweep("2026-11-25T09:00:00Z", django_capture_on_commit_callbacks)
     assert result.fired == 0
     assert not EscalationFiring.objects.filter(clock__metric="resolution").exists()
@@ -267,7 +267,7 @@ def test_resolving_straight_from_waiting_keeps_the_paused_time(
     resolution_plan,
 ) -> None:
     ticket = open_ticket(resolution_plan.user, severity=1, when="2026-11-23T09:00:00Z")
-    agent = AgentFactory()
+    agent = AgentFactory.create()
     with at("2026-11-23T10:00:00Z"):
         services.ticket_set_status(ticket=ticket, status="waiting", by=agent)
     with at("2026-11-23T13:00:00Z"):
@@ -300,7 +300,7 @@ def test_a_severity_change_retargets_from_the_original_start_with_the_reason(
     assert clock(ticket, "first_response").due_at == utc("2026-11-23T17:00:00Z")
     with at("2026-11-23T10:00:00Z"):
         services.ticket_change_severity(
-            ticket=ticket, level=1, by=AgentFactory(), reason="All users are affected."
+            ticket=ticket, level=1, by=AgentFactory.create(), reason="All users are affected."
         )
     first = clock(ticket, "first_response")
     assert first.due_at == utc("2026-11-23T11:00:00Z")  # 2h from 09:00, not from 10:00
@@ -314,7 +314,7 @@ def test_reopening_starts_a_new_resolution_cycle_and_keeps_the_old_one(
     resolution_plan,
 ) -> None:
     ticket = open_ticket(resolution_plan.user, severity=1, when="2026-11-23T09:00:00Z")
-    agent = AgentFactory()
+    agent = AgentFactory.create()
     with at("2026-11-23T11:00:00Z"):
         services.ticket_resolve(ticket=ticket, by=agent)
     with at("2026-11-24T08:00:00Z"):
@@ -330,7 +330,7 @@ def test_the_ladder_fires_again_in_a_new_cycle(
     django_capture_on_commit_callbacks,
 ) -> None:
     ticket = open_ticket(resolution_plan.user, severity=1, when="2026-11-23T09:00:00Z")
-    agent = AgentFactory()
+    agent = AgentFactory.create()
     run_sweep("2026-11-23T14:30:00Z", django_capture_on_commit_callbacks)
     with at("2026-11-23T15:00:00Z"):
         services.ticket_resolve(ticket=ticket, by=agent)
@@ -343,7 +343,7 @@ def test_closing_as_out_of_scope_cancels_the_clocks(resolution_plan) -> None:
     ticket = open_ticket(resolution_plan.user, severity=1, when="2026-11-23T09:00:00Z")
     with at("2026-11-23T09:30:00Z"):
         services.ticket_close_out_of_scope(
-            ticket=ticket, by=AgentFactory(), reason="Product training"
+            ticket=ticket, by=AgentFactory.create(), reason="Product training"
         )
     states = set(SlaClock.objects.filter(ticket=ticket).values_list("state", "next_action_at"))
     assert states == {(ClockState.CANCELLED, None)}
@@ -403,13 +403,13 @@ def test_queue_moves_and_every_role_cost_the_sweep_the_same_queries_for_10_and_3
 ) -> None:
     plan = Plan.objects.get(slug="r24")
     l2 = Queue.objects.create(slug="l2", name="L2", position=2)
-    l2.agents.add(AgentFactory(username="second", email="second@vendor.example"))
+    l2.agents.add(AgentFactory.create(username="second", email="second@vendor.example"))
     managers = Group.objects.get_or_create(name="support managers")[0]
-    managers.user_set.add(UserFactory(username="boss", email="boss@vendor.example"))
+    managers.user_set.add(UserFactory.create(username="boss", email="boss@vendor.example"))
     Group.objects.create(name="directors").user_set.add(
-        UserFactory(username="director", email="director@vendor.example")
+        UserFactory.create(username="director", email="director@vendor.example")
     )
-    EscalationRuleFactory(
+    EscalationRuleFactory.create(
         plan=plan,
         severity=plan.policy.severities.get(level=1),
         metric="resolution",
@@ -475,8 +475,8 @@ def test_rungs_firing_together_each_notify_the_queue_they_moved_the_ticket_to(
     contact = customer_on("moboom-partner", time_zone="America/Los_Angeles")
     l2 = Queue.objects.create(slug="l2", name="L2", position=2)
     l3 = Queue.objects.create(slug="l3", name="L3", position=3)
-    l2.agents.add(AgentFactory(username="second", email="second@vendor.example"))
-    l3.agents.add(AgentFactory(username="third", email="third@vendor.example"))
+    l2.agents.add(AgentFactory.create(username="second", email="second@vendor.example"))
+    l3.agents.add(AgentFactory.create(username="third", email="third@vendor.example"))
     ticket = open_ticket(contact.user, severity=1, when="2026-11-21T18:00:00Z")
     # A worker outage: both rungs (4h: L2, 8h: L3) are due at the next sweep.
     run_sweep("2026-11-22T06:00:00Z", django_capture_on_commit_callbacks)

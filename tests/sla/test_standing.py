@@ -113,7 +113,7 @@ def sql_standings(clocks: list[SlaClock], now: dt.datetime) -> dict[int, str]:
 
 
 def saved(facts: Facts, **extra: Any) -> SlaClock:
-    return SlaClockFactory(**vars(facts), **extra)
+    return SlaClockFactory.create(**vars(facts), **extra)
 
 
 @pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
@@ -124,7 +124,7 @@ def test_the_rules_classify_each_case(case: str) -> None:
 
 @pytest.mark.django_db
 def test_python_and_sql_agree_on_every_case() -> None:
-    ticket = TicketFactory()
+    ticket = TicketFactory.create()
     clocks = [
         saved(facts, ticket=ticket, cycle=i + 1) for i, (facts, _) in enumerate(CASES.values())
     ]
@@ -136,7 +136,7 @@ def test_python_and_sql_agree_on_every_case() -> None:
 @pytest.mark.django_db
 @pytest.mark.parametrize("standing", list(Standing))
 def test_each_standing_condition_selects_its_clocks(standing: Standing) -> None:
-    ticket = TicketFactory()
+    ticket = TicketFactory.create()
     clocks = [
         saved(facts, ticket=ticket, cycle=i + 1) for i, (facts, _) in enumerate(CASES.values())
     ]
@@ -176,7 +176,7 @@ def clock_facts(draw: st.DrawFn) -> Facts:
 def test_python_and_sql_agree_on_random_clocks_and_instants(
     facts: list[Facts], now: dt.datetime
 ) -> None:
-    ticket = TicketFactory()
+    ticket = TicketFactory.create()
     clocks = [saved(f, ticket=ticket, cycle=i + 1) for i, f in enumerate(facts)]
     in_sql = sql_standings(clocks, now)
     for clock in clocks:
@@ -222,7 +222,7 @@ def test_nothing_is_most_urgent_among_met_clocks() -> None:
 @pytest.mark.django_db
 def test_business_time_left_is_measured_on_the_clocks_calendar() -> None:
     # The factory's plan calendar is London weekdays 09:00-17:00; Wednesday 18 November 2026.
-    clock = SlaClockFactory(
+    clock = SlaClockFactory.create(
         started_at=NOW - 2 * H, target=4 * H, due_at=NOW + 2 * H, at_risk_at=NOW + H
     )
     result = standing_for(clock, now=NOW)
@@ -260,7 +260,7 @@ def test_the_stored_summary_and_its_sql_twin_agree_with_the_clocks(
     facts: list[Facts], now: dt.datetime
 ) -> None:
     assume(all(happened(f, now) for f in facts))
-    ticket = TicketFactory()
+    ticket = TicketFactory.create()
     for i, f in enumerate(facts):
         saved(f, ticket=ticket, cycle=i + 1)
     expected = ticket_standing(ticket_sla(facts), now=now)

@@ -21,20 +21,20 @@ NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
 
 def due_clocks(count: int) -> None:
     """`count` tickets whose acknowledge rule (email someone after 10 minutes) is due at NOW."""
-    ticket = TicketFactory(created_at=NOW - dt.timedelta(minutes=10))
-    EscalationRuleFactory(
+    ticket = TicketFactory.create(created_at=NOW - dt.timedelta(minutes=10))
+    EscalationRuleFactory.create(
         plan=ticket.plan,
         severity=ticket.severity,
         metric="acknowledge",
         after=dt.timedelta(minutes=10),
         notify=["email:oncall@example.com"],
     )
-    SlaClockFactory(ticket=ticket, metric="acknowledge", target=None, next_action_at=NOW)
+    SlaClockFactory.create(ticket=ticket, metric="acknowledge", target=None, next_action_at=NOW)
     for _ in range(count - 1):
-        other = TicketFactory(
+        other = TicketFactory.create(
             plan=ticket.plan, severity=ticket.severity, created_at=NOW - dt.timedelta(minutes=10)
         )
-        SlaClockFactory(ticket=other, metric="acknowledge", target=None, next_action_at=NOW)
+        SlaClockFactory.create(ticket=other, metric="acknowledge", target=None, next_action_at=NOW)
 
 
 def test_it_drains_every_due_batch_in_one_run(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -31,9 +31,9 @@ H = dt.timedelta(hours=1)
 @pytest.fixture
 def plan() -> Plan:
     """24x7 (the default calendar), severity 1 with 1h/4h/24h targets, severity 2 without."""
-    plan = PlanFactory(slug="pro")
-    SeverityFactory(policy=plan.policy, level=2)
-    TargetFactory(plan=plan)
+    plan = PlanFactory.create(slug="pro")
+    SeverityFactory.create(policy=plan.policy, level=2)
+    TargetFactory.create(plan=plan)
     return plan
 
 
@@ -71,23 +71,23 @@ def test_a_severity_without_a_target_row_has_no_due_instants(plan: Plan) -> None
 
 
 def test_business_hours_push_due_instants_past_closing_time() -> None:
-    office = CalendarFactory(slug="office", always_open=False)
-    OpenPeriodFactory(calendar=office, weekday=0, start_minute=9 * 60, end_minute=17 * 60)
-    OpenPeriodFactory(calendar=office, weekday=1, start_minute=9 * 60, end_minute=17 * 60)
-    plan = PlanFactory(slug="office-plan", policy=office.policy)
-    TargetFactory(plan=plan, calendar=office, first_response=10 * H)
+    office = CalendarFactory.create(slug="office", always_open=False)
+    OpenPeriodFactory.create(calendar=office, weekday=0, start_minute=9 * 60, end_minute=17 * 60)
+    OpenPeriodFactory.create(calendar=office, weekday=1, start_minute=9 * 60, end_minute=17 * 60)
+    plan = PlanFactory.create(slug="office-plan", policy=office.policy)
+    TargetFactory.create(plan=plan, calendar=office, first_response=10 * H)
     terms = sla_terms(plan=plan, severity=1)
     # Eight hours on Monday, the last two on Tuesday morning.
     assert terms.due("first_response", START) == START + dt.timedelta(days=1, hours=2)
 
 
 def test_escalations_come_in_time_order_and_a_share_of_no_target_never_fires(plan: Plan) -> None:
-    EscalationRuleFactory(plan=plan, metric="resolution", after=2 * H, notify=["queue"])
-    EscalationRuleFactory(plan=plan, metric="first_response", after=None, after_percent=75)
-    SeverityFactory(policy=plan.policy, level=3)
-    EscalationRuleFactory(
+    EscalationRuleFactory.create(plan=plan, metric="resolution", after=2 * H, notify=["queue"])
+    EscalationRuleFactory.create(plan=plan, metric="first_response", after=None, after_percent=75)
+    SeverityFactory.create(policy=plan.policy, level=3)
+    EscalationRuleFactory.create(
         plan=plan,
-        severity=SeverityFactory(policy=plan.policy, level=2),
+        severity=SeverityFactory.create(policy=plan.policy, level=2),
         metric="resolution",
         after=None,
         after_percent=50,
@@ -105,11 +105,13 @@ def test_escalations_come_in_time_order_and_a_share_of_no_target_never_fires(pla
 def test_a_categorys_own_row_and_rules_apply_to_it_with_the_plans_general_rules(
     plan: Plan,
 ) -> None:
-    outage = CategoryFactory(plan=plan, slug="outage")
-    night = CalendarFactory(policy=plan.policy, slug="night")
-    TargetFactory(plan=plan, category=outage, calendar=night, acknowledge=dt.timedelta(minutes=15))
-    EscalationRuleFactory(plan=plan, metric="acknowledge", after=dt.timedelta(minutes=10))
-    EscalationRuleFactory(
+    outage = CategoryFactory.create(plan=plan, slug="outage")
+    night = CalendarFactory.create(policy=plan.policy, slug="night")
+    TargetFactory.create(
+        plan=plan, category=outage, calendar=night, acknowledge=dt.timedelta(minutes=15)
+    )
+    EscalationRuleFactory.create(plan=plan, metric="acknowledge", after=dt.timedelta(minutes=10))
+    EscalationRuleFactory.create(
         plan=plan, category=outage, metric="acknowledge", after=dt.timedelta(minutes=5)
     )
     terms = sla_terms(plan=plan, severity=1, category="outage")
@@ -125,14 +127,14 @@ def test_a_categorys_own_row_and_rules_apply_to_it_with_the_plans_general_rules(
 
 
 def test_a_category_without_its_own_row_uses_the_severitys_row(plan: Plan) -> None:
-    CategoryFactory(plan=plan, slug="question")
+    CategoryFactory.create(plan=plan, slug="question")
     assert sla_terms(plan=plan, severity=1, category="question").due("acknowledge", START) == (
         START + H
     )
 
 
 def test_a_category_outside_the_sla_has_no_due_instants(plan: Plan) -> None:
-    CategoryFactory(plan=plan, slug="feature", sla_applies=False)
+    CategoryFactory.create(plan=plan, slug="feature", sla_applies=False)
     terms = sla_terms(plan=plan, severity=1, category="feature")
     assert set(terms.targets.values()) == {None}
 
@@ -149,7 +151,7 @@ def test_a_category_outside_the_sla_has_no_due_instants(plan: Plan) -> None:
 def test_a_question_about_something_the_policy_lacks_names_it(
     plan: Plan, ask: dict, message: str
 ) -> None:
-    CategoryFactory(plan=plan, slug="sev1-only", severity_levels=[1])
+    CategoryFactory.create(plan=plan, slug="sev1-only", severity_levels=[1])
     with pytest.raises(TermsError) as caught:
         sla_terms(**ask)
     assert message in str(caught.value)
@@ -164,8 +166,8 @@ def test_a_plan_without_targets_or_support_hours_cannot_answer(plan: Plan) -> No
 def test_the_rows_of_a_new_ticket_are_taken_as_given_without_reading_them_again(
     plan: Plan, django_assert_num_queries: Any
 ) -> None:
-    outage = CategoryFactory(plan=plan, slug="outage")
-    EscalationRuleFactory(
+    outage = CategoryFactory.create(plan=plan, slug="outage")
+    EscalationRuleFactory.create(
         plan=plan, category=outage, metric="acknowledge", after=dt.timedelta(minutes=5)
     )
     severity = Severity.objects.get(policy=plan.policy, level=1)
@@ -178,7 +180,7 @@ def test_the_rows_of_a_new_ticket_are_taken_as_given_without_reading_them_again(
 def test_a_severity_of_another_policy_stands_for_its_level_in_the_plans_policy(
     plan: Plan,
 ) -> None:
-    elsewhere = SeverityFactory(level=1)
+    elsewhere = SeverityFactory.create(level=1)
     assert elsewhere.policy_id != plan.policy_id
     assert sla_terms(plan=plan, severity=elsewhere) == sla_terms(plan=plan, severity=1)
 
@@ -188,7 +190,9 @@ def test_a_severity_of_another_policy_stands_for_its_level_in_the_plans_policy(
 
 def in_force(plan: Plan) -> Plan:
     """The plan as a new request reads it through its contract (with the policy revision)."""
-    contract = ContractFactory(plan=plan) if not plan.contracts.exists() else plan.contracts.get()
+    contract = (
+        ContractFactory.create(plan=plan) if not plan.contracts.exists() else plan.contracts.get()
+    )
     found = contract_active(organization=contract.organization, on=dt.date(2026, 1, 1))
     assert found is not None
     return found.plan
@@ -226,14 +230,14 @@ def test_a_targets_new_duration_is_seen_by_the_next_request(plan: Plan) -> None:
 def test_a_new_escalation_rule_is_seen_by_the_next_request(plan: Plan) -> None:
     severity = Severity.objects.get(policy=plan.policy, level=1)
     assert sla_terms(plan=in_force(plan), severity=severity).rules == ()
-    EscalationRuleFactory(plan=plan, severity=severity, after=3 * H)
+    EscalationRuleFactory.create(plan=plan, severity=severity, after=3 * H)
     terms = sla_terms(plan=in_force(plan), severity=severity)
     assert [rule.after for rule in terms.rules] == [3 * H]
 
 
 def test_an_edited_escalation_rule_is_seen_by_the_next_request(plan: Plan) -> None:
     severity = Severity.objects.get(policy=plan.policy, level=1)
-    rule_row = EscalationRuleFactory(plan=plan, severity=severity, after=3 * H)
+    rule_row = EscalationRuleFactory.create(plan=plan, severity=severity, after=3 * H)
     sla_terms(plan=in_force(plan), severity=severity)
     rule_row.after = None
     rule_row.after_percent = 50

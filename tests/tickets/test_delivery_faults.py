@@ -63,11 +63,11 @@ def brokers() -> list[object]:
 @pytest.fixture
 def due_escalations() -> int:
     """Tickets opened an hour ago whose two rules (1 and 2 minutes) are both due now."""
-    plan = PlanFactory(slug="faults")
-    severity = SeverityFactory(policy=plan.policy, level=1)
-    TargetFactory(plan=plan, severity=severity)
+    plan = PlanFactory.create(slug="faults")
+    severity = SeverityFactory.create(policy=plan.policy, level=1)
+    TargetFactory.create(plan=plan, severity=severity)
     for minutes, address in ((1, "first@vendor.example"), (2, "second@vendor.example")):
-        EscalationRuleFactory(
+        EscalationRuleFactory.create(
             plan=plan,
             severity=severity,
             metric="resolution",
@@ -78,7 +78,7 @@ def due_escalations() -> int:
     contact = customer_on("faults", time_zone="UTC")
     opened = timezone.now() - dt.timedelta(hours=1)
     for _ in range(TICKETS):
-        ticket = TicketFactory(
+        ticket = TicketFactory.create(
             organization=contact.organization,
             requester=contact.user,
             plan=plan,

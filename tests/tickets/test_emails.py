@@ -22,7 +22,7 @@ def world() -> PortalWorld:
 
 
 def manager(username: str, **fields: object) -> object:
-    user = UserFactory(username=username, **fields)
+    user = UserFactory.create(username=username, **fields)
     user.groups.add(Group.objects.get_or_create(name=SUPPORT_MANAGERS)[0])
     return user
 

@@ -32,10 +32,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def plan() -> Plan:
-    policy = PolicyFactory(slug="tiers")
+    policy = PolicyFactory.create(slug="tiers")
     for level in (1, 2, 3):
-        SeverityFactory(policy=policy, level=level)
-    return PlanFactory(
+        SeverityFactory.create(policy=policy, level=level)
+    return PlanFactory.create(
         policy=policy,
         slug="tiers-pro",
         channels=["portal", "email"],
@@ -54,8 +54,8 @@ def refused(**kwargs: object) -> dict[str, list[str]]:
 
 
 def test_a_named_contact_with_a_contract_in_force_is_entitled(plan: Plan) -> None:
-    contact = NamedContactFactory()
-    contract = ContractFactory(organization=contact.organization, plan=plan)
+    contact = NamedContactFactory.create()
+    contract = ContractFactory.create(organization=contact.organization, plan=plan)
     entitlement = entitlement_for(user=contact.user)
     assert entitlement.contact == contact
     assert entitlement.organization == contact.organization
@@ -66,14 +66,14 @@ def test_a_named_contact_with_a_contract_in_force_is_entitled(plan: Plan) -> Non
 
 def test_someone_who_is_not_a_named_contact_is_not_entitled() -> None:
     with pytest.raises(ValidationError, match="Only named support contacts"):
-        entitlement_for(user=UserFactory())
+        entitlement_for(user=UserFactory.create())
     with pytest.raises(ValidationError, match="Only named support contacts"):
         entitlement_for(user=AnonymousUser())
 
 
 def test_a_contract_that_ended_entitles_nobody(plan: Plan) -> None:
-    contact = NamedContactFactory(organization=OrganizationFactory(name="Lapsed"))
-    ContractFactory(
+    contact = NamedContactFactory.create(organization=OrganizationFactory.create(name="Lapsed"))
+    ContractFactory.create(
         organization=contact.organization,
         plan=plan,
         starts_on=dt.date(2020, 1, 1),
@@ -84,11 +84,11 @@ def test_a_contract_that_ended_entitles_nobody(plan: Plan) -> None:
 
 
 def test_before_onboarding_the_base_plans_support_applies(plan: Plan) -> None:
-    base = PlanFactory(policy=plan.policy, slug="tiers-basic")
+    base = PlanFactory.create(policy=plan.policy, slug="tiers-basic")
     plan.base_plan = base
     plan.save()
-    contact = NamedContactFactory()
-    ContractFactory(organization=contact.organization, plan=plan, onboarding_completed=False)
+    contact = NamedContactFactory.create()
+    ContractFactory.create(organization=contact.organization, plan=plan, onboarding_completed=False)
     entitlement = entitlement_for(user=contact.user)
     assert entitlement.plan == base
     assert entitlement.contract.plan == plan
@@ -99,8 +99,8 @@ def test_before_onboarding_the_base_plans_support_applies(plan: Plan) -> None:
 
 
 def test_a_category_names_its_own_channels_else_the_plans_apply(plan: Plan) -> None:
-    chat_only = CategoryFactory(plan=plan, channels=["chat"])
-    any_channel = CategoryFactory(plan=plan, channels=[])
+    chat_only = CategoryFactory.create(plan=plan, channels=["chat"])
+    any_channel = CategoryFactory.create(plan=plan, channels=[])
     assert allowed_channels(plan=plan, category=None) == ["portal", "email"]
     assert allowed_channels(plan=plan, category=chat_only) == ["chat"]
     assert allowed_channels(plan=plan, category=any_channel) == ["portal", "email"]
@@ -124,20 +124,22 @@ def test_a_channel_outside_the_plan_is_refused_naming_the_allowed_ones(plan: Pla
 
 
 def test_a_plan_with_categories_needs_one(plan: Plan) -> None:
-    CategoryFactory(plan=plan)
+    CategoryFactory.create(plan=plan)
     errors = refused(plan=plan, severity_level=1, category=None, channel="portal")
     assert list(errors) == ["category"]
     assert "sorts requests by kind" in errors["category"][0]
 
 
 def test_a_category_of_another_plan_is_refused(plan: Plan) -> None:
-    other = CategoryFactory(name="Elsewhere")
+    other = CategoryFactory.create(name="Elsewhere")
     errors = refused(plan=plan, severity_level=1, category=other, channel="portal")
     assert errors["category"] == ["Elsewhere is not a category of the Tiers-Pro plan."]
 
 
 def test_a_category_limited_to_some_severities_refuses_the_others(plan: Plan) -> None:
-    outage = CategoryFactory(plan=plan, name="API outage", severity_levels=[1], channels=["portal"])
+    outage = CategoryFactory.create(
+        plan=plan, name="API outage", severity_levels=[1], channels=["portal"]
+    )
     errors = refused(plan=plan, severity_level=3, category=outage, channel="portal")
     assert errors == {"severity": ["API outage requests take severity 1 only."]}
     assert check_submission(plan=plan, severity_level=1, category=outage, channel="portal")

@@ -31,10 +31,10 @@ OPENED = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 @pytest.fixture
 def ticket() -> Ticket:
     """A 24x7 plan whose 1-hour rule tells two people and moves the ticket to L2."""
-    plan = PlanFactory(slug="fast")
-    severity = SeverityFactory(policy=plan.policy, level=1)
-    TargetFactory(plan=plan, severity=severity, resolution=dt.timedelta(hours=8))
-    EscalationRuleFactory(
+    plan = PlanFactory.create(slug="fast")
+    severity = SeverityFactory.create(policy=plan.policy, level=1)
+    TargetFactory.create(plan=plan, severity=severity, resolution=dt.timedelta(hours=8))
+    EscalationRuleFactory.create(
         plan=plan,
         severity=severity,
         metric="resolution",
@@ -43,8 +43,8 @@ def ticket() -> Ticket:
         notify=["email:lead@vendor.example", "group:directors"],
         move_to="l2",
     )
-    QueueFactory(slug="l2", name="L2", position=2)
-    Group.objects.create(name="directors").user_set.add(UserFactory(username="dee"))
+    QueueFactory.create(slug="l2", name="L2", position=2)
+    Group.objects.create(name="directors").user_set.add(UserFactory.create(username="dee"))
     contact = customer_on("fast", time_zone="UTC")
     with time_machine.travel(OPENED, tick=False):
         return services.ticket_create(

@@ -22,19 +22,19 @@ pytestmark = pytest.mark.django_db
 
 
 def member_of(group: str, username: str, **fields: object) -> object:
-    user = UserFactory(username=username, email=f"{username}@example.com", **fields)
+    user = UserFactory.create(username=username, email=f"{username}@example.com", **fields)
     user.groups.add(Group.objects.get_or_create(name=group)[0])
     return user
 
 
 @pytest.fixture
 def ticket() -> Ticket:
-    csm = UserFactory(username="casey", email="casey@example.com")
-    l1 = QueueFactory(slug="l1")
-    l1.agents.add(AgentFactory(username="lou", email="lou@example.com"))
-    return TicketFactory(
-        organization=OrganizationFactory(customer_success_manager=csm),
-        assignee=AgentFactory(username="ash", email="ash@example.com"),
+    csm = UserFactory.create(username="casey", email="casey@example.com")
+    l1 = QueueFactory.create(slug="l1")
+    l1.agents.add(AgentFactory.create(username="lou", email="lou@example.com"))
+    return TicketFactory.create(
+        organization=OrganizationFactory.create(customer_success_manager=csm),
+        assignee=AgentFactory.create(username="ash", email="ash@example.com"),
         queue=l1,
     )
 
@@ -72,7 +72,7 @@ def test_the_same_person_named_twice_is_told_once(ticket: Ticket) -> None:
 
 
 def test_a_role_with_nobody_behind_it_reaches_nobody() -> None:
-    lonely = TicketFactory()
+    lonely = TicketFactory.create()
     found = Recipients([lonely]).for_ticket(
         lonely, ["assignee", "queue", "customer_success_manager", "group:nobody"]
     )
@@ -83,7 +83,7 @@ def test_a_batch_reads_each_group_and_queue_once(
     ticket: Ticket, django_assert_num_queries: object
 ) -> None:
     member_of("directors", "dora")
-    others = [TicketFactory(queue=ticket.queue) for _ in range(5)]
+    others = [TicketFactory.create(queue=ticket.queue) for _ in range(5)]
     recipients = Recipients([ticket, *others])
     with django_assert_num_queries(2):  # type: ignore[operator]
         for each in [ticket, *others]:
@@ -109,8 +109,8 @@ def test_handling_a_firing_logs_it_on_the_ticket_and_mails_the_people(
 
 
 def test_a_rule_that_moves_the_ticket_tells_the_new_queues_agents(ticket: Ticket) -> None:
-    l2 = QueueFactory(slug="l2", position=2)
-    l2.agents.add(AgentFactory(username="lee", email="lee@example.com"))
+    l2 = QueueFactory.create(slug="l2", position=2)
+    l2.agents.add(AgentFactory.create(username="lee", email="lee@example.com"))
     outcomes = handle_escalations([action(ticket, "queue", move_to="l2")])
     ticket.refresh_from_db()
     assert ticket.queue == l2
@@ -130,7 +130,7 @@ def test_a_move_to_an_unknown_queue_leaves_the_ticket_where_it_is(ticket: Ticket
 def test_a_firing_that_tells_nobody_sends_no_mail_but_is_logged(
     django_capture_on_commit_callbacks: object,
 ) -> None:
-    lonely = TicketFactory()
+    lonely = TicketFactory.create()
     with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
         outcomes = handle_escalations([action(lonely, "assignee")])
     assert outcomes[1].notified == []

@@ -41,10 +41,10 @@ def deadlocks() -> int:
 @pytest.fixture
 def due_tickets() -> list[int]:
     """Tickets opened two hours ago: a move-to-queue rule and a breach are due on each."""
-    plan = PlanFactory(slug="busy")
-    severity = SeverityFactory(policy=plan.policy, level=1)
-    TargetFactory(plan=plan, severity=severity, acknowledge=dt.timedelta(hours=1))
-    EscalationRuleFactory(
+    plan = PlanFactory.create(slug="busy")
+    severity = SeverityFactory.create(policy=plan.policy, level=1)
+    TargetFactory.create(plan=plan, severity=severity, acknowledge=dt.timedelta(hours=1))
+    EscalationRuleFactory.create(
         plan=plan,
         severity=severity,
         metric="resolution",
@@ -53,7 +53,7 @@ def due_tickets() -> list[int]:
         notify=["email:lead@vendor.example"],
         move_to="l2",
     )
-    QueueFactory(slug="l2", name="L2", position=2)
+    QueueFactory.create(slug="l2", name="L2", position=2)
     contact = customer_on("busy", time_zone="UTC")
     with time_machine.travel(timezone.now() - dt.timedelta(hours=2), tick=True):
         return [
@@ -67,7 +67,7 @@ def due_tickets() -> list[int]:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_agents_resolving_while_sweeps_escalate_never_deadlock(due_tickets: list[int]) -> None:
-    agents = [AgentFactory() for _ in range(AGENTS)]
+    agents = [AgentFactory.create() for _ in range(AGENTS)]
     retried_before = sum(RetryStats.retried.values())
     deadlocks_before = deadlocks()
     failures: list[BaseException] = []

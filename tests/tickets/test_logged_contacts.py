@@ -27,18 +27,20 @@ CALL = NOW - dt.timedelta(minutes=40)
 
 
 def contact_on(channels: list[str], slug: str) -> object:
-    plan = PlanFactory(slug=f"{slug}-plan", channels=channels)
-    severity = SeverityFactory(policy=plan.policy, level=2)
-    TargetFactory(plan=plan, severity=severity, first_response=dt.timedelta(hours=2))
-    organization = OrganizationFactory(slug=f"{slug}-org")
-    ContractFactory(organization=organization, plan=plan)
-    return NamedContactFactory(organization=organization, user=UserFactory(username=f"{slug}-c"))
+    plan = PlanFactory.create(slug=f"{slug}-plan", channels=channels)
+    severity = SeverityFactory.create(policy=plan.policy, level=2)
+    TargetFactory.create(plan=plan, severity=severity, first_response=dt.timedelta(hours=2))
+    organization = OrganizationFactory.create(slug=f"{slug}-org")
+    ContractFactory.create(organization=organization, plan=plan)
+    return NamedContactFactory.create(
+        organization=organization, user=UserFactory.create(username=f"{slug}-c")
+    )
 
 
 @time_machine.travel(NOW, tick=False)
 def test_a_logged_call_opens_a_ticket_whose_clocks_start_at_the_call() -> None:
     contact = contact_on(["portal", "email", "phone"], "pro")
-    agent = AgentFactory()
+    agent = AgentFactory.create()
 
     logged = services.contact_log(
         agent=agent,
@@ -68,7 +70,7 @@ def test_phone_is_refused_where_the_plan_does_not_include_it() -> None:
 
     with pytest.raises(ValidationError) as refused:
         services.contact_log(
-            agent=AgentFactory(),
+            agent=AgentFactory.create(),
             contact_user=contact.user,
             channel="phone",
             occurred_at=CALL,
@@ -89,7 +91,7 @@ def test_a_chat_adds_a_message_to_an_existing_ticket_of_the_contact() -> None:
     )
 
     logged = services.contact_log(
-        agent=AgentFactory(),
+        agent=AgentFactory.create(),
         contact_user=contact.user,
         channel="chat",
         occurred_at=CALL,
@@ -114,7 +116,7 @@ def test_a_call_in_the_future_or_long_ago_is_refused(occurred_at, field) -> None
 
     with pytest.raises(ValidationError) as refused:
         services.contact_log(
-            agent=AgentFactory(),
+            agent=AgentFactory.create(),
             contact_user=contact.user,
             channel="phone",
             occurred_at=occurred_at,

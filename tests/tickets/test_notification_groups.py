@@ -49,12 +49,14 @@ def frozen(settings: Any) -> Iterator[time_machine.Coordinates]:
 @pytest.fixture
 def ticket(django_capture_on_commit_callbacks: Any) -> Ticket:
     """A Paris customer's new ticket; its acknowledgement mail is already sent."""
-    plan = PlanFactory(slug="group-plan")
+    plan = PlanFactory.create(slug="group-plan")
     for level in (1, 2, 3):
-        SeverityFactory(policy=plan.policy, level=level)
-    organization = OrganizationFactory(slug="group-org", time_zone="Europe/Paris")
-    ContractFactory(organization=organization, plan=plan)
-    alice = NamedContactFactory(organization=organization, user=UserFactory(username="g-alice"))
+        SeverityFactory.create(policy=plan.policy, level=level)
+    organization = OrganizationFactory.create(slug="group-org", time_zone="Europe/Paris")
+    ContractFactory.create(organization=organization, plan=plan)
+    alice = NamedContactFactory.create(
+        organization=organization, user=UserFactory.create(username="g-alice")
+    )
     with django_capture_on_commit_callbacks(execute=True):
         created = services.ticket_create(
             requester=alice.user, subject="Export fails", body="It fails.", severity_level=3
@@ -65,7 +67,7 @@ def ticket(django_capture_on_commit_callbacks: Any) -> Ticket:
 
 @pytest.fixture
 def agent() -> Any:
-    return AgentFactory(first_name="Sam", last_name="Agent")
+    return AgentFactory.create(first_name="Sam", last_name="Agent")
 
 
 def act(callbacks: Any, frozen: time_machine.Coordinates, seconds: int, action: Any) -> None:
@@ -213,7 +215,7 @@ def test_escalations_are_sent_at_once_while_the_customers_updates_are_held(
 def test_a_customer_escalation_reaches_the_managers_at_once(
     ticket: Ticket, agent: Any, frozen: time_machine.Coordinates, django_capture_on_commit_callbacks
 ) -> None:
-    boss = UserFactory(username="g-boss", email="boss@vendor.example")
+    boss = UserFactory.create(username="g-boss", email="boss@vendor.example")
     boss.groups.add(Group.objects.get_or_create(name=SUPPORT_MANAGERS)[0])
     on_commit = django_capture_on_commit_callbacks
     act(on_commit, frozen, 0, lambda: services.ticket_acknowledge(ticket=ticket, by=agent))
@@ -377,7 +379,7 @@ def test_readyz_shows_a_held_group_apart_from_the_unsent_backlog(
 def test_two_workers_taking_two_rows_of_one_group_at_once_send_it_once_whole(
     frozen: time_machine.Coordinates,
 ) -> None:
-    ticket = TicketFactory(subject="Export fails")
+    ticket = TicketFactory.create(subject="Export fails")
     for _ in range(2):
         event = TicketEvent.objects.create(ticket=ticket, kind="status", at=NOW, summary="S")
         notifications.record(

@@ -31,7 +31,9 @@ def frozen() -> Iterator[time_machine.Coordinates]:
 
 @pytest.fixture
 def ticket() -> Ticket:
-    return TicketFactory(subject="Can't export & <import>", requester=UserFactory(username="cara"))
+    return TicketFactory.create(
+        subject="Can't export & <import>", requester=UserFactory.create(username="cara")
+    )
 
 
 def event_on(ticket: Ticket) -> TicketEvent:

@@ -50,21 +50,21 @@ def at(iso: str) -> Iterator[None]:
 def desk() -> SimpleNamespace:
     """A plan with acknowledge 1 h, first response 2 h and resolution 10 h (severity 1) or
     40 h (severity 2), two tiers, two agents and a customer."""
-    plan = PlanFactory(slug="r24")
+    plan = PlanFactory.create(slug="r24")
     for level, resolution in ((1, 10 * H), (2, 40 * H)):
-        TargetFactory(
+        TargetFactory.create(
             plan=plan,
-            severity=SeverityFactory(policy=plan.policy, level=level),
+            severity=SeverityFactory.create(policy=plan.policy, level=level),
             acknowledge=H,
             first_response=2 * H,
             resolution=resolution,
         )
     return SimpleNamespace(
         contact=customer_on("r24", time_zone="UTC"),
-        l1=QueueFactory(slug="l1"),
-        l2=QueueFactory(slug="l2"),
-        alice=AgentFactory(username="ann"),
-        bob=AgentFactory(username="ben"),
+        l1=QueueFactory.create(slug="l1"),
+        l2=QueueFactory.create(slug="l2"),
+        alice=AgentFactory.create(username="ann"),
+        bob=AgentFactory.create(username="ben"),
     )
 
 

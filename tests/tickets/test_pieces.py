@@ -148,17 +148,19 @@ def listed_tickets() -> list[Ticket]:
     """Tickets as the dashboard lists them: with a running, a paused, a breached or no clock;
     requesters with and without a name; markup in a subject."""
     now = timezone.now()
-    organization = OrganizationFactory()
-    named = UserFactory(first_name="Ann", last_name="O'Neil <ops>")
-    running = TicketFactory(organization=organization, subject="<b>Down</b> & out", requester=named)
-    SlaClockFactory(ticket=running)
-    paused = TicketFactory(organization=organization)
-    SlaClockFactory(ticket=paused, state="paused", paused_at=now)
-    breached = TicketFactory(organization=organization)
-    SlaClockFactory(
+    organization = OrganizationFactory.create()
+    named = UserFactory.create(first_name="Ann", last_name="O'Neil <ops>")
+    running = TicketFactory.create(
+        organization=organization, subject="<b>Down</b> & out", requester=named
+    )
+    SlaClockFactory.create(ticket=running)
+    paused = TicketFactory.create(organization=organization)
+    SlaClockFactory.create(ticket=paused, state="paused", paused_at=now)
+    breached = TicketFactory.create(organization=organization)
+    SlaClockFactory.create(
         ticket=breached, due_at=now - dt.timedelta(hours=1), state="breached", breached_at=now
     )
-    TicketFactory(organization=organization, status=Status.WAITING)
+    TicketFactory.create(organization=organization, status=Status.WAITING)
     tickets = list(selectors.portal_tickets(organization=organization, status="all"))
     for ticket in tickets:
         ticket.next_due = selectors.next_due(ticket, now=now)  # type: ignore[attr-defined]

@@ -139,12 +139,12 @@ def test_page_ids_give_the_urgency_and_keys_of_each_row(queue: SimpleNamespace) 
 
 def test_random_summaries_follow_the_case_order_at_random_instants() -> None:
     rnd = random.Random(11)
-    plans = [PlanFactory(slug=f"random-{p}", priority=p) for p in (1, 0)]
+    plans = [PlanFactory.create(slug=f"random-{p}", priority=p) for p in (1, 0)]
     now = dt.datetime(2026, 11, 18, 12, 0, tzinfo=dt.UTC)
     for n in range(60):
         plan = plans[n % 2]
-        severity = SeverityFactory(policy=plan.policy, level=rnd.choice([1, 2]))
-        ticket = TicketFactory(
+        severity = SeverityFactory.create(policy=plan.policy, level=rnd.choice([1, 2]))
+        ticket = TicketFactory.create(
             plan=plan, severity=severity, created_at=now - dt.timedelta(minutes=rnd.randint(0, 9))
         )
         set_summary(ticket, random_summary(rnd, now))

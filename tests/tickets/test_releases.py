@@ -29,7 +29,7 @@ def signed_in(user: object) -> Client:
 
 @pytest.fixture
 def agent() -> object:
-    return AgentFactory(username="agent.pat")
+    return AgentFactory.create(username="agent.pat")
 
 
 @pytest.fixture

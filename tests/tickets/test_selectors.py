@@ -37,7 +37,7 @@ def subjects(tickets: object) -> list[str]:
 
 
 def acme_ticket(world: PortalWorld, subject: str, **fields: object) -> object:
-    return TicketFactory(
+    return TicketFactory.create(
         organization=world.acme,
         requester=world.alice.user,
         plan=world.plan,
@@ -54,7 +54,7 @@ def test_portal_tickets_lists_only_the_organizations_tickets_newest_first(
 ) -> None:
     acme_ticket(world, "Older", created_at=NOW - dt.timedelta(days=2))
     acme_ticket(world, "Newer", created_at=NOW - dt.timedelta(days=1))
-    TicketFactory(organization=world.globex, plan=world.plan, subject="Theirs")
+    TicketFactory.create(organization=world.globex, plan=world.plan, subject="Theirs")
     assert subjects(selectors.portal_tickets(organization=world.acme)) == ["Newer", "Older"]
 
 
@@ -104,12 +104,12 @@ def test_a_ticket_is_found_for_its_organization_only(world: PortalWorld) -> None
     with pytest.raises(Http404):
         selectors.ticket_for_viewer(user=world.charlie.user, reference=ticket.reference)
     with pytest.raises(Http404):
-        selectors.ticket_for_viewer(user=UserFactory(), reference=ticket.reference)
+        selectors.ticket_for_viewer(user=UserFactory.create(), reference=ticket.reference)
 
 
 def test_the_conversation_leaves_out_internal_notes(world: PortalWorld) -> None:
     ticket = open_ticket(world.alice)
-    agent = AgentFactory()
+    agent = AgentFactory.create()
     services.ticket_reply(ticket=ticket, author=agent, body="Looking into it.")
     services.ticket_reply(ticket=ticket, author=agent, body="Probably the cache.", internal=True)
     bodies = [m.body for m in selectors.ticket_conversation(ticket=ticket)]
@@ -118,7 +118,7 @@ def test_the_conversation_leaves_out_internal_notes(world: PortalWorld) -> None:
 
 def test_the_timeline_shows_only_what_the_customer_may_see(world: PortalWorld) -> None:
     ticket = open_ticket(world.alice)
-    agent = AgentFactory()
+    agent = AgentFactory.create()
     services.ticket_reply(ticket=ticket, author=agent, body="A note.", internal=True)
     services.ticket_reply(ticket=ticket, author=agent, body="A reply.")
     kinds = [event.kind for event in selectors.ticket_timeline(ticket=ticket)]
@@ -129,7 +129,7 @@ def test_an_attachment_on_an_internal_note_is_not_found_for_the_customer(
     world: PortalWorld,
 ) -> None:
     ticket = open_ticket(world.alice)
-    agent = AgentFactory()
+    agent = AgentFactory.create()
     note = services.ticket_reply(ticket=ticket, author=agent, body="Logs.", internal=True)
     hidden = Attachment.objects.create(
         ticket=ticket,
@@ -166,8 +166,8 @@ def test_an_attachment_on_an_internal_note_is_not_found_for_the_customer(
 
 def test_a_clock_view_tells_business_time_left_or_over(world: PortalWorld) -> None:
     ticket = acme_ticket(world, "Down", created_at=NOW - dt.timedelta(hours=1))
-    running = SlaClockFactory(ticket=ticket, metric="first_response")
-    late = SlaClockFactory(
+    running = SlaClockFactory.create(ticket=ticket, metric="first_response")
+    late = SlaClockFactory.create(
         ticket=ticket,
         metric="acknowledge",
         target=dt.timedelta(minutes=30),
@@ -184,7 +184,7 @@ def test_a_clock_view_tells_business_time_left_or_over(world: PortalWorld) -> No
 def test_a_paused_clock_tells_the_customer_it_waits_on_them(world: PortalWorld) -> None:
     ticket = acme_ticket(world, "Waiting", created_at=NOW - dt.timedelta(hours=6))
     # Paused an hour in (3h of its 4h left): past its old due instant now, yet paused.
-    paused = SlaClockFactory(
+    paused = SlaClockFactory.create(
         ticket=ticket,
         metric="resolution",
         state=ClockState.PAUSED,
@@ -200,9 +200,11 @@ def test_ticket_clocks_shows_the_latest_cycle_of_each_metric_in_metric_order(
     world: PortalWorld,
 ) -> None:
     ticket = acme_ticket(world, "Reopened", created_at=NOW - dt.timedelta(days=1))
-    SlaClockFactory(ticket=ticket, metric="resolution", cycle=1, state=ClockState.MET, met_at=NOW)
-    second = SlaClockFactory(ticket=ticket, metric="resolution", cycle=2, started_at=NOW)
-    SlaClockFactory(ticket=ticket, metric="acknowledge")
+    SlaClockFactory.create(
+        ticket=ticket, metric="resolution", cycle=1, state=ClockState.MET, met_at=NOW
+    )
+    second = SlaClockFactory.create(ticket=ticket, metric="resolution", cycle=2, started_at=NOW)
+    SlaClockFactory.create(ticket=ticket, metric="acknowledge")
     views = selectors.ticket_clocks(ticket=ticket, now=NOW)
     assert [(view.metric, view.cycle) for view in views] == [
         ("acknowledge", 1),
@@ -215,8 +217,8 @@ def test_next_due_is_the_most_urgent_live_clock_from_the_prefetch(
     world: PortalWorld, django_assert_num_queries: object
 ) -> None:
     ticket = acme_ticket(world, "Two clocks", created_at=NOW - dt.timedelta(hours=1))
-    SlaClockFactory(ticket=ticket, metric="resolution", target=dt.timedelta(hours=24))
-    SlaClockFactory(ticket=ticket, metric="first_response", target=dt.timedelta(hours=2))
+    SlaClockFactory.create(ticket=ticket, metric="resolution", target=dt.timedelta(hours=24))
+    SlaClockFactory.create(ticket=ticket, metric="first_response", target=dt.timedelta(hours=2))
     (listed,) = selectors.portal_tickets(organization=world.acme)
     with django_assert_num_queries(0):  # type: ignore[operator]
         view = selectors.next_due(listed, now=NOW)
@@ -230,9 +232,9 @@ def test_next_due_is_the_most_urgent_live_clock_from_the_prefetch(
 def test_response_times_has_a_row_per_severity_and_category_and_none_for_no_guarantee(
     world: PortalWorld,
 ) -> None:
-    outage = CategoryFactory(plan=world.plan, name="API outage")
-    night = CalendarFactory(policy=world.plan.policy, slug="night", name="Night desk")
-    TargetFactory(
+    outage = CategoryFactory.create(plan=world.plan, name="API outage")
+    night = CalendarFactory.create(policy=world.plan.policy, slug="night", name="Night desk")
+    TargetFactory.create(
         plan=world.plan,
         severity=world.severities[1],
         category=outage,

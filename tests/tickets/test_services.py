@@ -48,7 +48,7 @@ def vmoso():
 
 def test_only_named_contacts_can_submit(moboom) -> None:
     with pytest.raises(ValidationError, match="named support contacts"):
-        submit(UserFactory())
+        submit(UserFactory.create())
 
 
 def test_an_organization_without_an_active_contract_cannot_submit(moboom) -> None:
@@ -158,7 +158,7 @@ def test_references_stay_unique_when_20_threads_submit_at_once() -> None:
 
 
 def test_every_change_is_logged_with_who_and_why(vmoso) -> None:
-    agent = AgentFactory()
+    agent = AgentFactory.create()
     ticket = submit(vmoso.user, severity_level=3, channel="email")
     services.ticket_assign(ticket=ticket, assignee=agent, by=agent)
     services.ticket_acknowledge(ticket=ticket, by=agent)
@@ -198,7 +198,7 @@ def test_every_change_is_logged_with_who_and_why(vmoso) -> None:
 
 
 def test_a_customer_reply_on_a_waiting_ticket_puts_it_back_in_progress(vmoso) -> None:
-    agent = AgentFactory()
+    agent = AgentFactory.create()
     ticket = submit(vmoso.user, channel="email")
     services.ticket_set_status(ticket=ticket, status="waiting", by=agent)
     services.ticket_reply(ticket=ticket, author=vmoso.user, body="Here you go")
@@ -213,7 +213,7 @@ def test_customers_cannot_write_internal_notes(vmoso) -> None:
 
 
 def test_an_out_of_scope_close_needs_a_reason_and_cannot_be_reopened(vmoso) -> None:
-    agent = AgentFactory()
+    agent = AgentFactory.create()
     ticket = submit(vmoso.user, channel="email")
     with pytest.raises(ValidationError):
         services.ticket_close_out_of_scope(ticket=ticket, by=agent, reason=" ")
@@ -225,7 +225,7 @@ def test_an_out_of_scope_close_needs_a_reason_and_cannot_be_reopened(vmoso) -> N
 def test_a_severity_change_needs_a_reason(vmoso) -> None:
     ticket = submit(vmoso.user, channel="email")
     with pytest.raises(ValidationError) as error:
-        services.ticket_change_severity(ticket=ticket, level=1, by=AgentFactory(), reason="")
+        services.ticket_change_severity(ticket=ticket, level=1, by=AgentFactory.create(), reason="")
     assert "reason" in error.value.message_dict
 
 
@@ -244,7 +244,7 @@ def test_customer_escalation_notifies_the_support_managers(
     mailoutbox,
 ) -> None:
     Group.objects.get_or_create(name="support managers")[0].user_set.add(
-        UserFactory(username="boss", email="boss@vendor.example")
+        UserFactory.create(username="boss", email="boss@vendor.example")
     )
     ticket = submit(vmoso.user, severity_level=3, channel="email")
     mailoutbox.clear()
@@ -258,7 +258,9 @@ def test_customer_escalation_notifies_the_support_managers(
 def test_an_agent_marks_an_escalation_unwarranted(vmoso) -> None:
     ticket = submit(vmoso.user, severity_level=3, channel="email")
     escalation = services.ticket_request_escalation(ticket=ticket, by=vmoso.user, reason="x")
-    services.escalation_mark_unwarranted(escalation=escalation, by=AgentFactory(), note="no issue")
+    services.escalation_mark_unwarranted(
+        escalation=escalation, by=AgentFactory.create(), note="no issue"
+    )
     assert (
         CustomerEscalation.objects.filter(organization=vmoso.organization, unwarranted=True).count()
         == 1
@@ -287,7 +289,7 @@ def test_a_public_reply_emails_the_customer_and_a_note_does_not(
     django_capture_on_commit_callbacks,
     mailoutbox,
 ) -> None:
-    agent = AgentFactory()
+    agent = AgentFactory.create()
     ticket = submit(moboom.user)
     with django_capture_on_commit_callbacks(execute=True):
         services.ticket_reply(ticket=ticket, author=agent, body="Secret", internal=True)
@@ -308,7 +310,7 @@ def test_a_status_change_emails_the_reason(
 ) -> None:
     ticket = submit(moboom.user)
     with django_capture_on_commit_callbacks(execute=True):
-        services.ticket_resolve(ticket=ticket, by=AgentFactory(), note="Cache cleared")
+        services.ticket_resolve(ticket=ticket, by=AgentFactory.create(), note="Cache cleared")
     send_held_mails()  # a ticket update waits out its grouping window
     (message,) = mailoutbox
     assert "Now resolved" in message.subject

@@ -21,12 +21,14 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def ticket(django_capture_on_commit_callbacks):
-    plan = PlanFactory(slug="mail-plan")
+    plan = PlanFactory.create(slug="mail-plan")
     for level in (1, 2, 3):
-        SeverityFactory(policy=plan.policy, level=level)
-    organization = OrganizationFactory(slug="mail-org")
-    ContractFactory(organization=organization, plan=plan)
-    alice = NamedContactFactory(organization=organization, user=UserFactory(username="m-alice"))
+        SeverityFactory.create(policy=plan.policy, level=level)
+    organization = OrganizationFactory.create(slug="mail-org")
+    ContractFactory.create(organization=organization, plan=plan)
+    alice = NamedContactFactory.create(
+        organization=organization, user=UserFactory.create(username="m-alice")
+    )
     with django_capture_on_commit_callbacks(execute=True):
         return services.ticket_create(
             requester=alice.user, subject="Export fails", body="It fails.", severity_level=3
@@ -36,7 +38,7 @@ def ticket(django_capture_on_commit_callbacks):
 def test_a_severity_change_says_so_not_in_progress(
     ticket, mailoutbox, django_capture_on_commit_callbacks
 ) -> None:
-    agent = AgentFactory()
+    agent = AgentFactory.create()
     services.ticket_acknowledge(ticket=ticket, by=agent)
     send_held_mails()
     mailoutbox.clear()
@@ -56,7 +58,7 @@ def test_a_severity_change_says_so_not_in_progress(
 def test_the_customer_is_not_mailed_about_their_own_reopen(
     ticket, mailoutbox, django_capture_on_commit_callbacks
 ) -> None:
-    services.ticket_resolve(ticket=ticket, by=AgentFactory())
+    services.ticket_resolve(ticket=ticket, by=AgentFactory.create())
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         services.ticket_reopen(ticket=ticket, by=ticket.requester, reason="Still broken")
@@ -67,10 +69,11 @@ def test_the_customer_is_not_mailed_about_their_own_reopen(
 def test_a_colleagues_reopen_reason_is_quoted_as_theirs(
     ticket, mailoutbox, django_capture_on_commit_callbacks
 ) -> None:
-    colleague = NamedContactFactory(
-        organization=ticket.organization, user=UserFactory(username="m-bob", first_name="Bob")
+    colleague = NamedContactFactory.create(
+        organization=ticket.organization,
+        user=UserFactory.create(username="m-bob", first_name="Bob"),
     ).user
-    services.ticket_resolve(ticket=ticket, by=AgentFactory())
+    services.ticket_resolve(ticket=ticket, by=AgentFactory.create())
     send_held_mails()
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
@@ -88,7 +91,7 @@ def test_a_clarification_request_asks_rather_than_announcing_a_status(
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         services.ticket_request_clarification(
-            ticket=ticket, by=AgentFactory(), question="Is production down?"
+            ticket=ticket, by=AgentFactory.create(), question="Is production down?"
         )
     send_held_mails()  # a ticket update waits out its grouping window
 
@@ -102,7 +105,7 @@ def test_every_ticket_mail_threads_and_names_the_support_address(
 ) -> None:
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        services.ticket_reply(ticket=ticket, author=AgentFactory(), body="Looking.")
+        services.ticket_reply(ticket=ticket, author=AgentFactory.create(), body="Looking.")
     send_held_mails()  # a ticket update waits out its grouping window
 
     [mail] = mailoutbox

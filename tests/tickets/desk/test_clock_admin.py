@@ -14,9 +14,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_clock_without_a_target_says_no_target_not_running(admin_client: Client) -> None:
-    plan = PlanFactory(slug="clock-plan")
-    SlaClockFactory(ticket=TicketFactory(plan=plan), metric="resolution", target=None)
-    SlaClockFactory(ticket=TicketFactory(plan=plan), metric="first_response")
+    plan = PlanFactory.create(slug="clock-plan")
+    SlaClockFactory.create(ticket=TicketFactory.create(plan=plan), metric="resolution", target=None)
+    SlaClockFactory.create(ticket=TicketFactory.create(plan=plan), metric="first_response")
     html = admin_client.get(reverse("admin:sla_slaclock_changelist")).content.decode()
     cell = '<td class="field-standing_badge"><span class="sla-badge sla-{}">{}</span></td>'
     assert cell.format("no_target", "No target") in html
@@ -27,13 +27,13 @@ def test_a_clock_without_a_target_says_no_target_not_running(admin_client: Clien
 def test_the_clock_list_runs_the_same_number_of_queries_for_2_and_20_clocks(
     admin_client: Client, django_assert_max_num_queries: object
 ) -> None:
-    plan = PlanFactory(slug="clock-plan")
+    plan = PlanFactory.create(slug="clock-plan")
     url = reverse("admin:sla_slaclock_changelist")
     for _ in range(2):
-        SlaClockFactory(ticket=TicketFactory(plan=plan))
+        SlaClockFactory.create(ticket=TicketFactory.create(plan=plan))
     with CaptureQueriesContext(connection) as few:
         admin_client.get(url)
     for _ in range(18):
-        SlaClockFactory(ticket=TicketFactory(plan=plan))
+        SlaClockFactory.create(ticket=TicketFactory.create(plan=plan))
     with django_assert_max_num_queries(len(few.captured_queries)):
         admin_client.get(url)

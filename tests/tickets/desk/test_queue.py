@@ -59,24 +59,24 @@ def post_action(client: Client, action: str, tickets: list[Ticket], **extra: str
 
 def varied_tickets(count: int, start: int) -> None:
     """Tickets of different organizations, assignees, queues and clock states."""
-    plan = PlanFactory(slug="bulk-plan")
+    plan = PlanFactory.create(slug="bulk-plan")
     states = [ClockState.RUNNING, ClockState.PAUSED, ClockState.BREACHED]
     now = timezone.now()
     for index in range(start, start + count):
-        ticket = TicketFactory(
+        ticket = TicketFactory.create(
             plan=plan,
-            organization=OrganizationFactory(slug=f"bulk-{index}"),
-            assignee=AgentFactory(username=f"bulk-agent-{index}"),
-            queue=QueueFactory(slug=f"q{index % 3}"),
+            organization=OrganizationFactory.create(slug=f"bulk-{index}"),
+            assignee=AgentFactory.create(username=f"bulk-agent-{index}"),
+            queue=QueueFactory.create(slug=f"q{index % 3}"),
         )
         state = states[index % 3]
-        SlaClockFactory(
+        SlaClockFactory.create(
             ticket=ticket,
             metric="first_response",
             state=state,
             breached_at=now if state == ClockState.BREACHED else None,
         )
-        SlaClockFactory(ticket=ticket, metric="resolution", target=dt.timedelta(hours=24))
+        SlaClockFactory.create(ticket=ticket, metric="resolution", target=dt.timedelta(hours=24))
 
 
 def test_the_queue_runs_the_same_queries_for_5_and_50_tickets(
@@ -111,7 +111,7 @@ def clock(state: str = "running", due_in: dt.timedelta | None = None, **fields) 
     """A first-response clock on a 24x7 calendar, so business time left is wall-clock time."""
     now = timezone.now()
     fields.setdefault("at_risk_at", now + dt.timedelta(minutes=30))
-    return SlaClockFactory(
+    return SlaClockFactory.create(
         state=state,
         target=dt.timedelta(hours=4),
         due_at=now + due_in if due_in is not None else None,
@@ -165,7 +165,7 @@ def test_a_paused_clock_past_its_old_due_instant_is_paused_not_breached() -> Non
 
 def test_the_badge_speaks_of_the_running_clock_due_first() -> None:
     now = timezone.now()
-    ticket = TicketFactory()
+    ticket = TicketFactory.create()
     later = clock(ticket=ticket, due_in=dt.timedelta(hours=5))
     sooner = clock(ticket=ticket, metric="acknowledge", due_in=dt.timedelta(minutes=20))
     paused = clock(
@@ -223,7 +223,7 @@ def test_the_admin_index_starts_with_the_queue_and_links_the_reports(
 
 
 def test_an_agent_who_is_no_manager_is_not_offered_the_reports(client: Client) -> None:
-    agent = AgentFactory()
+    agent = AgentFactory.create()
     agent.user_permissions.add(Permission.objects.get(codename="view_ticket"))
     client.force_login(agent)
     html = client.get(reverse("admin:index")).content.decode()
@@ -235,17 +235,25 @@ def test_an_agent_who_is_no_manager_is_not_offered_the_reports(client: Client) -
 
 
 def test_the_queue_is_sorted_by_next_due_with_nothing_due_last(admin_client: Client) -> None:
-    plan = PlanFactory(slug="sort-plan")
-    later = SlaClockFactory(ticket=TicketFactory(plan=plan), target=dt.timedelta(hours=8)).ticket
-    sooner = SlaClockFactory(ticket=TicketFactory(plan=plan), target=dt.timedelta(hours=1)).ticket
-    nothing = TicketFactory(plan=plan)
+    plan = PlanFactory.create(slug="sort-plan")
+    later = SlaClockFactory.create(
+        ticket=TicketFactory.create(plan=plan), target=dt.timedelta(hours=8)
+    ).ticket
+    sooner = SlaClockFactory.create(
+        ticket=TicketFactory.create(plan=plan), target=dt.timedelta(hours=1)
+    ).ticket
+    nothing = TicketFactory.create(plan=plan)
     assert queue_rows(admin_client) == [sooner.reference, later.reference, nothing.reference]
 
 
 def test_the_sla_column_sorts_by_next_due(admin_client: Client) -> None:
-    plan = PlanFactory(slug="sort-plan")
-    later = SlaClockFactory(ticket=TicketFactory(plan=plan), target=dt.timedelta(hours=8)).ticket
-    sooner = SlaClockFactory(ticket=TicketFactory(plan=plan), target=dt.timedelta(hours=1)).ticket
+    plan = PlanFactory.create(slug="sort-plan")
+    later = SlaClockFactory.create(
+        ticket=TicketFactory.create(plan=plan), target=dt.timedelta(hours=8)
+    ).ticket
+    sooner = SlaClockFactory.create(
+        ticket=TicketFactory.create(plan=plan), target=dt.timedelta(hours=1)
+    ).ticket
     response = admin_client.get(reverse(CHANGELIST))
     column = response.context["cl"].list_display.index("sla")
     rows = queue_rows(admin_client, o=f"-{column}")
@@ -253,14 +261,14 @@ def test_the_sla_column_sorts_by_next_due(admin_client: Client) -> None:
 
 
 def sla_buckets() -> dict[str, Ticket]:
-    plan = PlanFactory(slug="bucket-plan")
+    plan = PlanFactory.create(slug="bucket-plan")
     now = timezone.now()
     hour = dt.timedelta(hours=1)
     tickets = {
-        name: TicketFactory(plan=plan, subject=name)
+        name: TicketFactory.create(plan=plan, subject=name)
         for name in ["breached", "at_risk", "paused", "on_track", "no_target", "met"]
     }
-    SlaClockFactory(
+    SlaClockFactory.create(
         ticket=tickets["breached"],
         state="breached",
         started_at=now - 5 * hour,
@@ -268,22 +276,22 @@ def sla_buckets() -> dict[str, Ticket]:
         at_risk_at=now - 2 * hour,
         breached_at=now - hour,
     )
-    SlaClockFactory(
+    SlaClockFactory.create(
         ticket=tickets["at_risk"],
         started_at=now - 3 * hour,
         due_at=now + hour,
         at_risk_at=now - hour,
     )
-    SlaClockFactory(
+    SlaClockFactory.create(
         ticket=tickets["paused"],
         metric="resolution",
         state="paused",
         paused_at=now - hour,
         at_risk_at=now + hour,
     )
-    SlaClockFactory(ticket=tickets["on_track"], at_risk_at=now + 2 * hour)
-    SlaClockFactory(ticket=tickets["no_target"], target=None, due_at=None)
-    SlaClockFactory(ticket=tickets["met"], state="met", met_at=now)
+    SlaClockFactory.create(ticket=tickets["on_track"], at_risk_at=now + 2 * hour)
+    SlaClockFactory.create(ticket=tickets["no_target"], target=None, due_at=None)
+    SlaClockFactory.create(ticket=tickets["met"], state="met", met_at=now)
     return tickets
 
 
@@ -295,7 +303,7 @@ def test_the_sla_filter_finds_each_bucket(admin_client: Client, bucket: str) -> 
 
 def test_a_breached_ticket_is_not_also_at_risk(admin_client: Client) -> None:
     tickets = sla_buckets()
-    SlaClockFactory(
+    SlaClockFactory.create(
         ticket=tickets["breached"],
         metric="resolution",
         at_risk_at=timezone.now() - dt.timedelta(minutes=5),
@@ -305,25 +313,27 @@ def test_a_breached_ticket_is_not_also_at_risk(admin_client: Client) -> None:
 
 def test_the_mine_filter_shows_my_tickets(admin_client: Client) -> None:
     me = get_user_model().objects.get(username="admin")
-    mine = TicketFactory(assignee=me)
-    TicketFactory(assignee=AgentFactory())
+    mine = TicketFactory.create(assignee=me)
+    TicketFactory.create(assignee=AgentFactory.create())
     assert queue_rows(admin_client, assigned="mine") == [mine.reference]
 
 
 def test_the_unassigned_filter_shows_tickets_nobody_has(admin_client: Client) -> None:
-    nobodys = TicketFactory()
-    TicketFactory(assignee=AgentFactory())
+    nobodys = TicketFactory.create()
+    TicketFactory.create(assignee=AgentFactory.create())
     assert queue_rows(admin_client, assigned="nobody") == [nobodys.reference]
 
 
 def test_the_queue_filters_by_tier_severity_status_and_category(admin_client: Client) -> None:
-    plan = PlanFactory(slug="filters-plan")
-    category = CategoryFactory(plan=plan)
-    l2 = QueueFactory(slug="l2")
-    in_l2 = TicketFactory(plan=plan, queue=l2)
-    critical = TicketFactory(plan=plan, severity=SeverityFactory(policy=plan.policy, level=1))
-    waiting = TicketFactory(plan=plan, status=Status.WAITING)
-    categorized = TicketFactory(plan=plan, category=category)
+    plan = PlanFactory.create(slug="filters-plan")
+    category = CategoryFactory.create(plan=plan)
+    l2 = QueueFactory.create(slug="l2")
+    in_l2 = TicketFactory.create(plan=plan, queue=l2)
+    critical = TicketFactory.create(
+        plan=plan, severity=SeverityFactory.create(policy=plan.policy, level=1)
+    )
+    waiting = TicketFactory.create(plan=plan, status=Status.WAITING)
+    categorized = TicketFactory.create(plan=plan, category=category)
     assert queue_rows(admin_client, queue__id__exact=str(l2.pk)) == [in_l2.reference]
     assert queue_rows(admin_client, severity__level="1") == [critical.reference]
     assert queue_rows(admin_client, status__exact="waiting") == [waiting.reference]
@@ -335,7 +345,7 @@ def test_the_queue_searches_reference_subject_organization_and_requester_email(
 ) -> None:
     world = build_desk_world()
     ticket = submit_ticket(world, subject="Checkout is broken")
-    other = TicketFactory(subject="Something else")
+    other = TicketFactory.create(subject="Something else")
     for term in [ticket.reference, "Checkout", world.organization.name, world.customer.email]:
         rows = queue_rows(admin_client, q=term)
         assert ticket.reference in rows and other.reference not in rows, term
@@ -491,18 +501,18 @@ def test_the_queue_puts_breached_before_at_risk_before_on_track(admin_client: Cl
 def test_the_plan_the_policy_ranks_higher_comes_first_among_equally_urgent_tickets(
     admin_client: Client,
 ) -> None:
-    policy = PolicyFactory(slug="ranked")
-    low = PlanFactory(policy=policy, slug="on-demand", priority=0)
-    high = PlanFactory(policy=policy, slug="package", priority=1)
-    older = TicketFactory(plan=low, subject="Older, on demand")
-    newer = TicketFactory(plan=high, subject="Newer, in a package")
+    policy = PolicyFactory.create(slug="ranked")
+    low = PlanFactory.create(policy=policy, slug="on-demand", priority=0)
+    high = PlanFactory.create(policy=policy, slug="package", priority=1)
+    older = TicketFactory.create(plan=low, subject="Older, on demand")
+    newer = TicketFactory.create(plan=high, subject="Newer, in a package")
     assert queue_rows(admin_client)[:2] == [newer.reference, older.reference]
 
 
 def test_tickets_with_nothing_due_are_first_in_first_out(admin_client: Client) -> None:
-    plan = PlanFactory(slug="fifo")
-    first = TicketFactory(plan=plan, created_at=timezone.now() - dt.timedelta(hours=2))
-    second = TicketFactory(plan=plan, created_at=timezone.now() - dt.timedelta(hours=1))
+    plan = PlanFactory.create(slug="fifo")
+    first = TicketFactory.create(plan=plan, created_at=timezone.now() - dt.timedelta(hours=2))
+    second = TicketFactory.create(plan=plan, created_at=timezone.now() - dt.timedelta(hours=1))
     assert queue_rows(admin_client) == [first.reference, second.reference]
 
 
@@ -511,11 +521,11 @@ def test_tickets_with_nothing_due_are_first_in_first_out(admin_client: Client) -
 
 
 def test_the_columns_escape_what_they_show_as_format_html_did(admin_client: Client) -> None:
-    ticket = TicketFactory(
+    ticket = TicketFactory.create(
         subject='<b>"Down"</b> & out',
-        organization=OrganizationFactory(name="A&B <Ltd>"),
-        plan=PlanFactory(name='Gold "plus"'),
-        severity=SeverityFactory(level=2, name="<High>", definition='Loss & "harm"'),
+        organization=OrganizationFactory.create(name="A&B <Ltd>"),
+        plan=PlanFactory.create(name='Gold "plus"'),
+        severity=SeverityFactory.create(level=2, name="<High>", definition='Loss & "harm"'),
     )
     model_admin = admin.site._registry[Ticket]
     assert model_admin.organization_name(ticket) == format_html(

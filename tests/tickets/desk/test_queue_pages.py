@@ -143,10 +143,10 @@ def test_a_count_below_the_limit_is_the_count(admin_client: Client, queue: Simpl
 
 def tickets_on_tiers(count: int, start: int) -> None:
     """Tickets on two tiers, every other one mine, every third one breached."""
-    tiers = [QueueFactory(slug=f"pages-tier-{n}") for n in range(2)]
+    tiers = [QueueFactory.create(slug=f"pages-tier-{n}") for n in range(2)]
     me = get_user_model().objects.get(username="admin")
     for n in range(start, start + count):
-        ticket = TicketFactory(
+        ticket = TicketFactory.create(
             queue=tiers[n % 2],
             assignee=me if n % 2 else None,
             created_at=NOW - dt.timedelta(minutes=n),
@@ -165,7 +165,7 @@ def test_a_page_runs_the_same_queries_for_few_and_many_tickets(
 ) -> None:
     tickets_on_tiers(12 if "p" in params else 3, 0)  # one page, or two for the second
     if "queue__id__exact" in params:
-        params = {"queue__id__exact": str(QueueFactory(slug="pages-tier-0").pk)}
+        params = {"queue__id__exact": str(QueueFactory.create(slug="pages-tier-0").pk)}
     url = reverse(CHANGELIST)
     admin_client.get(url)  # the session
     with time_machine.travel(NOW, tick=False), CaptureQueriesContext(connection) as few:
@@ -179,6 +179,6 @@ def test_a_page_runs_the_same_queries_for_few_and_many_tickets(
 
 
 def test_a_tickets_history_page_pages_its_log_entries(admin_client: Client) -> None:
-    ticket = TicketFactory()
+    ticket = TicketFactory.create()
     url = reverse("admin:tickets_ticket_history", args=[ticket.pk])
     assert admin_client.get(url).status_code == 200

@@ -346,7 +346,7 @@ def test_time_outside_a_day_is_refused_naming_the_field(admin_client: Client) ->
 
 def test_the_ticket_page_lists_the_time_entries(admin_client: Client) -> None:
     ticket = submit_ticket(build_desk_world())
-    TimeEntryFactory(ticket=ticket, minutes=90, note="Call with the customer")
+    TimeEntryFactory.create(ticket=ticket, minutes=90, note="Call with the customer")
     html = admin_client.get(change_url(ticket)).content.decode()
     assert "Call with the customer" in html and "1h 30m logged" in html
 
@@ -443,7 +443,7 @@ def test_each_list_and_add_page_opens(admin_client: Client, name: str) -> None:
     world = build_desk_world()
     ticket = submit_ticket(world)
     services.escalation_mark_unwarranted(escalation=escalated(world), by=world.agent)
-    TimeEntryFactory(ticket=ticket)
+    TimeEntryFactory.create(ticket=ticket)
     fire(ticket)
     UserProfile.objects.create(user=world.agent, time_zone="Europe/Paris")
     assert admin_client.get(reverse(f"admin:{name}")).status_code == 200
@@ -454,7 +454,7 @@ def test_each_change_page_opens(admin_client: Client) -> None:
     ticket = submit_ticket(world)
     world.l1.agents.add(world.agent)
     escalation = escalated(world)
-    entry = TimeEntryFactory(ticket=ticket)
+    entry = TimeEntryFactory.create(ticket=ticket)
     fire(ticket)
     profile = UserProfile.objects.create(user=world.agent, time_zone="Europe/Paris")
     clock = SlaClock.objects.filter(ticket=ticket).first()
@@ -486,7 +486,7 @@ def test_tickets_are_not_added_or_deleted_in_the_admin(admin_client: Client) -> 
 
 def test_a_staff_user_without_permission_cannot_use_the_work_views(client: Client) -> None:
     ticket = submit_ticket(build_desk_world())
-    agent = AgentFactory()
+    agent = AgentFactory.create()
     client.force_login(agent)
     response = client.post(work_url(ticket, "reply"), {"reply-kind": "public", "reply-body": "x"})
     assert response.status_code == 403

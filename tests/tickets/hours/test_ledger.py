@@ -39,14 +39,14 @@ def _package(
     enablement: str | None = None,
     **contract: object,
 ):
-    plan = PlanFactory(
+    plan = PlanFactory.create(
         monthly_support_hours=Decimal(hours),
         poolable_months=poolable,
         overage_billed=True,
         enablement_hours_per_year=Decimal(enablement) if enablement else None,
     )
-    organization = OrganizationFactory(time_zone=zone)
-    return ContractFactory(
+    organization = OrganizationFactory.create(time_zone=zone)
+    return ContractFactory.create(
         organization=organization,
         plan=plan,
         starts_on=starts_on,
@@ -56,8 +56,8 @@ def _package(
 
 
 def _log(contract, day: dt.date, minutes: int, *, ticket=None, billable: bool = True):
-    ticket = ticket or TicketFactory(organization=contract.organization, plan=contract.plan)
-    return TimeEntryFactory(ticket=ticket, date=day, minutes=minutes, billable=billable)
+    ticket = ticket or TicketFactory.create(organization=contract.organization, plan=contract.plan)
+    return TimeEntryFactory.create(ticket=ticket, date=day, minutes=minutes, billable=billable)
 
 
 # -- billing months ---------------------------------------------------------------------------
@@ -212,8 +212,10 @@ def test_a_plan_without_pooling_ignores_a_recorded_pool() -> None:
 
 
 def _enablement_ticket(contract):
-    category = CategoryFactory(plan=contract.plan, draws_enablement_hours=True)
-    return TicketFactory(organization=contract.organization, plan=contract.plan, category=category)
+    category = CategoryFactory.create(plan=contract.plan, draws_enablement_hours=True)
+    return TicketFactory.create(
+        organization=contract.organization, plan=contract.plan, category=category
+    )
 
 
 def test_enablement_time_draws_on_the_yearly_allowance_not_the_month() -> None:
@@ -240,8 +242,8 @@ def test_enablement_years_turn_on_the_contract_anniversary() -> None:
 
 
 def test_enablement_only_plans_have_a_summary_without_monthly_hours() -> None:
-    plan = PlanFactory(monthly_support_hours=None, enablement_hours_per_year=Decimal("8"))
-    contract = ContractFactory(plan=plan, starts_on=dt.date(2027, 1, 1))
+    plan = PlanFactory.create(monthly_support_hours=None, enablement_hours_per_year=Decimal("8"))
+    contract = ContractFactory.create(plan=plan, starts_on=dt.date(2027, 1, 1))
     summary = plan_hours_summary(organization=contract.organization, today=dt.date(2027, 5, 1))
     assert summary["current"] is None
     assert summary["enablement"].allowance == Decimal("8.00")
@@ -251,13 +253,16 @@ def test_enablement_only_plans_have_a_summary_without_monthly_hours() -> None:
 
 
 def test_a_plan_that_sells_no_hours_has_no_summary() -> None:
-    plan = PlanFactory(monthly_support_hours=None, enablement_hours_per_year=None)
-    contract = ContractFactory(plan=plan)
+    plan = PlanFactory.create(monthly_support_hours=None, enablement_hours_per_year=None)
+    contract = ContractFactory.create(plan=plan)
     assert plan_hours_summary(organization=contract.organization, today=dt.date(2027, 1, 1)) is None
 
 
 def test_an_organization_without_a_contract_has_no_summary() -> None:
-    assert plan_hours_summary(organization=OrganizationFactory(), today=dt.date(2027, 1, 1)) is None
+    assert (
+        plan_hours_summary(organization=OrganizationFactory.create(), today=dt.date(2027, 1, 1))
+        is None
+    )
 
 
 def test_each_organization_sees_only_its_own_time() -> None:
@@ -318,7 +323,8 @@ def test_overage_report_shows_a_pool_once_in_the_month_it_starts() -> None:
 
 def _busy(contract, *, months: int, per_month: int) -> None:
     tickets = [
-        TicketFactory(organization=contract.organization, plan=contract.plan) for _ in range(3)
+        TicketFactory.create(organization=contract.organization, plan=contract.plan)
+        for _ in range(3)
     ]
     for month in range(months):
         for number in range(per_month):

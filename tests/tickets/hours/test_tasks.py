@@ -34,12 +34,16 @@ def _frozen():
 
 @pytest.fixture
 def contract():
-    manager = UserFactory(username="account.manager")
-    organization = OrganizationFactory(time_zone="Europe/Kyiv", customer_success_manager=manager)
-    plan = PlanFactory(monthly_support_hours=Decimal("10"), account_manager=True, poolable_months=2)
-    NamedContactFactory(organization=organization, user=UserFactory(username="alice"))
-    NamedContactFactory(organization=organization, user=UserFactory(username="bob"))
-    return ContractFactory(
+    manager = UserFactory.create(username="account.manager")
+    organization = OrganizationFactory.create(
+        time_zone="Europe/Kyiv", customer_success_manager=manager
+    )
+    plan = PlanFactory.create(
+        monthly_support_hours=Decimal("10"), account_manager=True, poolable_months=2
+    )
+    NamedContactFactory.create(organization=organization, user=UserFactory.create(username="alice"))
+    NamedContactFactory.create(organization=organization, user=UserFactory.create(username="bob"))
+    return ContractFactory.create(
         organization=organization,
         plan=plan,
         starts_on=dt.date(2027, 1, 1),
@@ -49,12 +53,12 @@ def contract():
 
 @pytest.fixture
 def ticket(contract):
-    return TicketFactory(organization=contract.organization, plan=contract.plan)
+    return TicketFactory.create(organization=contract.organization, plan=contract.plan)
 
 
 @pytest.fixture
 def agent():
-    return AgentFactory()
+    return AgentFactory.create()
 
 
 def _log(django_capture_on_commit_callbacks, ticket, agent, minutes: int, **kwargs) -> None:
@@ -108,8 +112,8 @@ def test_running_the_check_again_sends_nothing(
 def test_passing_both_thresholds_at_once_records_both_and_sends_one_email(
     django_capture_on_commit_callbacks, contract
 ) -> None:
-    TimeEntryFactory(
-        ticket=TicketFactory(organization=contract.organization, plan=contract.plan),
+    TimeEntryFactory.create(
+        ticket=TicketFactory.create(organization=contract.organization, plan=contract.plan),
         date=dt.date(2027, 3, 9),
         minutes=11 * 60,
     )
@@ -141,15 +145,17 @@ def test_non_billable_time_enqueues_no_warning(
 def test_other_organizations_contacts_are_not_told(
     django_capture_on_commit_callbacks, ticket, agent
 ) -> None:
-    NamedContactFactory(organization=OrganizationFactory(), user=UserFactory(username="mallory"))
+    NamedContactFactory.create(
+        organization=OrganizationFactory.create(), user=UserFactory.create(username="mallory")
+    )
     _log(django_capture_on_commit_callbacks, ticket, agent, 9 * 60)
     assert mail.outbox
     assert "mallory@example.com" not in [address for m in mail.outbox for address in m.to]
 
 
 def test_a_plan_without_monthly_hours_never_warns(django_capture_on_commit_callbacks) -> None:
-    plan = PlanFactory(monthly_support_hours=None)
-    contract = ContractFactory(plan=plan, starts_on=dt.date(2027, 1, 1))
+    plan = PlanFactory.create(monthly_support_hours=None)
+    contract = ContractFactory.create(plan=plan, starts_on=dt.date(2027, 1, 1))
     with django_capture_on_commit_callbacks(execute=True):
         assert hours_check_warnings(contract_id=contract.pk) == []
     assert mail.outbox == []

@@ -107,23 +107,25 @@ def mailbox(
 def customer(db: None) -> NamedContact:
     """alice@acme.example, named contact of Acme, on a plan with portal, email and chat whose
     policy reads [P1]..[P4] in a subject and defaults to severity 3."""
-    policy = PolicyFactory(
+    policy = PolicyFactory.create(
         slug="acme-policy", email_severity_tag="[P{level}]", email_default_severity=3
     )
-    severities = {level: SeverityFactory(policy=policy, level=level) for level in (1, 2, 3, 4)}
-    plan = PlanFactory(slug="acme-plan", policy=policy, channels=["portal", "email", "chat"])
+    severities = {
+        level: SeverityFactory.create(policy=policy, level=level) for level in (1, 2, 3, 4)
+    }
+    plan = PlanFactory.create(slug="acme-plan", policy=policy, channels=["portal", "email", "chat"])
     for level in (1, 3):
-        TargetFactory(
+        TargetFactory.create(
             plan=plan,
             severity=severities[level],
             acknowledge=dt.timedelta(hours=1),
             first_response=dt.timedelta(hours=4),
             resolution=dt.timedelta(hours=24),
         )
-    organization = OrganizationFactory(slug="acme", name="Acme")
-    ContractFactory(organization=organization, plan=plan)
-    user = UserFactory(username="alice", email="alice@acme.example", first_name="Alice")
-    return NamedContactFactory(organization=organization, user=user, role="admin")
+    organization = OrganizationFactory.create(slug="acme", name="Acme")
+    ContractFactory.create(organization=organization, plan=plan)
+    user = UserFactory.create(username="alice", email="alice@acme.example", first_name="Alice")
+    return NamedContactFactory.create(organization=organization, user=user, role="admin")
 
 
 @pytest.fixture

@@ -101,7 +101,7 @@ def test_a_mailbox_tied_to_a_queue_files_new_tickets_there(
     mailbox, customer, make_mail, settings, mail_servers
 ) -> None:
     dovecot, _ = mail_servers
-    queue = QueueFactory(slug="l2", name="L2")
+    queue = QueueFactory.create(slug="l2", name="L2")
     settings.INBOUND_IMAP_URLS = [
         ("acme", dovecot.url(mailbox.user, queue="l2", policy="acme-policy"))
     ]
@@ -118,7 +118,7 @@ def test_a_mailbox_tied_to_another_policy_refuses_and_says_where_to_write(
     mailbox, customer, make_mail, settings, mail_servers
 ) -> None:
     dovecot, _ = mail_servers
-    PolicyFactory(slug="other", name="Other Vendor Support")
+    PolicyFactory.create(slug="other", name="Other Vendor Support")
     settings.INBOUND_IMAP_URLS = [("other", dovecot.url(mailbox.user, policy="other"))]
     mailbox.deliver(make_mail(subject="Wrong door"))
 

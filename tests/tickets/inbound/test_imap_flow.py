@@ -75,7 +75,7 @@ def test_it_adds_a_reply_matched_by_its_headers_and_resumes_the_clock(
     mailbox, customer, make_mail
 ) -> None:
     ticket = _open_ticket(mailbox, make_mail)
-    agent = AgentFactory()
+    agent = AgentFactory.create()
     with mailbox.capture(execute=True):
         services.ticket_reply(ticket=ticket, author=agent, body="Which file did you export?")
         services.ticket_set_status(ticket=ticket, status=Status.WAITING, by=agent)

@@ -22,7 +22,7 @@ def _ticket(mailbox, make_mail) -> Ticket:
 
 def test_a_reply_to_a_resolved_ticket_reopens_it(mailbox, customer, make_mail) -> None:
     ticket = _ticket(mailbox, make_mail)
-    services.ticket_resolve(ticket=ticket, by=AgentFactory())
+    services.ticket_resolve(ticket=ticket, by=AgentFactory.create())
 
     mailbox.deliver(make_mail(subject=f"Re: {ticket.reference}", body="It is back."))
     mailbox.poll()
@@ -53,7 +53,7 @@ def test_staff_answering_a_notification_by_mail_write_an_internal_note(
     mailbox, customer, make_mail
 ) -> None:
     ticket = _ticket(mailbox, make_mail)
-    manager = AgentFactory(username="manager", email="manager@helpdesk-staff.example")
+    manager = AgentFactory.create(username="manager", email="manager@helpdesk-staff.example")
 
     mailbox.deliver(
         make_mail(subject=f"Re: [{ticket.reference}]", sender=manager.email, body="On it.")

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 def test_each_mail_replies_to_the_previous_one_of_the_thread(settings) -> None:
     settings.SUPPORT_EMAIL = "Acme Support <help@vendor.example>"
-    ticket = TicketFactory(reference="HD-000042")
+    ticket = TicketFactory.create(reference="HD-000042")
 
     first = mail_headers(ticket=ticket)
     second = mail_headers(ticket=ticket)
@@ -26,7 +26,7 @@ def test_each_mail_replies_to_the_previous_one_of_the_thread(settings) -> None:
 
 
 def test_a_key_makes_the_message_id_stable_for_a_resent_copy() -> None:
-    ticket = TicketFactory(reference="HD-000043")
+    ticket = TicketFactory.create(reference="HD-000043")
 
     once = mail_headers(ticket=ticket, key="notification-17")
     again = mail_headers(ticket=ticket, key="notification-17")
@@ -38,7 +38,10 @@ def test_a_key_makes_the_message_id_stable_for_a_resent_copy() -> None:
 
 
 def test_a_reply_finds_its_ticket_by_a_recorded_id_or_by_our_own_id_format() -> None:
-    ticket, other = TicketFactory(reference="HD-000044"), TicketFactory(reference="HD-000045")
+    ticket, other = (
+        TicketFactory.create(reference="HD-000044"),
+        TicketFactory.create(reference="HD-000045"),
+    )
     sent = mail_headers(ticket=ticket)["Message-ID"]
 
     assert ticket_for_references(["<unknown@x>", sent]) == ticket

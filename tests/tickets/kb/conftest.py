@@ -32,19 +32,23 @@ class Help:
 
 @pytest.fixture
 def help_world(db: None) -> Help:
-    gold, basic = PlanFactory(slug="gold"), PlanFactory(slug="basic")
+    gold, basic = PlanFactory.create(slug="gold"), PlanFactory.create(slug="basic")
     orgs = []
     for plan, slug in ((gold, "gold-co"), (basic, "basic-co")):
-        organization = OrganizationFactory(slug=slug)
-        ContractFactory(organization=organization, plan=plan)
+        organization = OrganizationFactory.create(slug=slug)
+        ContractFactory.create(organization=organization, plan=plan)
         orgs.append(organization)
     return Help(
         gold=gold,
         basic=basic,
-        alice=NamedContactFactory(organization=orgs[0], user=UserFactory(username="alice")),
-        bob=NamedContactFactory(organization=orgs[1], user=UserFactory(username="bob")),
-        outsider=UserFactory(username="mallory"),
-        agent=AgentFactory(username="agent.kim"),
+        alice=NamedContactFactory.create(
+            organization=orgs[0], user=UserFactory.create(username="alice")
+        ),
+        bob=NamedContactFactory.create(
+            organization=orgs[1], user=UserFactory.create(username="bob")
+        ),
+        outsider=UserFactory.create(username="mallory"),
+        agent=AgentFactory.create(username="agent.kim"),
     )
 
 

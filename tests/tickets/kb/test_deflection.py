@@ -31,7 +31,7 @@ def signed_in(user: object) -> Client:
 @pytest.fixture
 def article(world: World) -> object:
     return write(
-        AgentFactory(),
+        AgentFactory.create(),
         "Checkout fails with a card error",
         "When checkout fails, check the card provider's status page.",
         visibility=Visibility.CUSTOMERS,
@@ -103,7 +103,7 @@ def test_a_ticket_after_the_window_does_not_undo_a_deflection(
 
 def test_the_report_is_for_support_managers_only(world: World) -> None:
     assert signed_in(world.alice.user).get("/reports/help/").status_code == 403
-    assert signed_in(AgentFactory()).get("/reports/help/").status_code == 403
+    assert signed_in(AgentFactory.create()).get("/reports/help/").status_code == 403
     assert Client().get("/reports/help/").status_code == 302
 
 
@@ -118,7 +118,7 @@ def test_the_report_shows_unanswered_searches_views_and_the_rate(
             article.get_absolute_url(),  # type: ignore[attr-defined]
             {"from": "suggestion"},
         )
-    manager = UserFactory(username="morgan")
+    manager = UserFactory.create(username="morgan")
     manager.groups.add(Group.objects.get_or_create(name=SUPPORT_MANAGERS)[0])
     client = signed_in(manager)
     with time_machine.travel(START + dt.timedelta(hours=2), tick=False):

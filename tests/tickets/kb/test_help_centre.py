@@ -143,7 +143,7 @@ def test_a_search_is_recorded_with_its_result_count(help_world: Help, library: d
 def test_the_help_list_runs_a_fixed_number_of_queries(
     help_world: Help, django_assert_num_queries: object
 ) -> None:
-    agent = AgentFactory()
+    agent = AgentFactory.create()
     category = ArticleCategory.objects.create(slug="general", name="General")
     for n in range(12):
         write(agent, f"Article {n}", category=category, tags=["a", "b"])
@@ -159,7 +159,7 @@ def test_the_help_list_runs_a_fixed_number_of_queries(
 def test_the_search_page_runs_a_fixed_number_of_queries(
     help_world: Help, django_assert_num_queries: object, on_postgres: bool
 ) -> None:
-    agent = AgentFactory()
+    agent = AgentFactory.create()
     for n in range(12):
         write(agent, f"Webhook {n}")
     client = client_for(help_world.alice.user)
@@ -174,7 +174,7 @@ def test_the_search_page_runs_a_fixed_number_of_queries(
 def test_the_article_page_runs_a_fixed_number_of_queries(
     help_world: Help, django_assert_num_queries: object
 ) -> None:
-    agent = AgentFactory()
+    agent = AgentFactory.create()
     main = write(agent, "Main", tags=["x", "y"])
     for n in range(8):
         write(agent, f"Near {n}", tags=["x"])

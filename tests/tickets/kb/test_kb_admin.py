@@ -50,7 +50,7 @@ def test_an_agent_writes_an_article_with_a_revision_and_a_preview(admin_client: 
 
 
 def test_a_resolved_ticket_becomes_an_article_draft(world: World, admin_client: Client) -> None:
-    agent = AgentFactory()
+    agent = AgentFactory.create()
     ticket = open_ticket(world.alice, subject="Exports time out")
     services.ticket_reply(ticket=ticket, author=agent, body="Split the export by month.")
     services.ticket_resolve(ticket=ticket, by=agent)
@@ -75,7 +75,7 @@ def test_the_reply_box_offers_links_to_published_articles(
     world: World, admin_client: Client, settings: object
 ) -> None:
     settings.SITE_URL = "https://help.example.com"  # type: ignore[attr-defined]
-    agent = AgentFactory()
+    agent = AgentFactory.create()
     write(agent, "Checkout fails with a card error", "Check the provider.")
     write(agent, "Unpublished checkout notes", publish=False)
     ticket = open_ticket(world.alice, subject="Checkout fails")

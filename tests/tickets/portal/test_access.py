@@ -93,7 +93,7 @@ def test_attachment_on_an_internal_note_is_404_for_customers(
     world: PortalWorld, ticket_and_file: tuple
 ) -> None:
     ticket, _ = ticket_and_file
-    agent = AgentFactory()
+    agent = AgentFactory.create()
     services.ticket_reply(
         ticket=ticket,
         author=agent,
@@ -153,14 +153,14 @@ def test_outsider_plan_page_shows_their_own_organization(world: PortalWorld) -> 
 
 
 def test_staff_who_are_not_contacts_get_a_link_to_the_agent_desk(db: None) -> None:
-    response = client_for(AgentFactory()).get(reverse("tickets:dashboard"))
+    response = client_for(AgentFactory.create()).get(reverse("tickets:dashboard"))
     assert response.status_code == 200
     assert 'href="/admin/"' in response.text
     assert "agent desk" in response.text
 
 
 def test_staff_who_are_not_contacts_get_404_on_the_plan_page(db: None) -> None:
-    assert client_for(AgentFactory()).get(reverse("tickets:plan")).status_code == 404
+    assert client_for(AgentFactory.create()).get(reverse("tickets:plan")).status_code == 404
 
 
 def test_account_page_opens_for_any_signed_in_person(world: PortalWorld) -> None:

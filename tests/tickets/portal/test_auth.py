@@ -11,14 +11,14 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_person_signs_in_and_lands_on_the_dashboard(db: None) -> None:
-    UserFactory(username="dora")
+    UserFactory.create(username="dora")
     response = Client().post("/accounts/login/", {"username": "dora", "password": "pw-for-tests"})
     assert response.status_code == 302
     assert response["Location"] == "/"
 
 
 def test_a_wrong_password_is_refused_with_a_message(db: None) -> None:
-    UserFactory(username="dora")
+    UserFactory.create(username="dora")
     response = Client().post("/accounts/login/", {"username": "dora", "password": "nope"})
     assert response.status_code == 200
     assert "correct username and password" in response.text
@@ -26,7 +26,7 @@ def test_a_wrong_password_is_refused_with_a_message(db: None) -> None:
 
 def test_signing_out_ends_the_session(db: None) -> None:
     client = Client()
-    client.force_login(UserFactory())
+    client.force_login(UserFactory.create())
     client.post("/accounts/logout/")
     assert client.get("/").status_code == 302
 
@@ -34,7 +34,7 @@ def test_signing_out_ends_the_session(db: None) -> None:
 def test_password_reset_emails_a_single_use_link(
     db: None, mailoutbox: list, django_capture_on_commit_callbacks
 ) -> None:
-    UserFactory(username="dora", email="dora@acme.example")
+    UserFactory.create(username="dora", email="dora@acme.example")
     with django_capture_on_commit_callbacks(execute=True):
         response = Client().post("/accounts/password_reset/", {"email": "dora@acme.example"})
     assert response.status_code == 302

@@ -23,15 +23,15 @@ def signed_in(world: PortalWorld) -> Client:
 
 def make_tickets(world: PortalWorld, count: int) -> None:
     for n in range(count):
-        ticket = TicketFactory(
+        ticket = TicketFactory.create(
             organization=world.acme,
             requester=world.bob.user,
             plan=world.plan,
             severity=world.severities[1 + n % 4],
             subject=f"Problem {n}",
         )
-        SlaClockFactory(ticket=ticket, metric="first_response")
-        SlaClockFactory(ticket=ticket, metric="resolution", target=None)
+        SlaClockFactory.create(ticket=ticket, metric="first_response")
+        SlaClockFactory.create(ticket=ticket, metric="resolution", target=None)
 
 
 def count_queries(client: Client, django_assert_num_queries: object, expected: int) -> None:
@@ -66,10 +66,10 @@ def test_dashboard_shows_the_next_due_clock_with_the_zone_named(world: PortalWor
 
 
 def test_dashboard_lists_open_tickets_by_default(world: PortalWorld) -> None:
-    TicketFactory(
+    TicketFactory.create(
         organization=world.acme, requester=world.alice.user, plan=world.plan, subject="Still broken"
     )
-    TicketFactory(
+    TicketFactory.create(
         organization=world.acme,
         requester=world.alice.user,
         plan=world.plan,
@@ -82,10 +82,10 @@ def test_dashboard_lists_open_tickets_by_default(world: PortalWorld) -> None:
 
 
 def test_dashboard_closed_filter_shows_resolved_and_closed(world: PortalWorld) -> None:
-    TicketFactory(
+    TicketFactory.create(
         organization=world.acme, requester=world.alice.user, plan=world.plan, subject="Still broken"
     )
-    TicketFactory(
+    TicketFactory.create(
         organization=world.acme,
         requester=world.alice.user,
         plan=world.plan,
@@ -98,14 +98,14 @@ def test_dashboard_closed_filter_shows_resolved_and_closed(world: PortalWorld) -
 
 
 def test_dashboard_filters_by_severity(world: PortalWorld) -> None:
-    TicketFactory(
+    TicketFactory.create(
         organization=world.acme,
         requester=world.alice.user,
         plan=world.plan,
         severity=world.severities[1],
         subject="Everything down",
     )
-    TicketFactory(
+    TicketFactory.create(
         organization=world.acme,
         requester=world.alice.user,
         plan=world.plan,
@@ -118,13 +118,13 @@ def test_dashboard_filters_by_severity(world: PortalWorld) -> None:
 
 
 def test_dashboard_searches_subjects(world: PortalWorld) -> None:
-    TicketFactory(
+    TicketFactory.create(
         organization=world.acme,
         requester=world.alice.user,
         plan=world.plan,
         subject="Invoice export broken",
     )
-    TicketFactory(
+    TicketFactory.create(
         organization=world.acme, requester=world.alice.user, plan=world.plan, subject="Login slow"
     )
     response = signed_in(world).get(reverse("tickets:dashboard") + "?q=invoice")
@@ -133,10 +133,10 @@ def test_dashboard_searches_subjects(world: PortalWorld) -> None:
 
 
 def test_dashboard_searches_references(world: PortalWorld) -> None:
-    wanted = TicketFactory(
+    wanted = TicketFactory.create(
         organization=world.acme, requester=world.alice.user, plan=world.plan, subject="Wanted one"
     )
-    TicketFactory(
+    TicketFactory.create(
         organization=world.acme, requester=world.alice.user, plan=world.plan, subject="Other one"
     )
     response = signed_in(world).get(reverse("tickets:dashboard") + f"?q={wanted.reference}")
@@ -158,14 +158,14 @@ def test_dashboard_falls_back_to_open_tickets_all_severities_page_1_on_nonsense_
     world: PortalWorld,
 ) -> None:
     for number in range(27):
-        TicketFactory(
+        TicketFactory.create(
             organization=world.acme,
             requester=world.alice.user,
             plan=world.plan,
             severity=world.severities[1 + number % 2],
             subject=f"Open problem {number:02d}",
         )
-    TicketFactory(
+    TicketFactory.create(
         organization=world.acme,
         requester=world.alice.user,
         plan=world.plan,

@@ -23,7 +23,7 @@ def brand_link(user: object, path: str) -> str:
 
 @pytest.mark.parametrize("path", ["/", "/help/"])
 def test_the_brand_takes_staff_to_the_desk(world: PortalWorld, path: str) -> None:
-    assert brand_link(AgentFactory(), path) == "/admin/"
+    assert brand_link(AgentFactory.create(), path) == "/admin/"
 
 
 @pytest.mark.parametrize("path", ["/", "/help/", "/plan/"])

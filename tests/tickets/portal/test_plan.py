@@ -67,11 +67,13 @@ def test_a_severity_without_targets_says_no_guarantee(world: PortalWorld) -> Non
 
 
 def test_category_targets_are_listed_with_their_category(world: PortalWorld) -> None:
-    category = CategoryFactory(plan=world.plan, name="API outage", guarantee="1-hour response")
-    business = CalendarFactory(
+    category = CategoryFactory.create(
+        plan=world.plan, name="API outage", guarantee="1-hour response"
+    )
+    business = CalendarFactory.create(
         policy=world.plan.policy, slug="uk", name="Weekdays 9am-6pm UK", always_open=False
     )
-    TargetFactory(
+    TargetFactory.create(
         plan=world.plan,
         severity=world.severities[1],
         category=category,
@@ -91,12 +93,12 @@ def test_the_severity_definitions_and_examples_are_shown(world: PortalWorld) -> 
 
 
 def test_pending_onboarding_shows_the_plan_that_applies_and_its_times(world: PortalWorld) -> None:
-    base = PlanFactory(policy=world.plan.policy, name="Growth")
-    TargetFactory(plan=base, severity=world.severities[1], acknowledge=dt.timedelta(hours=7))
-    premium = PlanFactory(policy=world.plan.policy, name="Premium", base_plan=base)
-    org = OrganizationFactory(name="Newco")
-    ContractFactory(organization=org, plan=premium, onboarding_completed=False)
-    contact = NamedContactFactory(organization=org)
+    base = PlanFactory.create(policy=world.plan.policy, name="Growth")
+    TargetFactory.create(plan=base, severity=world.severities[1], acknowledge=dt.timedelta(hours=7))
+    premium = PlanFactory.create(policy=world.plan.policy, name="Premium", base_plan=base)
+    org = OrganizationFactory.create(name="Newco")
+    ContractFactory.create(organization=org, plan=premium, onboarding_completed=False)
+    contact = NamedContactFactory.create(organization=org)
     page = signed_in(contact.user).get(PLAN)
     assert "Technical onboarding is not completed yet" in page.text
     assert "Until onboarding is completed: Growth" in page.text
@@ -118,8 +120,8 @@ def test_the_plan_page_runs_a_fixed_number_of_queries(
     with django_assert_num_queries(PLAN_QUERIES):
         client.get(PLAN)
     for n in range(3):
-        NamedContactFactory(organization=world.acme)
-        CategoryFactory(plan=world.plan, name=f"Kind {n}")
+        NamedContactFactory.create(organization=world.acme)
+        CategoryFactory.create(plan=world.plan, name=f"Kind {n}")
     client.get(PLAN)  # the new categories moved the policy revision: the cache is filled again
     with django_assert_num_queries(PLAN_QUERIES):
         client.get(PLAN)
@@ -183,7 +185,7 @@ def test_an_admin_invites_a_person_who_is_not_a_contact_until_accepting(
 def test_an_existing_account_joins_only_by_accepting_signed_in(
     world: PortalWorld, mailoutbox: list, django_capture_on_commit_callbacks: object
 ) -> None:
-    erin = UserFactory(username="erin", email="erin@acme.example")
+    erin = UserFactory.create(username="erin", email="erin@acme.example")
     link = invite(
         world.alice.user, "erin@acme.example", mailoutbox, django_capture_on_commit_callbacks
     )
@@ -203,7 +205,9 @@ def test_the_admin_learns_nothing_about_accounts_of_other_tenants_or_staff(
 ) -> None:
     email = {"contact elsewhere": "charlie@example.com"}.get(kind, f"{kind}@vendor.example")
     if kind in ("staff", "superuser"):
-        UserFactory(username=kind, email=email, is_staff=True, is_superuser=kind == "superuser")
+        UserFactory.create(
+            username=kind, email=email, is_staff=True, is_superuser=kind == "superuser"
+        )
     with django_capture_on_commit_callbacks(execute=True):
         response = signed_in(world.alice.user).post(
             reverse("tickets:contact_add"), {"email": email, "role": "admin"}, follow=True
@@ -219,7 +223,7 @@ def test_the_admin_learns_nothing_about_accounts_of_other_tenants_or_staff(
 def test_staff_can_never_accept_an_invitation(
     world: PortalWorld, mailoutbox: list, django_capture_on_commit_callbacks: object
 ) -> None:
-    staff = UserFactory(
+    staff = UserFactory.create(
         username="root", email="root@vendor.example", is_staff=True, is_superuser=True
     )
     link = invite(

@@ -102,22 +102,22 @@ def test_a_missing_severity_is_reported_on_the_severity_field(world: PortalWorld
 
 
 def test_someone_who_is_not_a_named_contact_is_refused(db: None) -> None:
-    response = signed_in(UserFactory()).post(NEW, form_data())
+    response = signed_in(UserFactory.create()).post(NEW, form_data())
     assert response.status_code == 403
     assert "Only named support contacts" in response.text
     assert not Ticket.objects.exists()
 
 
 def test_an_agent_without_a_contact_row_is_refused_with_a_link_to_the_desk(db: None) -> None:
-    response = signed_in(AgentFactory()).get(NEW)
+    response = signed_in(AgentFactory.create()).get(NEW)
     assert response.status_code == 403
     assert 'href="/admin/"' in response.text
 
 
 def test_a_contact_of_an_organization_without_an_active_contract_is_refused(db: None) -> None:
-    lapsed = OrganizationFactory(name="Lapsed Ltd")
-    ContractFactory(organization=lapsed, starts_on="2020-01-01", ends_on="2020-12-31")
-    contact = NamedContactFactory(organization=lapsed)
+    lapsed = OrganizationFactory.create(name="Lapsed Ltd")
+    ContractFactory.create(organization=lapsed, starts_on="2020-01-01", ends_on="2020-12-31")
+    contact = NamedContactFactory.create(organization=lapsed)
     response = signed_in(contact.user).post(NEW, form_data())
     assert response.status_code == 403
     assert "no active support contract" in response.text
@@ -135,7 +135,7 @@ def test_a_channel_the_plan_does_not_offer_is_refused_on_the_channel_field(
 def test_a_channel_the_category_does_not_allow_is_refused_on_the_channel_field(
     world: PortalWorld,
 ) -> None:
-    category = CategoryFactory(plan=world.plan, name="Issue report", channels=["portal"])
+    category = CategoryFactory.create(plan=world.plan, name="Issue report", channels=["portal"])
     response = signed_in(world.alice.user).post(
         NEW, form_data(category=str(category.pk), channel="email")
     )
@@ -144,8 +144,10 @@ def test_a_channel_the_category_does_not_allow_is_refused_on_the_channel_field(
 
 
 def test_a_category_of_another_plan_is_refused_on_the_category_field(world: PortalWorld) -> None:
-    CategoryFactory(plan=world.plan, name="Issue report")
-    other = CategoryFactory(plan=PlanFactory(policy=world.plan.policy), name="Elsewhere")
+    CategoryFactory.create(plan=world.plan, name="Issue report")
+    other = CategoryFactory.create(
+        plan=PlanFactory.create(policy=world.plan.policy), name="Elsewhere"
+    )
     response = signed_in(world.alice.user).post(NEW, form_data(category=str(other.pk)))
     assert response.status_code == 400
     assert field_errors(response, "category")
@@ -153,14 +155,14 @@ def test_a_category_of_another_plan_is_refused_on_the_category_field(world: Port
 
 
 def test_a_plan_with_categories_requires_one(world: PortalWorld) -> None:
-    CategoryFactory(plan=world.plan, name="Issue report")
+    CategoryFactory.create(plan=world.plan, name="Issue report")
     response = signed_in(world.alice.user).post(NEW, form_data())
     assert response.status_code == 400
     assert field_errors(response, "category")
 
 
 def test_categories_are_offered_with_their_guarantee(world: PortalWorld) -> None:
-    CategoryFactory(plan=world.plan, name="API outage", guarantee="1-hour response, 24/7")
+    CategoryFactory.create(plan=world.plan, name="API outage", guarantee="1-hour response, 24/7")
     response = signed_in(world.alice.user).get(NEW)
     assert "API outage" in response.text
     assert "1-hour response, 24/7" in response.text
@@ -195,13 +197,13 @@ def test_the_post_incident_report_box_is_absent_when_the_plan_grants_none(
 
 
 def test_pending_onboarding_shows_the_base_tier_notice_and_applies_it(world: PortalWorld) -> None:
-    base = PlanFactory(policy=world.plan.policy, name="Growth", channels=["portal"])
-    enterprise = PlanFactory(
+    base = PlanFactory.create(policy=world.plan.policy, name="Growth", channels=["portal"])
+    enterprise = PlanFactory.create(
         policy=world.plan.policy, name="Enterprise", base_plan=base, channels=["portal", "phone"]
     )
-    org = OrganizationFactory(name="Newco")
-    ContractFactory(organization=org, plan=enterprise, onboarding_completed=False)
-    contact = NamedContactFactory(organization=org)
+    org = OrganizationFactory.create(name="Newco")
+    ContractFactory.create(organization=org, plan=enterprise, onboarding_completed=False)
+    contact = NamedContactFactory.create(organization=org)
     client = signed_in(contact.user)
     page = client.get(NEW)
     assert "Technical onboarding is not completed yet" in page.text

@@ -40,7 +40,7 @@ def url(ticket: Ticket, action: str = "") -> str:
 
 def test_the_page_shows_public_replies_but_never_internal_notes(world: PortalWorld) -> None:
     ticket = open_ticket(world.alice)
-    agent = AgentFactory()
+    agent = AgentFactory.create()
     services.ticket_reply(ticket=ticket, author=agent, body="We are on it.")
     services.ticket_reply(ticket=ticket, author=agent, body="Customer is wrong", internal=True)
     page = signed_in(world.bob.user).get(url(ticket))
@@ -51,7 +51,7 @@ def test_the_page_shows_public_replies_but_never_internal_notes(world: PortalWor
 
 def test_the_history_hides_events_customers_may_not_see(world: PortalWorld) -> None:
     ticket = open_ticket(world.alice)
-    agent = AgentFactory(username="secret-agent")
+    agent = AgentFactory.create(username="secret-agent")
     services.ticket_assign(ticket=ticket, assignee=agent, by=agent)
     page = signed_in(world.alice.user).get(url(ticket))
     assert "Assigned to secret-agent" not in page.text
@@ -82,7 +82,7 @@ def test_a_reply_on_a_ticket_waiting_on_the_customer_puts_it_back_in_progress(
     world: PortalWorld,
 ) -> None:
     ticket = open_ticket(world.alice)
-    agent = AgentFactory()
+    agent = AgentFactory.create()
     services.ticket_set_status(ticket=ticket, status=Status.WAITING, by=agent)
     signed_in(world.alice.user).post(url(ticket, "reply"), {"body": "Here you go"})
     ticket.refresh_from_db()
@@ -126,7 +126,7 @@ def test_the_customer_closes_a_ticket_and_is_emailed_the_change(
 
 def test_the_customer_reopens_a_resolved_ticket_with_a_reason(world: PortalWorld) -> None:
     ticket = open_ticket(world.alice)
-    services.ticket_resolve(ticket=ticket, by=AgentFactory())
+    services.ticket_resolve(ticket=ticket, by=AgentFactory.create())
     signed_in(world.alice.user).post(url(ticket, "reopen"), {"reason": "Still failing"})
     ticket.refresh_from_db()
     assert ticket.is_open
@@ -135,7 +135,7 @@ def test_the_customer_reopens_a_resolved_ticket_with_a_reason(world: PortalWorld
 
 def test_a_ticket_closed_as_out_of_scope_cannot_be_reopened(world: PortalWorld) -> None:
     ticket = open_ticket(world.alice)
-    services.ticket_close_out_of_scope(ticket=ticket, by=AgentFactory(), reason="Training")
+    services.ticket_close_out_of_scope(ticket=ticket, by=AgentFactory.create(), reason="Training")
     client = signed_in(world.alice.user)
     response = client.post(url(ticket, "reopen"), follow=True)
     ticket.refresh_from_db()
@@ -183,7 +183,7 @@ def test_the_escalation_form_appears_only_where_the_plan_allows_it(world: Portal
 def test_the_customer_escalates_and_support_managers_are_emailed(
     world: PortalWorld, mailoutbox: list, django_capture_on_commit_callbacks: object
 ) -> None:
-    manager = UserFactory(username="manager", email="manager@vendor.example")
+    manager = UserFactory.create(username="manager", email="manager@vendor.example")
     Group.objects.get_or_create(name="support managers")[0].user_set.add(manager)
     ticket = open_ticket(world.alice, severity=2)
     with django_capture_on_commit_callbacks(execute=True):
@@ -222,7 +222,7 @@ def test_a_clarification_question_is_shown_prominently_with_a_way_to_answer(
 ) -> None:
     ticket = open_ticket(world.alice, severity=1)
     services.ticket_request_clarification(
-        ticket=ticket, by=AgentFactory(), question="Are all users affected?"
+        ticket=ticket, by=AgentFactory.create(), question="Are all users affected?"
     )
     page = signed_in(world.alice.user).get(url(ticket))
     assert 'id="clarification"' in page.text
@@ -233,7 +233,7 @@ def test_a_clarification_question_is_shown_prominently_with_a_way_to_answer(
 def test_the_reason_for_a_severity_change_is_visible(world: PortalWorld) -> None:
     ticket = open_ticket(world.alice, severity=1)
     services.ticket_change_severity(
-        ticket=ticket, level=3, by=AgentFactory(), reason="Only one user is affected"
+        ticket=ticket, level=3, by=AgentFactory.create(), reason="Only one user is affected"
     )
     page = signed_in(world.alice.user).get(url(ticket))
     assert "Severity changed from 1 (Critical) to 3 (Normal)" in page.text
@@ -265,7 +265,7 @@ def test_after_a_severity_change_the_page_shows_the_new_severitys_targets(
         ticket = open_ticket(world.alice, severity=2)
     with time_machine.travel(START + dt.timedelta(minutes=10), tick=False):
         services.ticket_change_severity(
-            ticket=ticket, level=1, by=AgentFactory(), reason="Every user is affected"
+            ticket=ticket, level=1, by=AgentFactory.create(), reason="Every user is affected"
         )
         card = _times_card(signed_in(world.alice.user).get(url(ticket)).text)
     assert "Target 4 h (the policy: “within four support hours”)" in card
@@ -281,10 +281,10 @@ def test_a_clock_met_before_a_severity_change_keeps_the_target_it_was_met_under(
     with time_machine.travel(START, tick=False):
         ticket = open_ticket(world.alice, severity=1)
     with time_machine.travel(START + dt.timedelta(minutes=30), tick=False):
-        services.ticket_reply(ticket=ticket, author=AgentFactory(), body="Looking")
+        services.ticket_reply(ticket=ticket, author=AgentFactory.create(), body="Looking")
     with time_machine.travel(START + dt.timedelta(minutes=40), tick=False):
         services.ticket_change_severity(
-            ticket=ticket, level=2, by=AgentFactory(), reason="One user is affected"
+            ticket=ticket, level=2, by=AgentFactory.create(), reason="One user is affected"
         )
         card = _times_card(signed_in(world.alice.user).get(url(ticket)).text)
     assert "Target 4 h (the policy: “within four support hours”)" in card
@@ -342,7 +342,7 @@ def test_a_clock_met_in_time_says_met_on_time(world: PortalWorld) -> None:
     with time_machine.travel(START, tick=False):
         ticket = open_ticket(world.alice, severity=1)
     with time_machine.travel(START + dt.timedelta(minutes=30), tick=False):
-        services.ticket_reply(ticket=ticket, author=AgentFactory(), body="Looking")
+        services.ticket_reply(ticket=ticket, author=AgentFactory.create(), body="Looking")
         page = signed_in(world.alice.user).get(url(ticket))
     assert page.text.count("Met on time") == 2
 
@@ -351,7 +351,7 @@ def test_a_clock_met_after_its_due_time_says_met_late(world: PortalWorld) -> Non
     with time_machine.travel(START, tick=False):
         ticket = open_ticket(world.alice, severity=1)
     with time_machine.travel(START + dt.timedelta(hours=6), tick=False):
-        services.ticket_reply(ticket=ticket, author=AgentFactory(), body="Sorry")
+        services.ticket_reply(ticket=ticket, author=AgentFactory.create(), body="Sorry")
         page = signed_in(world.alice.user).get(url(ticket))
     assert "Met late" in page.text
 

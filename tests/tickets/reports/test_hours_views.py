@@ -39,16 +39,18 @@ def _frozen():
 
 
 def _over_package(name: str, *, starts_on: dt.date = dt.date(2027, 1, 1)):
-    plan = PlanFactory(monthly_support_hours=Decimal("1"), overage_billed=True, poolable_months=2)
-    contract = ContractFactory(
-        organization=OrganizationFactory(name=name, time_zone="Europe/Kyiv"),
+    plan = PlanFactory.create(
+        monthly_support_hours=Decimal("1"), overage_billed=True, poolable_months=2
+    )
+    contract = ContractFactory.create(
+        organization=OrganizationFactory.create(name=name, time_zone="Europe/Kyiv"),
         plan=plan,
         starts_on=starts_on,
         overage_hourly_rate=Decimal("75.50"),
     )
-    ticket = TicketFactory(organization=contract.organization, plan=plan)
+    ticket = TicketFactory.create(organization=contract.organization, plan=plan)
     for month in (1, 2, 3):
-        TimeEntryFactory(ticket=ticket, date=dt.date(2027, month, 10), minutes=100)
+        TimeEntryFactory.create(ticket=ticket, date=dt.date(2027, month, 10), minutes=100)
     return contract
 
 
@@ -60,7 +62,7 @@ def _client(user) -> Client:
 
 @pytest.fixture
 def manager():
-    user = AgentFactory(username="morgan")
+    user = AgentFactory.create(username="morgan")
     user.groups.add(Group.objects.get_or_create(name="support managers")[0])
     return user
 
@@ -110,11 +112,11 @@ def test_anonymous_visitors_are_sent_to_log_in() -> None:
 
 
 def test_agents_who_are_not_managers_are_refused() -> None:
-    assert _client(AgentFactory()).get(URL).status_code == 403
+    assert _client(AgentFactory.create()).get(URL).status_code == 403
 
 
 def test_customers_cannot_download_the_billing_csv() -> None:
-    assert _client(UserFactory()).get(CSV_URL, RANGE).status_code == 403
+    assert _client(UserFactory.create()).get(CSV_URL, RANGE).status_code == 403
 
 
 def test_support_managers_see_the_page(manager) -> None:
@@ -124,7 +126,7 @@ def test_support_managers_see_the_page(manager) -> None:
 
 
 def test_superusers_see_the_page() -> None:
-    admin = UserFactory(username="root", is_superuser=True, is_staff=True)
+    admin = UserFactory.create(username="root", is_superuser=True, is_staff=True)
     response = _client(admin).get(URL)
     assert response.status_code == 200
     assert "Support-hour billing" in response.text
@@ -204,8 +206,8 @@ def test_the_page_runs_a_fixed_number_of_queries(
 
 def test_the_partial_shows_used_left_and_overage_this_period() -> None:
     contract = _over_package("Acme", starts_on=dt.date(2027, 1, 1))
-    TimeEntryFactory(
-        ticket=TicketFactory(organization=contract.organization, plan=contract.plan),
+    TimeEntryFactory.create(
+        ticket=TicketFactory.create(organization=contract.organization, plan=contract.plan),
         date=dt.date(2027, 4, 2),
         minutes=75,
         note="Cache warm-up",
@@ -219,11 +221,11 @@ def test_the_partial_shows_used_left_and_overage_this_period() -> None:
 
 
 def test_the_partial_shows_enablement_hours_left() -> None:
-    plan = PlanFactory(monthly_support_hours=None, enablement_hours_per_year=Decimal("8"))
-    contract = ContractFactory(plan=plan, starts_on=dt.date(2027, 1, 1))
-    category = CategoryFactory(plan=plan, draws_enablement_hours=True)
-    ticket = TicketFactory(organization=contract.organization, plan=plan, category=category)
-    TimeEntryFactory(ticket=ticket, date=dt.date(2027, 2, 2), minutes=150)
+    plan = PlanFactory.create(monthly_support_hours=None, enablement_hours_per_year=Decimal("8"))
+    contract = ContractFactory.create(plan=plan, starts_on=dt.date(2027, 1, 1))
+    category = CategoryFactory.create(plan=plan, draws_enablement_hours=True)
+    ticket = TicketFactory.create(organization=contract.organization, plan=plan, category=category)
+    TimeEntryFactory.create(ticket=ticket, date=dt.date(2027, 2, 2), minutes=150)
     summary = plan_hours_summary(organization=contract.organization, today=dt.date(2027, 4, 10))
     html = render_to_string("portal/_hours.html", {"hours": summary})
     assert "Enablement sessions" in html

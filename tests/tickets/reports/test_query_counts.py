@@ -42,14 +42,14 @@ def frozen() -> Any:
 
 def tickets() -> list[Any]:
     """Eight tickets across two plans, organizations, queues, agents and severities."""
-    plans = [PlanFactory(slug="gold"), PlanFactory(slug="silver")]
-    orgs = [OrganizationFactory(slug="acme"), OrganizationFactory(slug="globex")]
-    queues = [QueueFactory(slug="l1"), QueueFactory(slug="l2")]
-    agents = [AgentFactory(), AgentFactory()]
+    plans = [PlanFactory.create(slug="gold"), PlanFactory.create(slug="silver")]
+    orgs = [OrganizationFactory.create(slug="acme"), OrganizationFactory.create(slug="globex")]
+    queues = [QueueFactory.create(slug="l1"), QueueFactory.create(slug="l2")]
+    agents = [AgentFactory.create(), AgentFactory.create()]
     return [
-        TicketFactory(
+        TicketFactory.create(
             plan=plans[i % 2],
-            severity=SeverityFactory(policy=plans[i % 2].policy, level=1 + i % 3),
+            severity=SeverityFactory.create(policy=plans[i % 2].policy, level=1 + i % 3),
             organization=orgs[i // 2 % 2],
             queue=queues[i // 4 % 2],
             assignee=agents[i % 2],
@@ -101,7 +101,7 @@ def add_clocks(count: int, first_cycle: int = 1) -> None:
         for clock in created
         if clock.breached_at
     )
-    requester = UserFactory(username="customer")
+    requester = UserFactory.create(username="customer")
     CustomerEscalation.objects.bulk_create(
         CustomerEscalation(
             ticket=clock.ticket,

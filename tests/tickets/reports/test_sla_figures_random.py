@@ -73,7 +73,7 @@ def random_clocks(data: SimpleNamespace, count: int, rnd: random.Random) -> Owne
     """Tickets over every plan, severity, queue, agent and organization, and `count` clocks:
     met on time, met late, breached and open, breached and met, running, without a target."""
     tickets = [
-        TicketFactory(
+        TicketFactory.create(
             organization=rnd.choice([data.acme, data.globex]),
             plan=rnd.choice([data.gold, data.silver]),
             severity=rnd.choice([data.sev1, data.sev2]),

@@ -108,12 +108,12 @@ def test_anonymous_visitors_are_sent_to_sign_in_from_a_statement(client: Client)
 
 @pytest.mark.parametrize("name", ["report", "export"])
 def test_agents_who_are_not_managers_are_refused(client: Client, name: str) -> None:
-    client.force_login(AgentFactory())
+    client.force_login(AgentFactory.create())
     assert client.get(reverse(f"reports:{name}")).status_code == 403
 
 
 def test_customers_are_refused_a_statement(client: Client, data: SimpleNamespace) -> None:
-    client.force_login(UserFactory())
+    client.force_login(UserFactory.create())
     assert client.get(statement_url()).status_code == 403
 
 

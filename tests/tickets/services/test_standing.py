@@ -63,7 +63,7 @@ def from_clocks(ticket: Ticket) -> TicketSla:
 def test_the_stored_summary_and_rank_follow_every_change_to_the_clocks(tmp_path: Path) -> None:
     load_example_policy("openback")
     contact = customer_on("openback-enterprise", time_zone="Europe/London")
-    agent = AgentFactory()
+    agent = AgentFactory.create()
     steps: list[tuple[str, Callable[[Ticket], Any]]] = [
         ("acknowledged", lambda t: services.ticket_acknowledge(ticket=t, by=agent)),
         ("replied", lambda t: services.ticket_reply(ticket=t, author=agent, body="Looking.")),
@@ -120,7 +120,7 @@ def test_a_reload_that_keeps_the_priorities_leaves_the_ranks(tmp_path: Path) -> 
 
 
 def test_a_severity_level_changed_reranks_its_tickets() -> None:
-    ticket = TicketFactory()
+    ticket = TicketFactory.create()
     severity = Severity.objects.get(pk=ticket.severity_id)
     severity.level = 4
     severity.save()
@@ -129,7 +129,7 @@ def test_a_severity_level_changed_reranks_its_tickets() -> None:
 
 
 def test_a_plan_priority_changed_reranks_its_tickets_only() -> None:
-    ticket, other = TicketFactory(), TicketFactory()
+    ticket, other = TicketFactory.create(), TicketFactory.create()
     Plan.objects.filter(pk=ticket.plan_id).update(priority=-2)
     priorities_changed(plan_ids={ticket.plan_id})
     assert (stored_rank(ticket), stored_rank(other)) == (queue_rank(-2, 3), queue_rank(0, 3))
