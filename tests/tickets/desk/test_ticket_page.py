@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.mail import EmailMessage
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -36,7 +41,7 @@ def work_url(ticket: Ticket, name: str) -> str:
     return reverse(f"admin:tickets_ticket_{name}", args=[ticket.pk])
 
 
-def admin_user():
+def admin_user() -> User:
     return get_user_model().objects.get(username="admin")
 
 
@@ -119,7 +124,7 @@ def test_posting_the_read_only_ticket_form_changes_nothing(admin_client: Client)
 
 
 def test_a_public_reply_emails_the_customer(
-    admin_client: Client, mailoutbox, django_capture_on_commit_callbacks
+    admin_client: Client, mailoutbox: list[EmailMessage], django_capture_on_commit_callbacks: Any
 ) -> None:
     world = build_desk_world()
     ticket = submit_ticket(world)
@@ -135,7 +140,7 @@ def test_a_public_reply_emails_the_customer(
 
 
 def test_an_internal_note_emails_nobody(
-    admin_client: Client, mailoutbox, django_capture_on_commit_callbacks
+    admin_client: Client, mailoutbox: list[EmailMessage], django_capture_on_commit_callbacks: Any
 ) -> None:
     ticket = submit_ticket(build_desk_world())
     with django_capture_on_commit_callbacks(execute=True):
@@ -146,7 +151,9 @@ def test_an_internal_note_emails_nobody(
     assert ticket.messages.get(kind=Message.Kind.INTERNAL).body == "Between us."
 
 
-def test_a_reply_carries_its_attachments(admin_client: Client, settings, tmp_path) -> None:
+def test_a_reply_carries_its_attachments(
+    admin_client: Client, settings: Any, tmp_path: Path
+) -> None:
     settings.MEDIA_ROOT = tmp_path
     ticket = submit_ticket(build_desk_world())
     upload = SimpleUploadedFile("trace.log", b"stack", content_type="text/plain")
@@ -159,7 +166,7 @@ def test_a_reply_carries_its_attachments(admin_client: Client, settings, tmp_pat
 
 
 def test_a_refused_attachment_is_shown_on_the_reply_form(
-    admin_client: Client, settings, tmp_path
+    admin_client: Client, settings: Any, tmp_path: Path
 ) -> None:
     settings.MEDIA_ROOT = tmp_path
     ticket = submit_ticket(build_desk_world())
@@ -355,7 +362,7 @@ def test_the_ticket_page_lists_the_time_entries(admin_client: Client) -> None:
 # Customer escalations
 
 
-def escalated(world) -> CustomerEscalation:
+def escalated(world: SimpleNamespace) -> CustomerEscalation:
     ticket = submit_ticket(world, level=2)
     return services.ticket_request_escalation(
         ticket=ticket, by=world.customer, reason="Nobody answers"
@@ -405,7 +412,7 @@ def test_managers_see_each_organizations_count_of_unwarranted_escalations(
 
 
 def test_the_organization_list_runs_the_same_queries_with_more_escalations(
-    admin_client: Client, django_assert_num_queries
+    admin_client: Client, django_assert_num_queries: Any
 ) -> None:
 
     world = build_desk_world()
@@ -457,13 +464,13 @@ def test_each_change_page_opens(admin_client: Client) -> None:
     entry = TimeEntryFactory.create(ticket=ticket)
     fire(ticket)
     profile = UserProfile.objects.create(user=world.agent, time_zone="Europe/Paris")
-    clock = SlaClock.objects.filter(ticket=ticket).first()
+    clock = SlaClock.objects.filter(ticket=ticket).earliest("pk")
     pages = [
         ("tickets_ticket_change", ticket.pk),
         ("tickets_queue_change", world.l1.pk),
         ("tickets_customerescalation_change", escalation.pk),
         ("tickets_timeentry_change", entry.pk),
-        ("tickets_ticketevent_change", ticket.events.first().pk),
+        ("tickets_ticketevent_change", ticket.events.get(kind="created").pk),
         ("sla_slaclock_change", clock.pk),
         ("sla_escalationfiring_change", EscalationFiring.objects.get().pk),
         ("plans_userprofile_change", profile.pk),
