@@ -53,18 +53,22 @@ def contract_active(
         plan_id = contract.plan_id
         # The plan with its policy and base plan: from the cache at this revision (shared by
         # the process's requests: read it, never change it), else one query.
-        contract.plan = policy_cache.cached(contract, ("plan", plan_id), lambda: _plan(plan_id))
-        policy_cache.record_revision(contract.plan, revision)
-        if contract.plan.base_plan is not None:
-            policy_cache.record_revision(contract.plan.base_plan, revision)
+        contract.plan = policy_cache.cached(
+            contract, ("plan", plan_id), lambda: _plan(plan_id, revision)
+        )
     return contract
 
 
-def _plan(plan_id: int) -> Plan:
+def _plan(plan_id: int, revision: int | None) -> Plan:
+    """The plan with its policy and base plan, each noting the revision it was read at (once,
+    as it is read: a plan from the cache is never written to again)."""
     plan = Plan.objects.select_related("policy", "base_plan").get(pk=plan_id)
+    policy_cache.record_revision(plan, revision)
     base = plan.base_plan
-    if base is not None and base.policy_id == plan.policy_id:
-        base.policy = plan.policy  # the tiers of one policy: no query for it
+    if base is not None:
+        policy_cache.record_revision(base, revision)
+        if base.policy_id == plan.policy_id:
+            base.policy = plan.policy  # the tiers of one policy: no query for it
     return plan
 
 

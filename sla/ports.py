@@ -1,7 +1,7 @@
 """What `sla` reads of a ticket, as a Protocol: the tickets app's model satisfies it.
 
 `sla` sits below `tickets` and never imports it, yet its services are handed a ticket
-(`clocks_start`, `clock_on_ticket_event`). They read only its identity and the terms it is held
+(`clocks_new`, `clock_on_ticket_event`). They read only its identity and the terms it is held
 to: the plan, the severity, the category, and its organization (whose zone local business
 hours follow).
 """

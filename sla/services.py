@@ -1,6 +1,7 @@
 """Per-ticket SLA clocks: started, paused, resumed, retargeted, met, breached, escalated.
 
-The ticket services call `clocks_start` and `clock_on_ticket_event` explicitly (no signals).
+The ticket services call `clocks_new` / `clocks_save` and `clock_on_ticket_event` explicitly (no
+signals).
 Every ticket gets a clock for each metric, even one without a target: it records when the
 metric was met (reports measure first-response time without a guarantee too) and lets an
 escalation rule watch a metric that has no target (Vmoso's priority 1 ladder on resolution).
@@ -102,7 +103,6 @@ def register_escalation_handler(handler: EscalationHandler) -> None:
 class ClockChange(enum.StrEnum):
     """How clocks changed, for what `tickets` keeps of them."""
 
-    STARTED = "started"  # new clocks: no outcome yet
     BREACHED = "breached"  # a breach recorded at the due instant (the sweep), nothing else
     CHANGED = "changed"  # anything else
 
@@ -305,18 +305,11 @@ def _refresh_next_action(clocks: list[SlaClock]) -> None:
 # -- lifecycle --------------------------------------------------------------------------------
 
 
-def clocks_start(*, ticket: SlaTicket, at: dt.datetime) -> list[SlaClock]:
-    """A clock per metric for a new ticket, on the calendar of its plan x severity x category."""
-    clocks = clocks_new(ticket=ticket, at=at)
-    clocks_save(ticket=ticket, clocks=clocks, at=at)
-    _changed(clocks, ClockChange.STARTED)
-    return clocks
-
-
 def clocks_new(*, ticket: SlaTicket, at: dt.datetime) -> list[SlaClock]:
-    """The clocks `clocks_start` starts, scheduled and not saved: a ticket about to be inserted
-    can store their summary with its first write (`clocks_save` saves them once it has its id,
-    and then nobody is told: the caller wrote the summary)."""
+    """A clock per metric for a new ticket, on the calendar of its plan x severity x category,
+    scheduled and not saved: the ticket, about to be inserted, stores their summary with its
+    first write, and `clocks_save` saves them once it has its id (nobody is told: there is no
+    outcome yet, and the caller wrote the summary)."""
     terms = _terms_for(ticket, at)
     clocks = [_new_clock(ticket, terms, metric, at, cycle=1) for metric in METRICS]
     for clock in clocks:

@@ -34,7 +34,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from sla.models import EscalationFiring
-from sla.services import clocks_start
+from sla.services import clocks_new, clocks_save
 from tests.factories import (
     EscalationRuleFactory,
     PlanFactory,
@@ -85,7 +85,7 @@ def due_escalations() -> int:
             severity=severity,
             created_at=opened,
         )
-        clocks_start(ticket=ticket, at=opened)
+        clocks_save(ticket=ticket, clocks=clocks_new(ticket=ticket, at=opened), at=opened)
     return TICKETS * 2
 
 

@@ -45,14 +45,12 @@ def tickets_refresh_sla(
 
     Two queries for the summary, whatever the number of tickets: their live clocks (with the
     summary each stores now), and one update of the tickets whose summary changed (each write
-    updates the queue's indexes). New clocks have no outcome yet. A breach recorded at the due
+    updates the queue's indexes). A breach recorded at the due
     instant (the sweep) leaves the summary as it was (it holds that instant as the breach
     instant): only what the report counts is refreshed.
     """
     if change != ClockChange.BREACHED:
         _refresh_summaries(ticket_ids)
-    if change == ClockChange.STARTED:
-        return
     if clock_ids is None:
         outcomes_refresh(ticket_ids)
     else:
@@ -85,29 +83,24 @@ def _refresh_summaries(ticket_ids: set[int]) -> None:
     # tickets whose summary changed.
     tickets = []
     for ticket_id in sorted(ticket_ids):
-        summary = ticket_sla(clocks.get(ticket_id, []))
-        wanted = (summary.breach_at, summary.risk_at, summary.due_at, summary.paused)
+        wanted = _summary_values(clocks.get(ticket_id, []))
         if stored.get(ticket_id) == wanted:
             continue
-        tickets.append(
-            SimpleNamespace(
-                id=ticket_id,
-                sla_breach_at=summary.breach_at,
-                sla_risk_at=summary.risk_at,
-                sla_due_at=summary.due_at,
-                sla_paused=summary.paused,
-            )
-        )
+        fields = dict(zip(SUMMARY_FIELDS, wanted, strict=True))
+        tickets.append(SimpleNamespace(id=ticket_id, **fields))
     bulk_set(tickets, SUMMARY_FIELDS, model=Ticket)
 
 
 def summary_set(ticket: Ticket, clocks: Sequence[ClockFacts]) -> None:
     """Set a ticket's SLA summary from all its live clocks (a new ticket's, not yet saved)."""
+    for name, value in zip(SUMMARY_FIELDS, _summary_values(clocks), strict=True):
+        setattr(ticket, name, value)
+
+
+def _summary_values(clocks: Sequence[ClockFacts]) -> tuple[Any, ...]:
+    """What a ticket stores of these clocks (`ticket_sla`), in `SUMMARY_FIELDS` order."""
     summary = ticket_sla(clocks)
-    ticket.sla_breach_at = summary.breach_at
-    ticket.sla_risk_at = summary.risk_at
-    ticket.sla_due_at = summary.due_at
-    ticket.sla_paused = summary.paused
+    return (summary.breach_at, summary.risk_at, summary.due_at, summary.paused)
 
 
 def tickets_refresh_rank(plan_ids: set[int], severity_ids: set[int]) -> None:
